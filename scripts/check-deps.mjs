@@ -1,0 +1,56 @@
+// Dependency direction: streams uses Node built-ins only; every other package imports only
+// the siblings it declares, and only through their published entry point.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const dirs = ['packages/streams', 'packages/protocol', 'packages/http-lite', 'packages/chat', 'apps/demo'];
+const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+const problems = [];
+
+function* sources(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* sources(path);
+    else if (/\.(ts|mts|cts)$/.test(name) && !/\.test\.ts$/.test(name)) yield path;
+  }
+}
+
+const importRe =
+  /(?:^|\s)(?:import|export)\s(?:[^'"]*?\sfrom\s)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+for (const dir of dirs) {
+  const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
+  const declared = new Set([
+    ...Object.keys(pkg.dependencies ?? {}),
+    ...Object.keys(pkg.peerDependencies ?? {}),
+  ]);
+  if (pkg.name === '@asyncnet/streams' && declared.size > 0) {
+    problems.push(`${pkg.name} must have no runtime dependencies, found: ${[...declared].join(', ')}`);
+  }
+  for (const file of sources(join(root, dir, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(importRe)) {
+      const spec = m[1] ?? m[2] ?? m[3];
+      if (spec.startsWith('.') || builtins.has(spec)) continue;
+      const rel = file.slice(root.length);
+      if (pkg.name === '@asyncnet/streams') {
+        problems.push(`${rel}: @asyncnet/streams may import Node built-ins only, found '${spec}'`);
+        continue;
+      }
+      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+      if (!declared.has(name))
+        problems.push(`${rel}: imports '${spec}' but ${pkg.name} does not declare '${name}'`);
+      else if (name.startsWith('@asyncnet/') && spec !== name) {
+        problems.push(`${rel}: imports sibling internals '${spec}'; use the package entry point '${name}'`);
+      }
+    }
+  }
+}
+
+if (problems.length > 0) {
+  console.error(`dependency check failed:\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}
+console.log(`dependency check: ${dirs.length} packages ok`);
