@@ -1,0 +1,204 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { abortReasonToError, TimeoutError } from './errors.js';
+import { StreamReader } from './stream-reader.js';
+import { StreamWriter } from './stream-writer.js';
+import { SocketTransport, type StreamTransport, sniName } from './transport.js';
+
+/** Options for {@link openConnection} and {@link openUnixConnection}. */
+export interface OpenConnectionOptions {
+  /** Reader buffer limit (see {@link StreamReader.limit}). @default 65536 */
+  limit?: number | undefined;
+  /** Use TLS: `true` for defaults, or `tls.ConnectionOptions`. SNI defaults to `host`. @default false */
+  tls?: boolean | ConnectionOptions | undefined;
+  /** Cancels the connect. */
+  signal?: AbortSignal | undefined;
+  /** Connect timeout in milliseconds (TLS handshake included). @default no timeout */
+  timeout?: number | undefined;
+  /** Local address to bind. */
+  localAddress?: string | undefined;
+  /** IP family for name resolution: 4 or 6. @default either */
+  family?: 0 | 4 | 6 | undefined;
+  /** Disable Nagle's algorithm. @default true */
+  noDelay?: boolean | undefined;
+  /** Enable TCP keep-alive probes (`true`, or the initial delay in ms). @default false */
+  keepAlive?: boolean | number | undefined;
+  /** Write-buffer high-water mark in bytes. @default 65536 */
+  highWaterMark?: number | undefined;
+  /** Write-buffer low-water mark in bytes. @default 16384 */
+  lowWaterMark?: number | undefined;
+}
+
+/** Options for {@link streamsFromTransport}. */
+export interface StreamsFromTransportOptions {
+  /** Reader buffer limit. @default 65536 */
+  limit?: number | undefined;
+}
+
+/**
+ * Wraps a transport into a reader/writer pair and routes the transport's events to them.
+ * For adapter authors: `startServer` and `openConnection` use it on every connection.
+ *
+ * @param transport - a transport whose listener is not yet set
+ * @param options - reader limit
+ * @returns `[reader, writer]`
+ */
+export function streamsFromTransport(
+  transport: StreamTransport,
+  options: StreamsFromTransportOptions = {},
+): [StreamReader, StreamWriter] {
+  const reader = new StreamReader({ limit: options.limit, flowControl: transport });
+  const writer = new StreamWriter(transport);
+  transport.setListener({
+    data: (chunk) => reader.feedData(chunk),
+    eof: () => {
+      reader.feedEof();
+      // Keep the write side open so the handler can still answer (asyncio does the same for TCP).
+      return true;
+    },
+    writePaused: () => writer.onWritePaused(),
+    writeResumed: () => writer.onWriteResumed(),
+    closed: (error) => {
+      if (error !== null) reader.setException(error);
+      else reader.feedEof();
+      writer.onClosed(error);
+    },
+  });
+  return [reader, writer];
+}
+
+/**
+ * Opens a TCP (or TLS) connection (asyncio's `open_connection`).
+ *
+ * @param host - host name or IP address
+ * @param port - TCP port
+ * @param options - limit, TLS, cancellation, timeout, socket options
+ * @returns `[reader, writer]`
+ * @throws Node's socket errors (`ECONNREFUSED`, …), {@link TimeoutError}, `AbortedError`
+ * @example
+ * ```ts
+ * const [reader, writer] = await openConnection('127.0.0.1', 8888, { timeout: 5000 });
+ * writer.write('ping\n');
+ * console.log((await reader.readLine()).toString());
+ * ```
+ */
+export async function openConnection(
+  host: string,
+  port: number,
+  options: OpenConnectionOptions = {},
+): Promise<[StreamReader, StreamWriter]> {
+  return streamsFromTransport(await openTransport(host, port, options), options);
+}
+
+/**
+ * Opens a Unix domain socket connection (asyncio's `open_unix_connection`).
+ * @param path - socket path
+ * @param options - as for {@link openConnection}
+ * @returns `[reader, writer]`
+ */
+export async function openUnixConnection(
+  path: string,
+  options: OpenConnectionOptions = {},
+): Promise<[StreamReader, StreamWriter]> {
+  return streamsFromTransport(await openUnixTransport(path, options), options);
+}
+
+/**
+ * Opens a TCP (or TLS) connection as a bare transport, for adapter authors who want callbacks
+ * instead of a reader/writer pair.
+ * @param host - host name or IP address
+ * @param port - TCP port
+ * @param options - as for {@link openConnection}
+ * @returns a connected transport; set its listener before yielding to the event loop
+ */
+export function openTransport(
+  host: string,
+  port: number,
+  options: OpenConnectionOptions = {},
+): Promise<SocketTransport> {
+  return connectSocket(`${host}:${port}`, options, host, () => {
+    const base = {
+      host,
+      port,
+      localAddress: options.localAddress,
+      family: options.family,
+      noDelay: options.noDelay ?? true,
+      keepAlive: options.keepAlive !== undefined && options.keepAlive !== false,
+      keepAliveInitialDelay: typeof options.keepAlive === 'number' ? options.keepAlive : 0,
+      allowHalfOpen: true,
+    };
+    if (options.tls === undefined || options.tls === false)
+      return { socket: netConnect(base), event: 'connect' };
+    const tlsOptions = options.tls === true ? {} : options.tls;
+    const socket = tlsConnect({ servername: sniName(host), ...base, ...tlsOptions });
+    return { socket, event: 'secureConnect' };
+  });
+}
+
+/**
+ * Opens a Unix domain socket connection as a bare transport.
+ * @param path - socket path
+ * @param options - as for {@link openConnection}
+ */
+export function openUnixTransport(
+  path: string,
+  options: OpenConnectionOptions = {},
+): Promise<SocketTransport> {
+  return connectSocket(path, options, undefined, () => {
+    const base = { path, allowHalfOpen: true };
+    if (options.tls === undefined || options.tls === false)
+      return { socket: netConnect(base), event: 'connect' };
+    const tlsOptions = options.tls === true ? {} : options.tls;
+    return { socket: tlsConnect({ ...base, ...tlsOptions }), event: 'secureConnect' };
+  });
+}
+
+function connectSocket(
+  target: string,
+  options: OpenConnectionOptions,
+  host: string | undefined,
+  make: () => { socket: Socket; event: string },
+): Promise<SocketTransport> {
+  const { signal, timeout } = options;
+  if (signal?.aborted) return Promise.reject(abortReasonToError(signal, `connect to ${target}`));
+  return new Promise<SocketTransport>((resolve, reject) => {
+    const { socket, event } = make();
+    let timer: NodeJS.Timeout | undefined;
+    const cleanup = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.off('error', onError);
+      socket.off(event, onConnect);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      socket.destroy();
+      reject(err);
+    };
+    const onAbort = () => {
+      cleanup();
+      socket.destroy();
+      reject(abortReasonToError(signal!, `connect to ${target}`));
+    };
+    const onConnect = () => {
+      cleanup();
+      resolve(
+        new SocketTransport(socket, {
+          highWaterMark: options.highWaterMark,
+          lowWaterMark: options.lowWaterMark,
+          host,
+        }),
+      );
+    };
+    socket.once('error', onError);
+    socket.once(event, onConnect);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeout !== undefined) {
+      timer = setTimeout(() => {
+        cleanup();
+        socket.destroy();
+        reject(new TimeoutError(`connect to ${target} timed out after ${timeout} ms`));
+      }, timeout);
+    }
+  });
+}

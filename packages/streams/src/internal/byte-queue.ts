@@ -1,0 +1,118 @@
+/**
+ * A FIFO of byte chunks: appending never copies, taking a prefix copies only when it spans
+ * chunks, and separator searches resume where the previous search stopped.
+ */
+export class ByteQueue {
+  #chunks: Uint8Array[] = [];
+  /** Offset of the first unread byte inside `#chunks[0]`. */
+  #head = 0;
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.byteLength === 0) return;
+    this.#chunks.push(chunk);
+    this.#size += chunk.byteLength;
+  }
+
+  /** Removes and returns the first `n` bytes (`n <= size`). */
+  take(n: number): Uint8Array {
+    if (n === 0) return EMPTY;
+    const first = this.#chunks[0]!;
+    const avail = first.byteLength - this.#head;
+    if (n <= avail) {
+      const out = first.subarray(this.#head, this.#head + n);
+      this.#advance(n, avail);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[0]!;
+      const left = chunk.byteLength - this.#head;
+      const want = Math.min(left, n - filled);
+      out.set(chunk.subarray(this.#head, this.#head + want), filled);
+      filled += want;
+      this.#advance(want, left);
+    }
+    return out;
+  }
+
+  /** Removes and returns everything. */
+  takeAll(): Uint8Array {
+    return this.take(this.#size);
+  }
+
+  #advance(n: number, left: number): void {
+    this.#size -= n;
+    if (n === left) {
+      this.#chunks.shift();
+      this.#head = 0;
+    } else {
+      this.#head += n;
+    }
+  }
+
+  /**
+   * Offset of the first occurrence of `sep` that starts at or after `from`, or -1.
+   * Callers pass `from = size - sep.length + 1` after a miss so no byte is searched twice.
+   */
+  indexOf(sep: Uint8Array, from: number): number {
+    const sepLen = sep.byteLength;
+    if (this.#size - from < sepLen) return -1;
+    let base = -this.#head; // global offset of chunk start (relative to unread data)
+    for (let i = 0; i < this.#chunks.length; i++) {
+      const chunk = this.#chunks[i]!;
+      const end = base + chunk.byteLength;
+      if (end > from) {
+        const localFrom = Math.max(from - base, i === 0 ? this.#head : 0);
+        const hit =
+          sepLen === 1 ? indexOfByte(chunk, sep[0]!, localFrom) : indexOfBytes(chunk, sep, localFrom);
+        if (hit !== -1) return base + hit;
+        // A match that straddles into the next chunk starts in this chunk's last sepLen-1 bytes.
+        if (sepLen > 1 && i + 1 < this.#chunks.length) {
+          const start = Math.max(localFrom, chunk.byteLength - sepLen + 1);
+          for (let p = start; p < chunk.byteLength; p++) {
+            if (this.#matchesAt(i, p, sep)) return base + p;
+          }
+        }
+      }
+      base = end;
+    }
+    return -1;
+  }
+
+  #matchesAt(chunkIndex: number, pos: number, sep: Uint8Array): boolean {
+    let ci = chunkIndex;
+    let chunk = this.#chunks[ci]!;
+    let p = pos;
+    for (let k = 0; k < sep.byteLength; k++) {
+      while (p >= chunk.byteLength) {
+        ci++;
+        if (ci >= this.#chunks.length) return false;
+        chunk = this.#chunks[ci]!;
+        p = 0;
+      }
+      if (chunk[p] !== sep[k]) return false;
+      p++;
+    }
+    return true;
+  }
+}
+
+const EMPTY: Uint8Array = Buffer.alloc(0);
+
+function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+function indexOfByte(chunk: Uint8Array, byte: number, from: number): number {
+  return asBuffer(chunk).indexOf(byte, from);
+}
+
+function indexOfBytes(chunk: Uint8Array, sep: Uint8Array, from: number): number {
+  return asBuffer(chunk).indexOf(sep, from);
+}

@@ -1,0 +1,287 @@
+import { streamsFromTransport } from './connection.js';
+import { ConnectionClosedError, StreamsError, WriteAfterCloseError } from './errors.js';
+import type { StreamReader } from './stream-reader.js';
+import type { StreamWriter } from './stream-writer.js';
+import {
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_LOW_WATER_MARK,
+  type StreamTransport,
+  type TransportListener,
+  type WriteBufferLimits,
+} from './transport.js';
+
+/** Options for {@link createStreamPair}: fault injection for tests. */
+export interface StreamPairOptions {
+  /** Reader buffer limit on both ends. @default 65536 */
+  limit?: number | undefined;
+  /** Deliver each write split into random chunks of 1 to `maxChunk` bytes. @default false */
+  chunking?: 'random' | false | undefined;
+  /** Largest chunk when `chunking` is `'random'`. @default 7 */
+  maxChunk?: number | undefined;
+  /** Delay before each chunk is delivered, in ms. @default 0 */
+  delayMs?: number | undefined;
+  /** Seed for the chunking PRNG, so a failing case can be replayed. @default 1 */
+  seed?: number | undefined;
+  /** Write-buffer high-water mark on both ends. @default 65536 */
+  highWaterMark?: number | undefined;
+  /** Write-buffer low-water mark on both ends. @default 16384 */
+  lowWaterMark?: number | undefined;
+}
+
+/** One end of an in-memory connection: `[reader, writer]`. */
+export type StreamEnd = [StreamReader, StreamWriter];
+
+/**
+ * Creates two connected in-memory ends with no socket: what one end writes, the other reads.
+ * Flow control, EOF, half-close and `reset()` behave like TCP, so protocol code can be tested
+ * without the network, including at hostile chunk boundaries.
+ *
+ * @param options - limit, random chunking, delay, seed
+ * @returns `[clientEnd, serverEnd]`, each `[reader, writer]`
+ * @example
+ * ```ts
+ * const [[reader], [, writer]] = createStreamPair({ chunking: 'random' });
+ * writer.write('hello\n');
+ * await reader.readLine(); // 'hello\n', however it was split
+ * ```
+ */
+export function createStreamPair(options: StreamPairOptions = {}): [StreamEnd, StreamEnd] {
+  const [a, b] = createTransportPair(options);
+  return [streamsFromTransport(a, options), streamsFromTransport(b, options)];
+}
+
+/**
+ * Creates two connected in-memory transports, for adapter authors.
+ * @param options - as for {@link createStreamPair}
+ */
+export function createTransportPair(options: StreamPairOptions = {}): [MemoryTransport, MemoryTransport] {
+  const rng = mulberry32(options.seed ?? 1);
+  const a = new MemoryTransport(options, rng);
+  const b = new MemoryTransport(options, rng);
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
+
+type Item = Uint8Array | 'eof';
+
+/** An in-memory {@link StreamTransport}; see {@link createTransportPair}. */
+export class MemoryTransport implements StreamTransport {
+  /** @internal */
+  peer!: MemoryTransport;
+  #listener: TransportListener | null = null;
+  #outbox: Item[] = [];
+  #outBytes = 0;
+  #delivering = false;
+  #reading = true;
+  #high: number;
+  #low: number;
+  #writePaused = false;
+  #writeClosed: string | null = null;
+  #closing = false;
+  #eofReceived = false;
+  #eofSent = false;
+  #eofQueued = false;
+  #lost = false;
+  #error: Error | null = null;
+  #resolveClosed!: () => void;
+  readonly closed: Promise<void>;
+  #opts: StreamPairOptions;
+  #rng: () => number;
+
+  /** @internal */
+  constructor(options: StreamPairOptions, rng: () => number) {
+    this.#opts = options;
+    this.#rng = rng;
+    this.#high = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    this.#low = options.lowWaterMark ?? Math.min(DEFAULT_LOW_WATER_MARK, this.#high);
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+  }
+
+  get error(): Error | null {
+    return this.#error;
+  }
+
+  setListener(listener: TransportListener): void {
+    this.#listener = listener;
+    this.#pump();
+    if (this.#lost) listener.closed(this.#error);
+  }
+
+  write(data: Uint8Array | string): void {
+    if (this.#writeClosed !== null) throw new WriteAfterCloseError(this.#writeClosed);
+    if (this.#lost) return;
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+    if (bytes.byteLength === 0) return;
+    if (this.#opts.chunking === 'random') {
+      const max = Math.max(1, this.#opts.maxChunk ?? 7);
+      for (let i = 0; i < bytes.byteLength; ) {
+        const n = 1 + Math.floor(this.#rng() * max);
+        this.#outbox.push(bytes.subarray(i, i + n));
+        i += n;
+      }
+    } else {
+      this.#outbox.push(bytes);
+    }
+    this.#outBytes += bytes.byteLength;
+    if (!this.#writePaused && this.#outBytes > this.#high) {
+      this.#writePaused = true;
+      this.#listener?.writePaused?.();
+    }
+    this.peer.#schedule();
+  }
+
+  writeEof(): void {
+    if (this.#writeClosed !== null || this.#lost) return;
+    this.#writeClosed = 'writeEof()';
+    this.#eofQueued = true;
+    this.#outbox.push('eof');
+    this.peer.#schedule();
+  }
+
+  canWriteEof(): boolean {
+    return true;
+  }
+
+  close(): void {
+    if (this.#closing || this.#lost) return;
+    this.#closing = true;
+    this.#writeClosed ??= 'close()';
+    if (!this.#eofQueued) {
+      this.#eofQueued = true;
+      this.#outbox.push('eof');
+    }
+    this.peer.#schedule();
+    this.#maybeFinish();
+  }
+
+  abort(error?: Error): void {
+    if (this.#lost) return;
+    this.#writeClosed ??= 'abort()';
+    this.#outbox = [];
+    this.#outBytes = 0;
+    this.#finish(error ?? null);
+    this.peer.#finish(new ConnectionClosedError('connection reset by peer'));
+  }
+
+  /** Simulates a connection reset: both ends fail, queued bytes are lost. */
+  reset(): void {
+    const err = Object.assign(new StreamsError('ERR_CONNECTION_CLOSED', 'connection reset (injected)'), {
+      errno: -104,
+      syscall: 'read',
+    });
+    this.#finish(err);
+    this.peer.#finish(err);
+  }
+
+  isClosing(): boolean {
+    return this.#closing || this.#lost;
+  }
+
+  pauseReading(): void {
+    this.#reading = false;
+  }
+
+  resumeReading(): void {
+    if (this.#reading) return;
+    this.#reading = true;
+    this.#schedule();
+  }
+
+  isReading(): boolean {
+    return this.#reading && !this.#lost;
+  }
+
+  getWriteBufferSize(): number {
+    return this.#outBytes;
+  }
+
+  setWriteBufferLimits(limits: { high?: number | undefined; low?: number | undefined }): void {
+    this.#high = limits.high ?? (limits.low !== undefined ? 4 * limits.low : DEFAULT_HIGH_WATER_MARK);
+    this.#low = limits.low ?? Math.floor(this.#high / 4);
+  }
+
+  getWriteBufferLimits(): WriteBufferLimits {
+    return { high: this.#high, low: this.#low };
+  }
+
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+    if (name === 'peername' || name === 'sockname') return { address: 'memory', family: 'memory', port: 0 };
+    return defaultValue;
+  }
+
+  startTls(): Promise<void> {
+    return Promise.reject(new StreamsError('ERR_TLS_UPGRADE', 'an in-memory connection cannot start TLS'));
+  }
+
+  #schedule(): void {
+    if (this.#delivering) return;
+    this.#delivering = true;
+    const delay = this.#opts.delayMs ?? 0;
+    if (delay > 0) setTimeout(() => this.#pump(), delay);
+    else setImmediate(() => this.#pump());
+  }
+
+  /** Moves items from the peer's outbox to this end's listener, honouring pauseReading. */
+  #pump(): void {
+    this.#delivering = false;
+    const listener = this.#listener;
+    if (listener === null || this.#lost) return;
+    const src = this.peer;
+    const oneAtATime = (this.#opts.delayMs ?? 0) > 0;
+    while (this.#reading && src.#outbox.length > 0 && !this.#lost) {
+      const item = src.#outbox.shift()!;
+      if (item === 'eof') {
+        src.#eofSent = true;
+        this.#eofReceived = true;
+        const keepOpen = listener.eof() === true;
+        if (!keepOpen) this.close();
+        this.#maybeFinish();
+        src.#maybeFinish();
+        continue;
+      }
+      src.#outBytes -= item.byteLength;
+      src.#afterDequeue();
+      listener.data(item);
+      if (oneAtATime) break;
+    }
+    if (src.#outbox.length > 0 && this.#reading) this.#schedule();
+  }
+
+  #afterDequeue(): void {
+    if (this.#writePaused && this.#outBytes <= this.#low) {
+      this.#writePaused = false;
+      this.#listener?.writeResumed?.();
+    }
+  }
+
+  /** Both directions have sent EOF: the connection is closed cleanly. */
+  #maybeFinish(): void {
+    if (this.#eofSent && this.#eofReceived && this.peer.#eofSent && this.peer.#eofReceived) {
+      this.#finish(null);
+      this.peer.#finish(null);
+    }
+  }
+
+  #finish(error: Error | null): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    this.#closing = true;
+    this.#error = error;
+    this.#resolveClosed();
+    this.#listener?.closed(error);
+  }
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,141 @@
+import { ConnectionClosedError } from './errors.js';
+import type { StartTlsOptions, StreamTransport } from './transport.js';
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * The writing half of a connection (asyncio's `StreamWriter`).
+ *
+ * `write()` never blocks: bytes are queued and many writes in one tick leave in one syscall.
+ * `await drain()` applies back-pressure: it waits while the write buffer is above the
+ * high-water mark and any number of callers may await it at once.
+ *
+ * @example
+ * ```ts
+ * writer.write('hello\n');
+ * await writer.drain();
+ * writer.close();
+ * await writer.waitClosed();
+ * ```
+ */
+export class StreamWriter {
+  /** The connection underneath (for adapter authors: buffer sizes, water marks, pause/resume). */
+  readonly transport: StreamTransport;
+  #paused = false;
+  #drainWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+  #lostError: Error | null = null;
+  #lost = false;
+
+  /** @param transport - the connection to write to; the caller routes its events via {@link StreamWriter.onWritePaused} and friends */
+  constructor(transport: StreamTransport) {
+    this.transport = transport;
+  }
+
+  /**
+   * Queues bytes (strings are UTF-8 encoded). Never blocks; pair with `await drain()`.
+   * @param data - bytes or text
+   * @throws {@link WriteAfterCloseError} after `close()` or `writeEof()`
+   */
+  write(data: Uint8Array | string): void {
+    this.transport.write(data);
+  }
+
+  /**
+   * Queues each item in order.
+   * @param lines - bytes or strings, written as they are (no separator is added)
+   */
+  writeLines(lines: Iterable<Uint8Array | string>): void {
+    for (const line of lines) this.transport.write(line);
+  }
+
+  /**
+   * Waits until the write buffer is at or below the low-water mark; resolves at once when it
+   * is not above the high-water mark.
+   * @throws the connection's error, or {@link ConnectionClosedError} once the connection is gone
+   */
+  drain(): Promise<void> {
+    // A connection that failed rejects with its error; one that closed cleanly has nothing left to wait for.
+    if (this.#lost) return this.#lostError === null ? RESOLVED : Promise.reject(this.#lostError);
+    if (!this.#paused) return RESOLVED;
+    return new Promise<void>((resolve, reject) => {
+      this.#drainWaiters.push({ resolve, reject });
+    });
+  }
+
+  #closedError(): Error {
+    return this.#lostError ?? new ConnectionClosedError('connection closed before the write buffer drained');
+  }
+
+  /** Flushes queued bytes, then closes the connection. */
+  close(): void {
+    this.transport.close();
+  }
+
+  /** Resolves once the connection is fully closed (never rejects). */
+  waitClosed(): Promise<void> {
+    return this.transport.closed;
+  }
+
+  /** `true` once the connection is closing or closed. */
+  isClosing(): boolean {
+    return this.transport.isClosing();
+  }
+
+  /** `true` when {@link StreamWriter.writeEof} is supported: plain TCP and Unix sockets, not TLS. */
+  canWriteEof(): boolean {
+    return this.transport.canWriteEof();
+  }
+
+  /** Flushes, then sends EOF (FIN); the peer can still answer and the reader keeps reading. */
+  writeEof(): void {
+    this.transport.writeEof();
+  }
+
+  /**
+   * Connection details, like asyncio's `get_extra_info`.
+   * @param name - `peername`, `sockname` (Node `AddressInfo`), `socket`, or for TLS `peercert`, `cipher`, `alpnProtocol`
+   * @param defaultValue - returned when the detail is not available
+   */
+  getExtraInfo(
+    name: 'peername' | 'sockname' | 'socket' | 'peercert' | 'cipher' | 'alpnProtocol' | (string & {}),
+    defaultValue?: unknown,
+  ): unknown {
+    return this.transport.getExtraInfo(name, defaultValue);
+  }
+
+  /**
+   * Upgrades the connection to TLS in place: the same reader and writer continue over TLS and
+   * bytes already buffered in the reader are kept. A writer from `startServer` performs the server
+   * side of the handshake (pass `key`/`cert`).
+   * @param options - `tls.ConnectionOptions` (client) or `tls.TlsOptions` (server)
+   * @throws {@link StreamsError} `ERR_TLS_UPGRADE` when the handshake fails
+   */
+  startTls(options: StartTlsOptions = {}): Promise<void> {
+    return this.transport.startTls(options);
+  }
+
+  /** @internal Transport event: the write buffer crossed the high-water mark. */
+  onWritePaused(): void {
+    this.#paused = true;
+  }
+
+  /** @internal Transport event: the write buffer fell to the low-water mark. */
+  onWriteResumed(): void {
+    this.#paused = false;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  /** @internal Transport event: the connection is gone. */
+  onClosed(error: Error | null): void {
+    this.#lost = true;
+    this.#lostError = error;
+    this.#paused = false;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    if (waiters.length === 0) return;
+    const err = this.#closedError();
+    for (const w of waiters) w.reject(err);
+  }
+}
