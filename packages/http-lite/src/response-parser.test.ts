@@ -1,0 +1,336 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseSplit } from './__fixtures__/parse-helpers.js';
+import { HttpError } from './errors.js';
+import { ResponseParser } from './response-parser.js';
+
+const b = (s: string) => Buffer.from(s, 'latin1');
+const whole = (s: string, method = 'GET', eof = true) => parseSplit(b(s), [], { method }, eof);
+
+describe('ResponseParser', () => {
+  it('parses a 204 in one push (tarball smoke contract)', () => {
+    const events = new ResponseParser().push(b('HTTP/1.1 204 No Content\r\n\r\n'));
+    expect(events[0]).toMatchObject({
+      type: 'head',
+      status: 204,
+      statusText: 'No Content',
+      httpVersion: '1.1',
+    });
+    expect(events[1]).toEqual({ type: 'end', keepAlive: true });
+  });
+
+  it('parses a content-length body, headers case-insensitively, set-cookie unmerged', () => {
+    const p = new ResponseParser();
+    const ev = p.push(
+      b('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\nX:  v \r\n\r\nhello'),
+    );
+    const head = ev[0]!;
+    if (head.type !== 'head') throw new Error('no head');
+    expect(head.headers.get('content-LENGTH')).toBe('5');
+    expect(head.headers.getAll('set-cookie')).toEqual(['a=1', 'b=2']);
+    expect(head.headers.get('x')).toBe('v');
+    expect(head.rawHeaders[1]).toEqual(['Set-Cookie', 'a=1']);
+    expect(ev.slice(1).map((e) => e.type)).toEqual(['body', 'end']);
+    expect(p.done).toBe(true);
+  });
+
+  it('parses chunked bodies with extensions, mixed-case hex and trailers', () => {
+    const r = whole(
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n' +
+        'a;name=val\r\n0123456789\r\nA\r\nabcdefghij\r\n1f ; x="y"\r\n' +
+        'x'.repeat(31) +
+        '\r\n0\r\nExpires: never\r\nX-Sum: 1\r\n\r\n',
+    );
+    expect(r.error).toBeNull();
+    expect(r.body).toBe(`0123456789abcdefghij${'x'.repeat(31)}`);
+    expect(r.trailers).toEqual([
+      ['Expires', 'never'],
+      ['X-Sum', '1'],
+    ]);
+    expect(r.ends).toEqual([true]);
+  });
+
+  it('reads close-delimited bodies until EOF and never reuses the connection', () => {
+    const r = whole('HTTP/1.1 200 OK\r\n\r\nuntil the end');
+    expect(r.body).toBe('until the end');
+    expect(r.ends).toEqual([false]);
+    const r10 = whole('HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi');
+    expect(r10.ends).toEqual([false]);
+    const ka = whole('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhi');
+    expect(ka.ends).toEqual([true]);
+    expect(
+      whole('HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n').ends,
+    ).toEqual([false]);
+  });
+
+  it('has no body for HEAD, 204 and 304 whatever the headers say', () => {
+    expect(whole('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n', 'HEAD').ends).toEqual([true]);
+    expect(whole('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', 'HEAD').ends).toEqual([true]);
+    expect(whole('HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n').ends).toEqual([true]);
+    expect(whole('HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n').ends).toEqual([true]);
+  });
+
+  it('skips unsolicited 100 and 103 responses', () => {
+    const r = whole(
+      'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz',
+    );
+    expect(r.heads.map((h) => h.status)).toEqual([200]);
+    expect(r.body).toBe('z');
+  });
+
+  it('marks the connection unusable when bytes follow a complete response', () => {
+    const p = new ResponseParser();
+    const ev = p.push(b('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nzHTTP/1.1'));
+    expect(ev.at(-1)).toEqual({ type: 'end', keepAlive: false });
+    expect(() => p.push(b('x'))).toThrow(/data after response end/);
+  });
+
+  it('honours the Keep-Alive timeout hint', () => {
+    const ev = new ResponseParser().push(
+      b('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5, max=100\r\nContent-Length: 0\r\n\r\n'),
+    );
+    expect(ev[0]).toMatchObject({ keepAliveTimeout: 5000 });
+  });
+
+  it('accepts obs-fold only with allowObsFold', () => {
+    const msg = 'HTTP/1.1 200 OK\r\nX: a\r\n  b\r\nContent-Length: 0\r\n\r\n';
+    expect(whole(msg).error?.reason).toBe('obs-fold');
+    const r = parseSplit(b(msg), [], { allowObsFold: true });
+    expect(r.heads[0]!.raw[0]).toEqual(['X', 'a b']);
+  });
+
+  it('reports a premature close with the bytes received', () => {
+    const p = new ResponseParser();
+    p.push(b('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc'));
+    try {
+      p.finish();
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(HttpError);
+      expect((err as HttpError).code).toBe('ERR_PREMATURE_CLOSE');
+      expect((err as HttpError).bytesReceived).toBe(3);
+    }
+    expect(whole('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab').error?.code).toBe(
+      'ERR_PREMATURE_CLOSE',
+    );
+    expect(whole('HTTP/1.1 200 OK\r\nContent-Le').error?.code).toBe('ERR_PREMATURE_CLOSE');
+    expect(whole('').error?.code).toBe('ERR_PREMATURE_CLOSE');
+  });
+
+  it('accepts a head of exactly maxHeaderSize and rejects one byte more', () => {
+    const mk = (n: number) => {
+      const base = 'HTTP/1.1 200 OK\r\nX: ';
+      return `${base}${'a'.repeat(n - base.length)}\r\n\r\n`;
+    };
+    expect(parseSplit(b(mk(100)), [], { maxHeaderSize: 100 }, false).error).toBeNull();
+    expect(parseSplit(b(mk(101)), [], { maxHeaderSize: 100 }, false).error?.code).toBe(
+      'ERR_HEADERS_OVERFLOW',
+    );
+    expect(parseSplit(b(mk(101)), [1, 2, 50], { maxHeaderSize: 100 }, false).error?.code).toBe(
+      'ERR_HEADERS_OVERFLOW',
+    );
+    // An endless head fails once it passes the limit, without waiting for EOF.
+    expect(
+      parseSplit(b(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(200)}`), [], { maxHeaderSize: 100 }, false).error
+        ?.code,
+    ).toBe('ERR_HEADERS_OVERFLOW');
+    const trailers = `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: ${'t'.repeat(200)}\r\n\r\n`;
+    expect(parseSplit(b(trailers), [], { maxHeaderSize: 100 }).error?.code).toBe('ERR_HEADERS_OVERFLOW');
+  });
+});
+
+// Every strictness rule, with the reason it must report (README "Strictness" table).
+const H = 'HTTP/1.1 200 OK\r\n';
+const CH = `${H}Transfer-Encoding: chunked\r\n\r\n`;
+const rules: [string, string][] = [
+  ['content-length with transfer-encoding', `${H}Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n`],
+  ['differing content-length values', `${H}Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd`],
+  ['differing content-length values', `${H}Content-Length: 3, 4\r\n\r\nabcd`],
+  ['invalid content-length', `${H}Content-Length: abc\r\n\r\n`],
+  ['invalid content-length', `${H}Content-Length: -1\r\n\r\n`],
+  ['invalid content-length', `${H}Content-Length: +1\r\n\r\n`],
+  ['invalid content-length', `${H}Content-Length: 0x10\r\n\r\n`],
+  ['invalid content-length', `${H}Content-Length:\r\n\r\n`],
+  ['content-length overflow', `${H}Content-Length: 9007199254740992\r\n\r\n`],
+  ['content-length overflow', `${H}Content-Length: 99999999999999999999999\r\n\r\n`],
+  ['invalid chunk size', `${CH}zz\r\n`],
+  ['invalid chunk size', `${CH}-1\r\n`],
+  ['invalid chunk size', `${CH}\r\n`],
+  ['invalid chunk size', `${CH}5 x\r\nhello\r\n0\r\n\r\n`],
+  ['chunk size overflow', `${CH}fffffffffffffffffff\r\n`],
+  ['chunk size overflow', `${CH}20000000000000\r\n`],
+  ['chunk extension too long', `${CH}1;${'e'.repeat(5000)}\r\n`],
+  ['bare lf in chunk size line', `${CH}1\na\r\n0\r\n\r\n`],
+  ['missing crlf after chunk data', `${CH}1\r\nab\r\n0\r\n\r\n`],
+  ['invalid transfer-encoding', `${H}Transfer-Encoding: chunked, chunked\r\n\r\n`],
+  ['invalid transfer-encoding', `${H}Transfer-Encoding: chunked, gzip\r\n\r\n`],
+  ['invalid transfer-encoding', `${H}Transfer-Encoding: gzip\r\n\r\n`],
+  ['unsupported transfer-coding', `${H}Transfer-Encoding: gzip, chunked\r\n\r\n`],
+  ['transfer-encoding in http/1.0', 'HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'],
+  ['whitespace before colon', `${H}Content-Length : 0\r\n\r\n`],
+  ['whitespace before colon', `${H}X\t: 0\r\n\r\n`],
+  ['invalid header name', `${H}X(y): 0\r\n\r\n`],
+  ['invalid header name', `${H}: empty\r\n\r\n`],
+  ['missing colon in header', `${H}NoColon\r\n\r\n`],
+  ['nul in field value', `${H}X: a\0b\r\n\r\n`],
+  ['bare cr in field value', `${H}X: a\rb\r\n\r\n`],
+  ['bare lf in head', `${H}X: a\nY: b\r\n\r\n`],
+  ['bare lf in trailers', `${CH}0\r\nX: a\nY: b\r\n\r\n`],
+  ['control character in field value', `${H}X: a\x01b\r\n\r\n`],
+  ['obs-fold', `${H}X: a\r\n b\r\n\r\n`],
+  ['obs-fold', `${H} X: a\r\n\r\n`],
+  ['invalid status code', 'HTTP/1.1 20 OK\r\n\r\n'],
+  ['invalid status code', 'HTTP/1.1 2000 OK\r\n\r\n'],
+  ['invalid status code', 'HTTP/1.1 abc OK\r\n\r\n'],
+  ['invalid status code', 'HTTP/1.1 099 OK\r\n\r\n'],
+  ['invalid status line', 'HTTP/1.1\r\n\r\n'],
+  ['invalid status line', 'ICY 200 OK\r\n\r\n'],
+  ['invalid status line', 'http/1.1 200 OK\r\n\r\n'],
+  ['invalid status code', 'HTTP/1.1  200 OK\r\n\r\n'],
+  ['invalid status line', '\r\nHTTP/1.1 200 OK\r\n\r\n'],
+  ['unsupported http version', 'HTTP/2.0 200 OK\r\n\r\n'],
+  ['bare lf in head', 'HTTP/1.1 200 OK\n\n'],
+  ['bare cr in reason phrase', 'HTTP/1.1 200 O\rK\r\n\r\n'],
+  ['unexpected 101 response', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n'],
+  ['framing field in trailers', `${CH}0\r\nContent-Length: 5\r\n\r\n`],
+];
+
+describe('ResponseParser strictness', () => {
+  it.each(rules)('rejects %s', (reason, msg) => {
+    const r = whole(msg);
+    expect(r.error).toEqual({ code: 'ERR_HTTP_PARSE', reason });
+    // Same verdict one byte at a time.
+    const bytes = b(msg);
+    const cuts = Array.from({ length: bytes.length }, (_, i) => i);
+    expect(parseSplit(bytes, cuts).error).toEqual({ code: 'ERR_HTTP_PARSE', reason });
+  });
+
+  it('keeps throwing once failed', () => {
+    const p = new ResponseParser();
+    expect(() => p.push(b('HTTP/1.1 2 OK\r\n\r\n'))).toThrow(HttpError);
+    expect(() => p.push(b('HTTP/1.1 200 OK\r\n\r\n'))).toThrow(/invalid status code/);
+    expect(() => p.finish()).toThrow(/invalid status code/);
+  });
+});
+
+// --- property tests ---
+const tokenArb = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,11}$/).filter((n) => {
+  const l = n.toLowerCase();
+  return l !== 'content-length' && l !== 'transfer-encoding' && l !== 'connection';
+});
+const valueArb = fc.stringMatching(/^[!-~]([ -~]{0,20}[!-~])?$/);
+const bodyArb = fc.uint8Array({ maxLength: 300 });
+
+const messageArb = fc
+  .record({
+    status: fc.integer({ min: 200, max: 599 }).filter((s) => s !== 204 && s !== 304),
+    reason: fc.constantFrom('OK', '', 'Not Found', 'Some Reason'),
+    fields: fc.array(fc.tuple(tokenArb, valueArb), { maxLength: 8 }),
+    body: bodyArb,
+    framing: fc.constantFrom('length', 'chunked', 'close'),
+    chunkSizes: fc.array(fc.integer({ min: 1, max: 80 }), { minLength: 1, maxLength: 10 }),
+    upper: fc.boolean(),
+    trailers: fc.array(fc.tuple(tokenArb, valueArb), { maxLength: 3 }),
+    info: fc.boolean(),
+  })
+  .map((m) => {
+    let head = m.info ? 'HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n' : '';
+    head += `HTTP/1.1 ${m.status}${m.reason ? ` ${m.reason}` : ' '}\r\n`;
+    for (const [k, v] of m.fields) head += `${k}: ${v}\r\n`;
+    const parts: Buffer[] = [];
+    if (m.framing === 'length') head += `Content-Length: ${m.body.length}\r\n\r\n`;
+    else if (m.framing === 'chunked') head += 'Transfer-Encoding: chunked\r\n\r\n';
+    else head += '\r\n';
+    parts.push(b(head));
+    if (m.framing === 'chunked') {
+      let off = 0;
+      let i = 0;
+      while (off < m.body.length) {
+        const n = Math.min(m.chunkSizes[i++ % m.chunkSizes.length]!, m.body.length - off);
+        const hex = m.upper ? n.toString(16).toUpperCase() : n.toString(16);
+        parts.push(
+          b(`${hex}${i % 2 ? ';ext=1' : ''}\r\n`),
+          Buffer.from(m.body.subarray(off, off + n)),
+          b('\r\n'),
+        );
+        off += n;
+      }
+      let tr = '0\r\n';
+      for (const [k, v] of m.trailers) tr += `${k}: ${v}\r\n`;
+      parts.push(b(`${tr}\r\n`));
+    } else parts.push(Buffer.from(m.body));
+    return { bytes: new Uint8Array(Buffer.concat(parts)), m };
+  });
+
+const cutsArb = (n: number) =>
+  fc
+    .uniqueArray(fc.integer({ min: 0, max: Math.max(0, n) }), { maxLength: 40 })
+    .map((a) => a.sort((x, y) => x - y));
+
+describe('ResponseParser properties', () => {
+  it('gives the same result for a valid message at any split points', () => {
+    fc.assert(
+      fc.property(
+        messageArb.chain((x) => fc.tuple(fc.constant(x), cutsArb(x.bytes.length))),
+        ([{ bytes, m }, cuts]) => {
+          const one = parseSplit(bytes, []);
+          expect(one.error).toBeNull();
+          expect(one.heads).toHaveLength(1);
+          expect(one.heads[0]!.status).toBe(m.status);
+          expect(Buffer.from(one.body, 'latin1')).toEqual(Buffer.from(m.body));
+          expect(parseSplit(bytes, cuts)).toEqual(one);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('gives the same result for every split, byte by byte too', () => {
+    fc.assert(
+      fc.property(messageArb, ({ bytes }) => {
+        const one = parseSplit(bytes, []);
+        const each = parseSplit(
+          bytes,
+          Array.from({ length: bytes.length }, (_, i) => i),
+        );
+        expect(each).toEqual(one);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('only ever throws HttpError on random or mutated bytes, and always settles', () => {
+    const mutated = messageArb.chain(({ bytes }) =>
+      fc
+        .array(fc.tuple(fc.nat(bytes.length), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 6,
+        })
+        .map((muts) => {
+          const c = Uint8Array.from(bytes);
+          for (const [i, v] of muts) if (i < c.length) c[i] = v;
+          return c;
+        }),
+    );
+    const input = fc.oneof(
+      fc.uint8Array({ maxLength: 400 }),
+      mutated,
+      fc.uint8Array({ maxLength: 50 }).map((u) => Buffer.concat([b('HTTP/1.1 200 OK\r\n'), u])),
+    );
+    fc.assert(
+      fc.property(
+        input.chain((bytes) => fc.tuple(fc.constant(bytes), cutsArb(bytes.length))),
+        ([bytes, cuts]) => {
+          const one = parseSplit(bytes, []);
+          const split = parseSplit(bytes, cuts);
+          // With EOF every input ends in a result or an HttpError (never "waiting").
+          expect(one.error !== null || one.ends.length === 1).toBe(true);
+          // Events streamed before an error legitimately depend on the split; the verdict may not.
+          if (one.error) expect(split.error).toEqual(one.error);
+          else expect(split).toEqual(one);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+});

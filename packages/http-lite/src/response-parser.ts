@@ -1,0 +1,616 @@
+import { Buffer } from 'node:buffer';
+import { HttpError, parseError } from './errors.js';
+import { HttpHeaders } from './headers.js';
+
+/** Options of {@link ResponseParser}. */
+export interface ResponseParserOptions {
+  /** Method of the request this response answers; `HEAD` responses never have a body. @default 'GET' */
+  method?: string;
+  /** Largest response head (status line + fields + CRLFs) and largest trailer section, in bytes. @default 16384 */
+  maxHeaderSize?: number;
+  /** Accept obsolete line folding (RFC 9112 5.2), replacing each fold with one space. @default false */
+  allowObsFold?: boolean;
+}
+
+/** How the body of a response is delimited (RFC 9112 6.3). */
+export type BodyFraming = 'none' | 'length' | 'chunked' | 'close';
+
+/** The status line and fields of a response. */
+export interface ResponseHeadEvent {
+  type: 'head';
+  status: number;
+  statusText: string;
+  httpVersion: '1.0' | '1.1';
+  headers: HttpHeaders;
+  /** `[name, value]` pairs in wire order and original case. */
+  rawHeaders: [string, string][];
+  /** How the body is delimited. */
+  framing: BodyFraming;
+  /** Declared `Content-Length`, or `null`. */
+  contentLength: number | null;
+  /** Whether the connection may carry another request after this response (may turn false at `end`). */
+  keepAlive: boolean;
+  /** The server's `Keep-Alive: timeout=` hint in milliseconds, or `null`. */
+  keepAliveTimeout: number | null;
+}
+
+/** A piece of the body (a view into the pushed bytes; it is not copied). */
+export interface ResponseBodyEvent {
+  type: 'body';
+  chunk: Uint8Array;
+}
+
+/** Trailer fields after a chunked body (only emitted when there is at least one). */
+export interface ResponseTrailersEvent {
+  type: 'trailers';
+  trailers: HttpHeaders;
+  rawTrailers: [string, string][];
+}
+
+/** The response is complete. */
+export interface ResponseEndEvent {
+  type: 'end';
+  /** Whether the connection can be reused. */
+  keepAlive: boolean;
+}
+
+/** Everything {@link ResponseParser.push} can emit. */
+export type ResponseEvent = ResponseHeadEvent | ResponseBodyEvent | ResponseTrailersEvent | ResponseEndEvent;
+
+enum State {
+  Head,
+  Length,
+  ChunkSize,
+  ChunkData,
+  ChunkCrlf,
+  Trailers,
+  Close,
+  Done,
+  Error,
+}
+
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const HTTP_SLASH = Buffer.from('HTTP/', 'latin1');
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
+const DIGITS = /^[0-9]+$/;
+const MAX_CHUNK_LINE = 4096;
+const MAX_SAFE_HEX_DIGITS = 14; // 0x1fffffffffffff
+
+function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+function ctlReason(value: string, where: string): HttpError {
+  const m = CTL.exec(value)!;
+  const c = m[0];
+  if (c === '\0') return parseError(`nul in ${where}`);
+  if (c === '\r') return parseError(`bare cr in ${where}`);
+  if (c === '\n') return parseError(`bare lf in ${where}`);
+  return parseError(`control character in ${where}`, `0x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * Parses field lines (already split on CRLF) into `raw`/`lower`.
+ * @internal
+ */
+function parseFields(lines: string[], from: number, allowObsFold: boolean): [[string, string][], string[]] {
+  const raw: [string, string][] = [];
+  const lower: string[] = [];
+  for (let i = from; i < lines.length; i++) {
+    const line = lines[i]!;
+    const c0 = line.charCodeAt(0);
+    if (c0 === 32 || c0 === 9) {
+      if (!allowObsFold || raw.length === 0) throw parseError('obs-fold', JSON.stringify(line));
+      const v = line.trim();
+      if (CTL.test(v)) throw ctlReason(v, 'field value');
+      const last = raw[raw.length - 1]!;
+      last[1] = last[1] === '' ? v : v === '' ? last[1] : `${last[1]} ${v}`;
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon === -1) {
+      if (CTL.test(line)) throw ctlReason(line, 'field line');
+      throw parseError('missing colon in header', JSON.stringify(line.slice(0, 64)));
+    }
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) {
+      const e = name.charCodeAt(name.length - 1);
+      if (name.length > 0 && (e === 32 || e === 9))
+        throw parseError('whitespace before colon', JSON.stringify(name));
+      if (CTL.test(name)) throw ctlReason(name, 'header name');
+      throw parseError('invalid header name', JSON.stringify(name.slice(0, 64)));
+    }
+    let value = line.slice(colon + 1);
+    if (CTL.test(value)) throw ctlReason(value, 'field value');
+    // Trim OWS (SP / HTAB) only; String#trim would also eat other characters.
+    let a = 0;
+    let b = value.length;
+    while (a < b && (value.charCodeAt(a) === 32 || value.charCodeAt(a) === 9)) a++;
+    while (b > a && (value.charCodeAt(b - 1) === 32 || value.charCodeAt(b - 1) === 9)) b--;
+    if (a !== 0 || b !== value.length) value = value.slice(a, b);
+    raw.push([name, value]);
+    lower.push(name.toLowerCase());
+  }
+  return [raw, lower];
+}
+
+/**
+ * A sans-IO HTTP/1.1 response parser (RFC 9112): bytes in, events out, no sockets.
+ * Strict by default: every framing ambiguity that enables response smuggling or hides a
+ * truncated body throws {@link HttpError} `ERR_HTTP_PARSE` with a `reason` naming the rule.
+ * Unsolicited 1xx responses (100, 102, 103) are skipped.
+ *
+ * @example
+ * ```ts
+ * const parser = new ResponseParser({ method: 'GET' });
+ * const events = parser.push(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi'));
+ * // [{ type: 'head', status: 200, ... }, { type: 'body', chunk }, { type: 'end', keepAlive: true }]
+ * ```
+ */
+export class ResponseParser {
+  #state = State.Head;
+  #noBody = false;
+  #maxHeaderSize = 16384;
+  #allowObsFold = false;
+  #headBuf: Buffer | null = null;
+  #headLen = 0;
+  #line = '';
+  #remaining = 0;
+  #bodyBytes = 0;
+  #keepAlive = true;
+  #crlf = 0;
+  #error: HttpError | null = null;
+  #out: ResponseEvent[] = [];
+  #lastEnd: ResponseEndEvent | null = null;
+
+  /**
+   * @param options - request method, header size limit and leniencies.
+   */
+  constructor(options: ResponseParserOptions = {}) {
+    this.reset(options);
+  }
+
+  /**
+   * Prepares the parser for the next response on the same connection.
+   * @param options - options for that response (the method matters: `HEAD` means no body).
+   * @returns nothing.
+   */
+  reset(options: ResponseParserOptions = {}): void {
+    this.#state = State.Head;
+    this.#noBody = options.method !== undefined && options.method.toUpperCase() === 'HEAD';
+    this.#maxHeaderSize = options.maxHeaderSize ?? 16384;
+    this.#allowObsFold = options.allowObsFold ?? false;
+    this.#headLen = 0;
+    this.#line = '';
+    this.#remaining = 0;
+    this.#bodyBytes = 0;
+    this.#keepAlive = true;
+    this.#crlf = 0;
+    this.#error = null;
+    this.#lastEnd = null;
+  }
+
+  /** Whether a complete response has been parsed since the last reset. */
+  get done(): boolean {
+    return this.#state === State.Done;
+  }
+
+  /** Whether any byte of the current response head has been received. */
+  get started(): boolean {
+    return this.#state !== State.Head || this.#headLen > 0;
+  }
+
+  /** Body bytes (after de-chunking) seen so far for the current response. */
+  get bodyBytes(): number {
+    return this.#bodyBytes;
+  }
+
+  /**
+   * Feeds bytes received from the connection.
+   * @param chunk - the next bytes; body events are views into it.
+   * @returns the events those bytes completed, in order.
+   * @throws {@link HttpError} `ERR_HTTP_PARSE`, `ERR_HEADERS_OVERFLOW`; after a throw every call throws again.
+   */
+  push(chunk: Uint8Array): ResponseEvent[] {
+    if (this.#error) throw this.#error;
+    const out: ResponseEvent[] = [];
+    this.#out = out;
+    try {
+      this.#execute(asBuffer(chunk));
+    } catch (err) {
+      this.#state = State.Error;
+      this.#error =
+        err instanceof HttpError ? err : parseError('internal parser error', String((err as Error)?.message));
+      throw this.#error;
+    }
+    return out;
+  }
+
+  /**
+   * Signals that the connection delivered its last byte (FIN).
+   * @returns `[{ type: 'end' }]` for a close-delimited body, `[]` if the response was complete.
+   * @throws {@link HttpError} `ERR_PREMATURE_CLOSE` when the response was cut short.
+   */
+  finish(): ResponseEvent[] {
+    if (this.#error) throw this.#error;
+    switch (this.#state) {
+      case State.Done:
+        return [];
+      case State.Close:
+        this.#state = State.Done;
+        return [{ type: 'end', keepAlive: false }];
+      case State.Head: {
+        const err = new HttpError(
+          'ERR_PREMATURE_CLOSE',
+          this.#headLen === 0
+            ? 'connection closed before the response head'
+            : `connection closed inside the response head after ${this.#headLen} bytes`,
+          { bytesReceived: 0 },
+        );
+        this.#state = State.Error;
+        this.#error = err;
+        throw err;
+      }
+      default: {
+        const expected = this.#state === State.Length ? ` of ${this.#bodyBytes + this.#remaining}` : '';
+        const err = new HttpError(
+          'ERR_PREMATURE_CLOSE',
+          `connection closed inside the response body after ${this.#bodyBytes}${expected} bytes`,
+          { bytesReceived: this.#bodyBytes },
+        );
+        this.#state = State.Error;
+        this.#error = err;
+        throw err;
+      }
+    }
+  }
+
+  #execute(c: Buffer): void {
+    let pos = 0;
+    const len = c.length;
+    while (pos < len) {
+      switch (this.#state) {
+        case State.Head:
+          pos = this.#readHead(c, pos);
+          break;
+        case State.Length: {
+          const n = Math.min(this.#remaining, len - pos);
+          this.#out.push({ type: 'body', chunk: pos === 0 && n === len ? c : c.subarray(pos, pos + n) });
+          pos += n;
+          this.#bodyBytes += n;
+          this.#remaining -= n;
+          if (this.#remaining === 0) this.#end();
+          break;
+        }
+        case State.ChunkSize:
+          pos = this.#readChunkSize(c, pos);
+          break;
+        case State.ChunkData: {
+          const n = Math.min(this.#remaining, len - pos);
+          this.#out.push({ type: 'body', chunk: c.subarray(pos, pos + n) });
+          pos += n;
+          this.#bodyBytes += n;
+          this.#remaining -= n;
+          if (this.#remaining === 0) {
+            this.#state = State.ChunkCrlf;
+            this.#crlf = 0;
+          }
+          break;
+        }
+        case State.ChunkCrlf: {
+          const b = c[pos++];
+          if (this.#crlf === 0 ? b !== 13 : b !== 10) throw parseError('missing crlf after chunk data');
+          if (++this.#crlf === 2) this.#state = State.ChunkSize;
+          break;
+        }
+        case State.Trailers:
+          pos = this.#readTrailers(c, pos);
+          break;
+        case State.Close:
+          this.#out.push({ type: 'body', chunk: pos === 0 ? c : c.subarray(pos) });
+          this.#bodyBytes += len - pos;
+          pos = len;
+          break;
+        case State.Done:
+          // Bytes after a complete response: the connection cannot be trusted any more.
+          if (this.#lastEnd) {
+            this.#lastEnd.keepAlive = false;
+            this.#lastEnd = null;
+            return;
+          }
+          throw parseError('data after response end', `${len - pos} bytes`);
+        default:
+          throw this.#error ?? parseError('parser in error state');
+      }
+    }
+    this.#lastEnd = null;
+  }
+
+  #end(): void {
+    this.#state = State.Done;
+    const ev: ResponseEndEvent = { type: 'end', keepAlive: this.#keepAlive };
+    this.#lastEnd = ev;
+    this.#out.push(ev);
+  }
+
+  /** Appends to the head accumulator, at most `cap` bytes in total. */
+  #append(c: Buffer, from: number, to: number, cap: number): number {
+    const n = Math.min(to - from, cap - this.#headLen);
+    if (n <= 0) return 0;
+    let buf = this.#headBuf;
+    if (buf === null || buf.length < this.#headLen + n) {
+      const next = Buffer.allocUnsafe(Math.min(cap, Math.max(256, (this.#headLen + n) * 2)));
+      if (buf !== null) buf.copy(next, 0, 0, this.#headLen);
+      this.#headBuf = buf = next;
+    }
+    c.copy(buf, this.#headLen, from, from + n);
+    this.#headLen += n;
+    return n;
+  }
+
+  /**
+   * Finds the end of a head/trailer section (CRLFCRLF), accumulating across pushes.
+   * Returns [block, block start, block end, next pos] or null when more bytes are needed.
+   */
+  #section(c: Buffer, pos: number, what: 'head' | 'trailers'): [Buffer, number, number, number] | null {
+    const max = this.#maxHeaderSize;
+    if (this.#headLen === 0) {
+      const idx = c.indexOf(CRLFCRLF, pos);
+      if (idx !== -1) {
+        if (idx - pos > max) throw overflow(what, max);
+        return [c, pos, idx, idx + 4];
+      }
+    }
+    const old = this.#headLen;
+    this.#append(c, pos, c.length, max + 4);
+    const buf = this.#headBuf!;
+    const view = buf.subarray(0, this.#headLen);
+    const idx = view.indexOf(CRLFCRLF, Math.max(0, old - 3));
+    if (idx !== -1) {
+      this.#headLen = 0;
+      if (idx > max) throw overflow(what, max);
+      return [buf, 0, idx, pos + (idx + 4 - old)];
+    }
+    this.#earlyChecks(view, old, what);
+    if (this.#headLen >= max + 4) throw overflow(what, max);
+    return null;
+  }
+
+  /** Rejects an incomplete section as soon as it can never become valid (never wait for more bytes). */
+  // These checks are prefix-closed (a failing prefix fails the whole section with the same reason),
+  // and complete sections run them first too, so the verdict never depends on split points.
+  #earlyChecks(view: Buffer, from: number, what: 'head' | 'trailers', end = view.length): void {
+    if (what === 'head') {
+      const n = Math.min(end, 5);
+      for (let k = 0; k < n; k++) {
+        if (view[k] !== HTTP_SLASH[k]) {
+          throw parseError(
+            'invalid status line',
+            JSON.stringify(view.toString('latin1', 0, Math.min(end, 16))),
+          );
+        }
+      }
+    }
+    let i = view.indexOf(10, Math.max(0, from));
+    while (i !== -1 && i < end) {
+      if (i === 0 || view[i - 1] !== 13) throw parseError(`bare lf in ${what}`);
+      i = view.indexOf(10, i + 1);
+    }
+  }
+
+  #readHead(c: Buffer, pos: number): number {
+    const sec = this.#section(c, pos, 'head');
+    if (sec === null) return c.length;
+    const [buf, start, end, next] = sec;
+    this.#earlyChecks(start === 0 ? buf : buf.subarray(start), 0, 'head', end - start);
+    const s = buf.toString('latin1', start, end);
+    this.#parseHead(s);
+    return next;
+  }
+
+  #parseHead(s: string): void {
+    const lines = s.split('\r\n');
+    const sl = lines[0]!;
+    if (
+      sl.length < 12 ||
+      !sl.startsWith('HTTP/') ||
+      sl.charCodeAt(6) !== 46 ||
+      sl.charCodeAt(8) !== 32 ||
+      !isDigit(sl.charCodeAt(5)) ||
+      !isDigit(sl.charCodeAt(7))
+    ) {
+      if (CTL.test(sl)) throw ctlReason(sl, 'status line');
+      throw parseError('invalid status line', JSON.stringify(sl.slice(0, 64)));
+    }
+    const version = sl.slice(5, 8);
+    if (version !== '1.1' && version !== '1.0')
+      throw parseError('unsupported http version', JSON.stringify(version));
+    const c0 = sl.charCodeAt(9);
+    const c1 = sl.charCodeAt(10);
+    const c2 = sl.charCodeAt(11);
+    if (
+      !isDigit(c0) ||
+      !isDigit(c1) ||
+      !isDigit(c2) ||
+      (sl.length > 12 && sl.charCodeAt(12) !== 32) ||
+      c0 === 48
+    ) {
+      throw parseError('invalid status code', JSON.stringify(sl.slice(9, 16)));
+    }
+    const status = (c0 - 48) * 100 + (c1 - 48) * 10 + (c2 - 48);
+    const statusText = sl.length > 13 ? sl.slice(13) : '';
+    if (CTL.test(statusText)) throw ctlReason(statusText, 'reason phrase');
+    const [raw, lower] = parseFields(lines, 1, this.#allowObsFold);
+
+    if (status < 200) {
+      if (status === 101) throw parseError('unexpected 101 response', 'no upgrade was requested');
+      return; // unsolicited 1xx: skip, the final response follows
+    }
+
+    const headers = new HttpHeaders(raw, lower);
+    let keepAlive = version === '1.1';
+    let keepAliveTimeout: number | null = null;
+    let contentLength: number | null = null;
+    let te: string | null = null;
+    let close = false;
+    for (let i = 0; i < lower.length; i++) {
+      const name = lower[i]!;
+      const value = raw[i]![1];
+      if (name === 'content-length') contentLength = checkContentLength(value, contentLength);
+      else if (name === 'transfer-encoding') te = te === null ? value : `${te}, ${value}`;
+      else if (name === 'connection') {
+        for (const t of value.split(',')) {
+          const tok = t.trim().toLowerCase();
+          if (tok === 'close') close = true;
+          else if (tok === 'keep-alive' && version === '1.0') keepAlive = true;
+        }
+      } else if (name === 'keep-alive') {
+        const m = /(?:^|[,;\s])timeout\s*=\s*(\d{1,9})/i.exec(value);
+        if (m) keepAliveTimeout = Number(m[1]) * 1000;
+      }
+    }
+    if (close) keepAlive = false; // wins over any keep-alive token
+
+    let framing: BodyFraming;
+    if (this.#noBody || status === 204 || status === 304) {
+      framing = 'none';
+    } else if (te !== null) {
+      if (contentLength !== null) throw parseError('content-length with transfer-encoding');
+      if (version === '1.0') throw parseError('transfer-encoding in http/1.0');
+      const codings = te
+        .split(',')
+        .map((t) => t.trim().toLowerCase())
+        .filter((t) => t !== '');
+      const chunkedAt = codings.indexOf('chunked');
+      if (
+        chunkedAt === -1 ||
+        chunkedAt !== codings.length - 1 ||
+        codings.lastIndexOf('chunked') !== chunkedAt
+      ) {
+        throw parseError('invalid transfer-encoding', JSON.stringify(te));
+      }
+      if (codings.length > 1) throw parseError('unsupported transfer-coding', JSON.stringify(codings[0]));
+      framing = 'chunked';
+    } else if (contentLength !== null) {
+      framing = 'length';
+    } else {
+      framing = 'close';
+      keepAlive = false;
+    }
+    this.#keepAlive = keepAlive;
+    this.#out.push({
+      type: 'head',
+      status,
+      statusText,
+      httpVersion: version,
+      headers,
+      rawHeaders: raw,
+      framing,
+      contentLength,
+      keepAlive,
+      keepAliveTimeout,
+    });
+    if (framing === 'none') this.#end();
+    else if (framing === 'length') {
+      this.#remaining = contentLength!;
+      this.#state = State.Length;
+      if (contentLength === 0) this.#end();
+    } else if (framing === 'chunked') this.#state = State.ChunkSize;
+    else this.#state = State.Close;
+  }
+
+  #readChunkSize(c: Buffer, pos: number): number {
+    const lf = c.indexOf(10, pos);
+    if (lf === -1) {
+      if (this.#line.length + (c.length - pos) > MAX_CHUNK_LINE) throw parseError('chunk extension too long');
+      this.#line += c.toString('latin1', pos);
+      if (this.#line.includes('\r') && !this.#line.endsWith('\r'))
+        throw parseError('bare cr in chunk size line');
+      return c.length;
+    }
+    if (this.#line.length + (lf - pos) > MAX_CHUNK_LINE) throw parseError('chunk extension too long');
+    let line = this.#line + c.toString('latin1', pos, lf);
+    this.#line = '';
+    if (line.charCodeAt(line.length - 1) !== 13) throw parseError('bare lf in chunk size line');
+    line = line.slice(0, -1);
+    let k = 0;
+    while (k < line.length && isHex(line.charCodeAt(k))) k++;
+    if (k === 0) throw parseError('invalid chunk size', JSON.stringify(line.slice(0, 32)));
+    let z = 0;
+    while (z < k - 1 && line.charCodeAt(z) === 48) z++;
+    if (k - z > MAX_SAFE_HEX_DIGITS)
+      throw parseError('chunk size overflow', JSON.stringify(line.slice(0, k)));
+    const size = Number.parseInt(line.slice(z, k), 16);
+    if (!Number.isSafeInteger(size))
+      throw parseError('chunk size overflow', JSON.stringify(line.slice(0, k)));
+    if (k < line.length) {
+      const ext = line.slice(k);
+      if (!/^[ \t]*;/.test(ext)) throw parseError('invalid chunk size', JSON.stringify(line.slice(0, 32)));
+      if (CTL.test(ext)) throw ctlReason(ext, 'chunk extension');
+    }
+    if (size === 0) {
+      this.#state = State.Trailers;
+    } else {
+      this.#remaining = size;
+      this.#state = State.ChunkData;
+    }
+    return lf + 1;
+  }
+
+  #readTrailers(c: Buffer, pos: number): number {
+    // Fast path: no trailer fields, just the final CRLF.
+    if (this.#headLen === 0 && c.length - pos >= 2 && c[pos] === 13 && c[pos + 1] === 10) {
+      this.#end();
+      return pos + 2;
+    }
+    if (this.#headLen === 0) {
+      // Prime with the CRLF that ended the last-chunk line so one CRLFCRLF search finds the end.
+      this.#append(CRLFCRLF, 0, 2, this.#maxHeaderSize + 4);
+    }
+    const sec = this.#section(c, pos, 'trailers');
+    if (sec === null) return c.length;
+    const [buf, start, end, next] = sec;
+    this.#earlyChecks(buf, start, 'trailers', end);
+    // The primed CRLF is at start..start+2 when the accumulator was used.
+    const text = buf.toString('latin1', start, end);
+    const body = text.startsWith('\r\n') ? text.slice(2) : text;
+    if (body !== '') {
+      const [raw, lower] = parseFields(body.split('\r\n'), 0, this.#allowObsFold);
+      for (const n of lower) {
+        if (n === 'content-length' || n === 'transfer-encoding') {
+          throw parseError('framing field in trailers', JSON.stringify(n));
+        }
+      }
+      this.#out.push({ type: 'trailers', trailers: new HttpHeaders(raw, lower), rawTrailers: raw });
+    }
+    this.#end();
+    return next;
+  }
+}
+
+function overflow(what: string, max: number): HttpError {
+  return new HttpError('ERR_HEADERS_OVERFLOW', `response ${what} larger than maxHeaderSize ${max}`);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+function checkContentLength(value: string, prev: number | null): number {
+  let result = prev;
+  for (const part of value.split(',')) {
+    const v = part.trim();
+    if (!DIGITS.test(v)) throw parseError('invalid content-length', JSON.stringify(value));
+    const n = v.length > 16 ? Number.POSITIVE_INFINITY : Number(v);
+    if (!Number.isSafeInteger(n)) throw parseError('content-length overflow', JSON.stringify(v));
+    if (result !== null && result !== n)
+      throw parseError('differing content-length values', JSON.stringify(value));
+    result = n;
+  }
+  return result!;
+}
