@@ -72,6 +72,7 @@ enum State {
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const HTTP_SLASH = Buffer.from('HTTP/', 'latin1');
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
 const DIGITS = /^[0-9]+$/;
 const MAX_CHUNK_LINE = 4096;
