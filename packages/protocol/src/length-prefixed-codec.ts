@@ -1,0 +1,206 @@
+import type { Codec, Decoder } from './codec.js';
+import { checkInteger, FrameError, FrameTooLargeError, ProtocolError } from './errors.js';
+import { asBuffer } from './internal/bytes.js';
+
+/** Options of {@link LengthPrefixedCodec}. */
+export interface LengthPrefixedCodecOptions {
+  /**
+   * Size of the unsigned length header in bytes. The length counts the payload only.
+   * @default 4
+   */
+  lengthBytes?: 1 | 2 | 4;
+  /**
+   * Byte order of the length header.
+   * @default 'big'
+   */
+  byteOrder?: 'big' | 'little';
+  /**
+   * Largest payload in bytes. A header announcing more raises {@link FrameTooLargeError} before
+   * any of the payload is buffered.
+   * @default 8388608 (8 MiB)
+   */
+  maxFrameLength?: number;
+}
+
+/** The decoder of a {@link LengthPrefixedCodec}. */
+export interface LengthPrefixedDecoder extends Decoder<Uint8Array> {
+  /** Bytes of the unfinished frame (header included) held right now. */
+  readonly bufferedSize: number;
+}
+
+class LengthPrefixedDecoderImpl implements LengthPrefixedDecoder {
+  readonly #lengthBytes: number;
+  readonly #little: boolean;
+  readonly #max: number;
+  readonly #header: Buffer;
+  #headerLength = 0;
+  /** The payload being filled across chunks, or null between frames. */
+  #body: Buffer | null = null;
+  #bodyFilled = 0;
+  #error: FrameError | null = null;
+
+  constructor(lengthBytes: number, little: boolean, max: number) {
+    this.#lengthBytes = lengthBytes;
+    this.#little = little;
+    this.#max = max;
+    this.#header = Buffer.alloc(lengthBytes);
+  }
+
+  get bufferedSize(): number {
+    return this.#body === null ? this.#headerLength : this.#lengthBytes + this.#bodyFilled;
+  }
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.#error !== null) throw this.#error;
+    const buf = asBuffer(chunk);
+    const n = buf.length;
+    const lb = this.#lengthBytes;
+    const out: Uint8Array[] = [];
+    let pos = 0;
+    if (this.#body !== null) {
+      const body = this.#body;
+      const take = Math.min(body.length - this.#bodyFilled, n);
+      buf.copy(body, this.#bodyFilled, 0, take);
+      this.#bodyFilled += take;
+      pos = take;
+      if (this.#bodyFilled < body.length) return out;
+      out.push(body);
+      this.#body = null;
+    }
+    while (pos < n) {
+      let length: number;
+      if (this.#headerLength > 0 || n - pos < lb) {
+        const take = Math.min(lb - this.#headerLength, n - pos);
+        buf.copy(this.#header, this.#headerLength, pos, pos + take);
+        this.#headerLength += take;
+        pos += take;
+        if (this.#headerLength < lb) break;
+        this.#headerLength = 0;
+        length = this.#readLength(this.#header, 0);
+      } else {
+        length = this.#readLength(buf, pos);
+        pos += lb;
+      }
+      if (length > this.#max) this.#fail(new FrameTooLargeError(length, this.#max), out);
+      if (n - pos >= length) {
+        out.push(buf.subarray(pos, pos + length));
+        pos += length;
+      } else {
+        // Allocate the whole payload once and fill it as chunks arrive: one copy per byte.
+        const body = Buffer.allocUnsafe(length);
+        buf.copy(body, 0, pos, n);
+        this.#body = body;
+        this.#bodyFilled = n - pos;
+        pos = n;
+      }
+    }
+    return out;
+  }
+
+  end(): Uint8Array[] {
+    if (this.#error !== null) throw this.#error;
+    if (this.#body !== null) {
+      this.#fail(
+        new FrameError(
+          'ERR_FRAME_TRUNCATED',
+          `stream ended after ${this.#bodyFilled} of ${this.#body.length} payload bytes`,
+          this.bufferedSize,
+        ),
+        [],
+      );
+    }
+    if (this.#headerLength > 0) {
+      this.#fail(
+        new FrameError(
+          'ERR_FRAME_TRUNCATED',
+          `stream ended after ${this.#headerLength} of ${this.#lengthBytes} length-header bytes`,
+          this.#headerLength,
+        ),
+        [],
+      );
+    }
+    return [];
+  }
+
+  #readLength(b: Buffer, at: number): number {
+    switch (this.#lengthBytes) {
+      case 1:
+        return b[at]!;
+      case 2:
+        return this.#little ? b.readUInt16LE(at) : b.readUInt16BE(at);
+      default:
+        return this.#little ? b.readUInt32LE(at) : b.readUInt32BE(at);
+    }
+  }
+
+  #fail(err: FrameError, frames: Uint8Array[]): never {
+    err.frames = frames;
+    this.#error = err;
+    this.#body = null;
+    this.#headerLength = 0;
+    throw err;
+  }
+}
+
+/**
+ * Frames as an unsigned length header (1, 2 or 4 bytes, big- or little-endian) followed by the
+ * payload. Payloads that arrive whole in one chunk are returned as views of it (no copy).
+ *
+ * @example
+ * ```ts
+ * const codec = new LengthPrefixedCodec({ lengthBytes: 2, maxFrameLength: 1024 });
+ * const bytes = Buffer.concat(codec.encode(Buffer.from('hi')));   // <00 02 68 69>
+ * codec.createDecoder().push(bytes);                             // [<68 69>]
+ * ```
+ */
+export class LengthPrefixedCodec implements Codec<Uint8Array> {
+  /** Size of the length header in bytes. */
+  readonly lengthBytes: 1 | 2 | 4;
+  /** Byte order of the length header. */
+  readonly byteOrder: 'big' | 'little';
+  /** Largest payload in bytes (never more than the header can express). */
+  readonly maxFrameLength: number;
+
+  /**
+   * @param options - {@link LengthPrefixedCodecOptions}
+   * @throws {@link ProtocolError} `ERR_INVALID_ARGUMENT` for a bad `lengthBytes`, `byteOrder` or `maxFrameLength`
+   */
+  constructor(options: LengthPrefixedCodecOptions = {}) {
+    const lb = options.lengthBytes ?? 4;
+    if (lb !== 1 && lb !== 2 && lb !== 4) {
+      throw new ProtocolError('ERR_INVALID_ARGUMENT', `lengthBytes must be 1, 2 or 4, got ${String(lb)}`);
+    }
+    const order = options.byteOrder ?? 'big';
+    if (order !== 'big' && order !== 'little') {
+      throw new ProtocolError(
+        'ERR_INVALID_ARGUMENT',
+        `byteOrder must be 'big' or 'little', got ${String(order)}`,
+      );
+    }
+    this.lengthBytes = lb;
+    this.byteOrder = order;
+    const max = checkInteger('maxFrameLength', options.maxFrameLength ?? 8 * 1024 * 1024, 0, 2 ** 32 - 1);
+    this.maxFrameLength = Math.min(max, 2 ** (8 * lb) - 1);
+  }
+
+  /** @returns a fresh decoder */
+  createDecoder(): LengthPrefixedDecoder {
+    return new LengthPrefixedDecoderImpl(this.lengthBytes, this.byteOrder === 'little', this.maxFrameLength);
+  }
+
+  /**
+   * @param frame - the payload
+   * @returns `[header, payload]` (the payload is not copied)
+   * @throws {@link FrameTooLargeError} when the payload exceeds `maxFrameLength`
+   */
+  encode(frame: Uint8Array): Uint8Array[] {
+    const n = frame.byteLength;
+    if (n > this.maxFrameLength) throw new FrameTooLargeError(n, this.maxFrameLength);
+    const header = Buffer.allocUnsafe(this.lengthBytes);
+    const little = this.byteOrder === 'little';
+    if (this.lengthBytes === 1) header[0] = n;
+    else if (this.lengthBytes === 2) little ? header.writeUInt16LE(n) : header.writeUInt16BE(n);
+    else little ? header.writeUInt32LE(n) : header.writeUInt32BE(n);
+    return [header, frame];
+  }
+}
