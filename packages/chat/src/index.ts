@@ -1,2 +1,19 @@
-/** Package version, kept in step with package.json by the release flow. */
-export const VERSION = '0.1.0';
+// Server
+
+// Buses
+// For bus authors: what travels between nodes
+export type { BusEvent, BusHandler, BusNode, BusStats, ChatBus, MsgKind, StampedEvent } from './bus.js';
+export { memoryBus } from './bus.js';
+// Errors
+export type { ChatErrorCode } from './errors.js';
+export { ChatError } from './errors.js';
+export type {
+  ChatServerOptions,
+  ChatStats,
+  CloseOptions,
+  FloodControlOptions,
+  ListenOptions,
+  SendQueueOptions,
+} from './server.js';
+export { ChatServer, createChatServer } from './server.js';
+export { VERSION } from './version.js';

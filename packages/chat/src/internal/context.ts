@@ -1,0 +1,53 @@
+import type { Hub } from './hub.js';
+
+/** The transport surface the chat front ends use (a subset of streams' StreamTransport). */
+export interface ChatTransport {
+  write(data: Uint8Array | string): void;
+  close(): void;
+  abort(err?: Error): void;
+  isClosing(): boolean;
+  pauseReading(): void;
+  resumeReading(): void;
+  getWriteBufferSize(): number;
+  getExtraInfo(name: string, dflt?: unknown): unknown;
+  setListener(listener: {
+    data(chunk: Uint8Array): void;
+    eof(): boolean | void;
+    writePaused?(): void;
+    writeResumed?(): void;
+    closed(error: Error | null): void;
+  }): void;
+}
+
+/** Options after defaults are applied. */
+export interface Resolved {
+  serverName: string;
+  network: string;
+  maxLineLength: number;
+  nickMaxLength: number;
+  roomMaxLength: number;
+  registrationTimeout: number;
+  pingInterval: number;
+  pingTimeout: number;
+  idleTimeout: number;
+  flood: { burst: number; rate: number } | null;
+  maxConnectionsPerIp: number;
+  sendQueue: { soft: number; hard: number; stuckMs: number };
+  closeGrace: number;
+  motd: string[];
+  defaultRoom: string;
+}
+
+/** Shared state of one server, handed to every connection. */
+export interface Ctx {
+  readonly opts: Resolved;
+  readonly hub: Hub;
+  readonly disconnects: Record<string, number>;
+  readonly conns: Set<{ sweep(now: number): void; shutdown(notice: string): void; queueBytes(): number }>;
+  readonly perIp: Map<string, number>;
+  readonly log: (line: string) => void;
+  readonly createdAt: Date;
+  drops: number;
+  peakQueue: number;
+  closing: boolean;
+}

@@ -1,0 +1,235 @@
+import type { BusEvent } from '../bus.js';
+import { foldCase, nickProblem, roomProblem } from './casemap.js';
+import { ClientConn } from './client-conn.js';
+import type { ChatTransport, Ctx } from './context.js';
+import type { Room } from './hub.js';
+
+const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+// C0 controls except TAB, and DEL.
+const CONTROL_RE = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+export const PLAIN_HELP = [
+  '* commands:',
+  '*   /nick NAME       change your nick',
+  '*   /join #room      leave your room and join another',
+  '*   /part            leave your room',
+  '*   /rooms           list rooms',
+  '*   /who             list the members of your room',
+  '*   /me action       say what you do',
+  '*   /msg NICK text   private message',
+  '*   /quit [reason]   leave',
+  '*   anything else is said to your room (start with // to say a line beginning with /)',
+];
+
+/** Encodes a hub event as one plain-protocol line. */
+export function encodePlain(ev: BusEvent): Uint8Array {
+  let line: string;
+  switch (ev.t) {
+    case 'msg':
+      line =
+        ev.kind === 'action'
+          ? `* ${ev.nick} ${ev.text}`
+          : ev.kind === 'notice'
+            ? `-${ev.nick}- ${ev.text}`
+            : `<${ev.nick}> ${ev.text}`;
+      break;
+    case 'priv':
+      line = ev.kind === 'action' ? `*${ev.nick}* * ${ev.nick} ${ev.text}` : `*${ev.nick}* ${ev.text}`;
+      break;
+    case 'join':
+      line = `* ${ev.nick} joined ${ev.room}`;
+      break;
+    case 'part':
+      line = ev.reason ? `* ${ev.nick} left ${ev.room} (${ev.reason})` : `* ${ev.nick} left ${ev.room}`;
+      break;
+    case 'quit':
+      line = `* ${ev.nick} quit (${ev.reason})`;
+      break;
+    case 'nick':
+      line = `* ${ev.nick} is now known as ${ev.newNick}`;
+      break;
+    case 'topic':
+      line = `* ${ev.nick} set the topic of ${ev.room} to: ${ev.topic}`;
+      break;
+    default:
+      return EMPTY;
+  }
+  return encoder.encode(`${line}\r\n`);
+}
+
+/**
+ * The plain line protocol (nc/telnet friendly): the first line is the nick, then every line is
+ * said to the current room unless it is a /command. Notices start with `* `.
+ */
+export class PlainConn extends ClientConn {
+  readonly kind = 0 as const;
+  #room: Room | null = null;
+
+  constructor(ctx: Ctx, transport: ChatTransport, ip: string) {
+    super(ctx, transport, ip, ctx.opts.maxLineLength);
+    this.user = 'plain';
+    this.send('* welcome to asyncnet chat\r\n* what is your nick?\r\n');
+  }
+
+  protected encode(ev: BusEvent): Uint8Array {
+    return encodePlain(ev);
+  }
+
+  protected missedNotice(count: number): string {
+    return `* you missed ${count} message${count === 1 ? '' : 's'} (your connection was too slow)\r\n`;
+  }
+
+  protected lineTooLong(): void {
+    this.#error(`line longer than ${this.ctx.opts.maxLineLength} bytes, dropped`);
+  }
+
+  protected badUtf8(): void {
+    this.#error('line is not valid utf-8, dropped');
+  }
+
+  protected floodWarning(): void {
+    this.#error('you are sending too fast, lines are being dropped');
+  }
+
+  protected ping(): void {}
+
+  protected farewell(reason: string): string {
+    return `* closing: ${reason}\r\n`;
+  }
+
+  #error(text: string): void {
+    this.send(`* error: ${text}\r\n`);
+  }
+
+  protected handleLine(text: string): void | Promise<void> {
+    if (CONTROL_RE.test(text)) {
+      this.#error('control characters are not allowed, line dropped');
+      return;
+    }
+    if (!this.registered) return this.#register(text.trim());
+    if (text.startsWith('/') && !text.startsWith('//')) return this.#command(text);
+    if (text.length === 0) return;
+    if (this.#room === null) {
+      this.#error('you are not in a room; /join #room first');
+      return;
+    }
+    this.ctx.hub.say(this, this.#room, text.startsWith('//') ? text.slice(1) : text, 'say');
+  }
+
+  async #register(nick: string): Promise<void> {
+    const problem = nickProblem(nick, this.ctx.opts.nickMaxLength);
+    if (problem !== null) {
+      this.#error(problem);
+      this.send('* what is your nick?\r\n');
+      return;
+    }
+    const ok = await this.ctx.hub.claimNick(this, nick);
+    if (this.closing) {
+      if (ok) this.ctx.hub.quit(this, 'connection closed');
+      return;
+    }
+    if (!ok) {
+      this.#error(`nick "${nick}" is taken`);
+      this.send('* what is your nick?\r\n');
+      return;
+    }
+    this.registered = true;
+    this.send(`* hello ${nick}, type /help for commands\r\n`);
+    this.#join(this.ctx.opts.defaultRoom);
+  }
+
+  #join(name: string): void {
+    const hub = this.ctx.hub;
+    if (this.#room !== null) {
+      if (this.#room.folded === foldCase(name)) {
+        this.send(`* you are already in ${this.#room.name}\r\n`);
+        return;
+      }
+      hub.part(this, this.#room, '');
+    }
+    const room = hub.join(this, name);
+    this.#room = room;
+    const nicks = room.nicks();
+    this.send(`* you joined ${room.name} (${nicks.length} here: ${nicks.join(', ')})\r\n`);
+    if (room.topic) this.send(`* topic: ${room.topic}\r\n`);
+    hub.replayHistory(this, room);
+  }
+
+  #command(text: string): void | Promise<void> {
+    const sp = text.indexOf(' ');
+    const cmd = (sp === -1 ? text.slice(1) : text.slice(1, sp)).toLowerCase();
+    const arg = sp === -1 ? '' : text.slice(sp + 1).trim();
+    const hub = this.ctx.hub;
+    switch (cmd) {
+      case 'help':
+        this.send(`${PLAIN_HELP.join('\r\n')}\r\n`);
+        return;
+      case 'nick':
+        return this.#rename(arg);
+      case 'join': {
+        const name = arg.startsWith('#') ? arg : `#${arg}`;
+        const problem = arg === '' ? 'usage: /join #room' : roomProblem(name, this.ctx.opts.roomMaxLength);
+        if (problem !== null) this.#error(problem);
+        else this.#join(name);
+        return;
+      }
+      case 'part':
+        if (this.#room === null) {
+          this.#error('you are not in a room');
+          return;
+        }
+        this.send(`* you left ${this.#room.name}\r\n`);
+        hub.part(this, this.#room, arg);
+        this.#room = null;
+        return;
+      case 'rooms': {
+        const rooms = [...hub.rooms.values()].filter((r) => r.size > 0);
+        this.send(`* ${rooms.length} room${rooms.length === 1 ? '' : 's'}:\r\n`);
+        for (const r of rooms) this.send(`*   ${r.name} (${r.size})${r.topic ? ` ${r.topic}` : ''}\r\n`);
+        return;
+      }
+      case 'who':
+        if (this.#room === null) this.#error('you are not in a room');
+        else this.send(`* in ${this.#room.name}: ${this.#room.nicks().join(', ')}\r\n`);
+        return;
+      case 'me':
+        if (this.#room === null) this.#error('you are not in a room');
+        else if (arg === '') this.#error('usage: /me action');
+        else hub.say(this, this.#room, arg, 'action');
+        return;
+      case 'msg': {
+        const m = /^(\S+)\s+(.+)$/.exec(arg);
+        if (m === null) {
+          this.#error('usage: /msg NICK text');
+          return;
+        }
+        if (!hub.privmsg(this, m[1]!, m[2]!, 'say')) this.#error(`no such nick "${m[1]}"`);
+        return;
+      }
+      case 'quit':
+        this.disconnect('client quit', arg === '' ? 'bye' : `bye (${arg})`, false, arg === '' ? 'quit' : arg);
+        return;
+      default:
+        this.#error(`unknown command "/${cmd}", try /help`);
+    }
+  }
+
+  async #rename(nick: string): Promise<void> {
+    const problem = nick === '' ? 'usage: /nick NAME' : nickProblem(nick, this.ctx.opts.nickMaxLength);
+    if (problem !== null) {
+      this.#error(problem);
+      return;
+    }
+    const old = this.nick;
+    if (old === nick) return;
+    const ok = await this.ctx.hub.claimNick(this, nick);
+    if (this.closing) return;
+    if (!ok) {
+      this.#error(`nick "${nick}" is taken`);
+      return;
+    }
+    this.send(`* you are now known as ${nick}\r\n`);
+    this.ctx.hub.renamed(this, old);
+  }
+}

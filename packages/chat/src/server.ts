@@ -1,0 +1,444 @@
+import type { AddressInfo } from 'node:net';
+import { type Server, type StreamTransport, startTransportServer } from '@asyncnet/streams';
+import { type BusNode, type BusStats, type ChatBus, memoryBus } from './bus.js';
+import { ChatError } from './errors.js';
+import type { ChatTransport, Ctx, Resolved } from './internal/context.js';
+import { Hub } from './internal/hub.js';
+import { IrcConn } from './internal/irc-conn.js';
+import { PlainConn } from './internal/plain-conn.js';
+
+/** Per-client send queue limits. */
+export interface SendQueueOptions {
+  /** Over this many queued bytes the oldest room messages are dropped (the client is told). @default 1048576 */
+  soft?: number;
+  /** Over this many queued bytes that cannot be dropped the client is disconnected. @default 4194304 */
+  hard?: number;
+  /** A client that stays over `soft` this long is disconnected. @default 30000 */
+  stuckTimeout?: number;
+}
+
+/** Token-bucket flood control per client. */
+export interface FloodControlOptions {
+  /** Lines a client may send at once. @default 10 */
+  burst?: number;
+  /** Lines per second refilled. @default 2 */
+  rate?: number;
+}
+
+/** Options for {@link createChatServer}. */
+export interface ChatServerOptions {
+  /** The bus shared with other nodes. @default a private {@link memoryBus} */
+  bus?: ChatBus;
+  /** Server name used as the IRC prefix. @default 'asyncnet.chat' */
+  serverName?: string;
+  /** Network name in IRC's 001 and 005. @default 'asyncnet' */
+  network?: string;
+  /** Longest plain-protocol line in bytes (IRC is fixed at 512 with CRLF). @default 1024 */
+  maxLineLength?: number;
+  /** Longest nick. @default 30 */
+  nickMaxLength?: number;
+  /** Longest room name. @default 50 */
+  roomMaxLength?: number;
+  /** A connection that has not registered (sent a valid nick) after this many ms is closed. @default 30000 */
+  registrationTimeout?: number;
+  /** IRC clients silent this long get a PING. 0 disables. @default 90000 */
+  pingInterval?: number;
+  /** An IRC client that does not answer a PING within this many ms is disconnected. @default 60000 */
+  pingTimeout?: number;
+  /** Plain clients silent this long are disconnected (nc cannot answer PING). 0 disables. @default 0 */
+  idleTimeout?: number;
+  /** Per-client flood control; `false` turns it off (benchmarks). @default { burst: 10, rate: 2 } */
+  floodControl?: boolean | FloodControlOptions;
+  /** Connections allowed from one IP address. 0 means unlimited. @default 32 */
+  maxConnectionsPerIp?: number;
+  /** Messages per room replayed on join. @default 20 */
+  history?: number;
+  /** Per-client send queue limits. */
+  sendQueue?: SendQueueOptions;
+  /** Message of the day lines (IRC). @default ['welcome to asyncnet chat'] */
+  motd?: string[];
+  /** Room plain clients join after registering. @default '#lobby' */
+  defaultRoom?: string;
+  /** Per-connection transport write-buffer high-water mark in bytes. @default 65536 */
+  highWaterMark?: number;
+  /** Where log lines go. @default one line to stderr */
+  log?: (line: string) => void;
+}
+
+/** Where to listen. */
+export interface ListenOptions {
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** Plain-protocol port; 0 picks a free one. @default 0 */
+  port?: number;
+  /** IRC port; 0 picks a free one; omitted means no IRC listener. */
+  ircPort?: number;
+}
+
+/** Counters from {@link ChatServer.stats}. */
+export interface ChatStats {
+  /** Open connections (plain and IRC, registered or not). */
+  connections: number;
+  /** Registered local clients. */
+  clients: number;
+  /** Rooms with at least one member on any node. */
+  rooms: number;
+  /** Chat messages received from local clients. */
+  messagesIn: number;
+  /** Deliveries queued to local clients (one message to N members counts N). */
+  messagesOut: number;
+  /** Room messages dropped from slow clients' queues. */
+  drops: number;
+  /** Disconnects by reason (`client quit`, `sendq stuck`, `registration timeout`, ...). */
+  disconnects: Record<string, number>;
+  /** Bytes queued for the most backed-up client right now. */
+  largestQueue: number;
+  /** Most bytes ever queued in one client's send queue. */
+  peakQueue: number;
+  /** Bus counters, including what was lost while Redis was away. */
+  bus: BusStats;
+}
+
+/** Options for {@link ChatServer.close}. */
+export interface CloseOptions {
+  /** Ms to flush clients' queues before connections are aborted. @default 5000 */
+  timeout?: number;
+}
+
+/**
+ * A chat server: plain line protocol and IRC on one hub, optionally sharing rooms and nicks with
+ * other nodes over a bus. Create it with {@link createChatServer}.
+ */
+export class ChatServer {
+  readonly #opts: Resolved;
+  readonly #bus: ChatBus;
+  readonly #ctx: Ctx;
+  readonly #hub: Hub;
+  readonly #highWaterMark: number;
+  #node: BusNode | null = null;
+  #plain: Server | null = null;
+  #irc: Server | null = null;
+  #sweep: ReturnType<typeof setInterval> | null = null;
+  #state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
+
+  /** @param options - see {@link ChatServerOptions} */
+  constructor(options: ChatServerOptions = {}) {
+    this.#opts = resolve(options);
+    this.#bus = options.bus ?? memoryBus();
+    this.#highWaterMark = options.highWaterMark ?? 65_536;
+    const log = options.log ?? ((line: string) => process.stderr.write(`[asyncnet/chat] ${line}\n`));
+    this.#hub = new Hub(positive('history', options.history ?? 20, true), log);
+    this.#ctx = {
+      opts: this.#opts,
+      hub: this.#hub,
+      disconnects: {},
+      conns: new Set(),
+      perIp: new Map(),
+      log,
+      createdAt: new Date(),
+      drops: 0,
+      peakQueue: 0,
+      closing: false,
+    };
+  }
+
+  /**
+   * Attaches to the bus and starts listening.
+   * @param options - host, plain port, optional IRC port
+   * @returns once both listeners are bound
+   * @throws ChatError `ERR_SERVER_LISTENING` when called twice; socket errors (EADDRINUSE) as they come
+   */
+  async listen(options: ListenOptions = {}): Promise<void> {
+    if (this.#state !== 'new')
+      throw new ChatError('ERR_SERVER_LISTENING', `server is already ${this.#state}`);
+    this.#state = 'listening';
+    const host = options.host ?? '127.0.0.1';
+    const hub = this.#hub;
+    const ctx = this.#ctx;
+    this.#node = await this.#bus.attach({
+      event: (ev) => hub.remote(ev),
+      reconnected: () => this.#reannounce(),
+      log: ctx.log,
+    });
+    hub.bus = this.#node;
+    const serverOptions = {
+      highWaterMark: this.#highWaterMark,
+      lowWaterMark: Math.floor(this.#highWaterMark / 4),
+      onError: (err: unknown) => ctx.log(`connection error: ${(err as Error).message}`),
+    };
+    try {
+      this.#plain = await startTransportServer(
+        (t) => this.#accept(t, 0),
+        host,
+        options.port ?? 0,
+        serverOptions,
+      );
+      if (options.ircPort !== undefined) {
+        this.#irc = await startTransportServer(
+          (t) => this.#accept(t, 1),
+          host,
+          options.ircPort,
+          serverOptions,
+        );
+      }
+    } catch (err) {
+      this.#plain?.close();
+      await this.#node.close();
+      this.#state = 'closed';
+      throw err;
+    }
+    const o = this.#opts;
+    const every = Math.max(
+      25,
+      Math.min(
+        o.registrationTimeout,
+        o.pingInterval || Number.POSITIVE_INFINITY,
+        o.pingTimeout,
+        o.idleTimeout || Number.POSITIVE_INFINITY,
+        5_000,
+      ) / 4,
+    );
+    this.#sweep = setInterval(() => {
+      const now = Date.now();
+      for (const c of ctx.conns) c.sweep(now);
+    }, every);
+    this.#sweep.unref();
+    this.#node.publish({ t: 'hello' });
+  }
+
+  #accept(t: StreamTransport, kind: 0 | 1): void {
+    const ctx = this.#ctx;
+    if (ctx.closing) {
+      t.abort();
+      return;
+    }
+    const peer = t.getExtraInfo('peername') as AddressInfo | undefined;
+    const ip = peer?.address ?? 'unknown';
+    const n = (ctx.perIp.get(ip) ?? 0) + 1;
+    if (this.#opts.maxConnectionsPerIp > 0 && n > this.#opts.maxConnectionsPerIp) {
+      ctx.disconnects['too many connections'] = (ctx.disconnects['too many connections'] ?? 0) + 1;
+      t.write(
+        kind === 0
+          ? `* error: too many connections from ${ip}\r\n`
+          : `ERROR :Closing Link: ${ip} (too many connections from your address)\r\n`,
+      );
+      t.close();
+      setTimeout(() => t.abort(), 1_000).unref();
+      return;
+    }
+    ctx.perIp.set(ip, n);
+    const transport = guard(t);
+    if (kind === 0) new PlainConn(ctx, transport, ip);
+    else new IrcConn(ctx, transport, ip);
+  }
+
+  #reannounce(): void {
+    const node = this.#node;
+    if (node === null) return;
+    const hub = this.#hub;
+    this.#ctx.log('bus reconnected: reclaiming nicks and re-announcing presence');
+    let conflicts = 0;
+    const claims: Promise<void>[] = [];
+    for (const [folded, m] of hub.members) {
+      claims.push(
+        node.claimNick(folded, hub.owner(m)).then(
+          (ok) => {
+            if (!ok) conflicts++;
+          },
+          () => {},
+        ),
+      );
+    }
+    void Promise.all(claims).then(() => {
+      if (conflicts > 0) {
+        this.#ctx.log(`${conflicts} local nick(s) were claimed by another node while the bus was away`);
+        (node as { addNickConflicts?: (n: number) => void }).addNickConflicts?.(conflicts);
+      }
+    });
+    node.publish({ t: 'hello' });
+    node.publish(hub.presence());
+  }
+
+  /**
+   * The plain-protocol listener's address.
+   * @returns node's AddressInfo, or null before {@link listen}
+   */
+  address(): AddressInfo | null {
+    return (this.#plain?.address() as AddressInfo | null) ?? null;
+  }
+
+  /**
+   * The IRC listener's address.
+   * @returns node's AddressInfo, or null when IRC is not listening
+   */
+  ircAddress(): AddressInfo | null {
+    return (this.#irc?.address() as AddressInfo | null) ?? null;
+  }
+
+  /** This node's id on the bus (stamped on every event it publishes), or null before listen. */
+  get nodeId(): string | null {
+    return this.#node?.nodeId ?? null;
+  }
+
+  /**
+   * Current counters.
+   * @returns a fresh {@link ChatStats} object
+   */
+  stats(): ChatStats {
+    const ctx = this.#ctx;
+    let largest = 0;
+    for (const c of ctx.conns) {
+      const q = c.queueBytes();
+      if (q > largest) largest = q;
+    }
+    let rooms = 0;
+    for (const r of this.#hub.rooms.values()) if (r.size > 0) rooms++;
+    const bus = this.#node?.stats() ?? {
+      kind: 'memory',
+      connected: false,
+      published: 0,
+      received: 0,
+      publishFailed: 0,
+      missedRemote: 0,
+      reconnects: 0,
+      nickConflicts: 0,
+    };
+    return {
+      connections: ctx.conns.size,
+      clients: this.#hub.members.size,
+      rooms,
+      messagesIn: this.#hub.counters.messagesIn,
+      messagesOut: this.#hub.counters.messagesOut,
+      drops: ctx.drops,
+      disconnects: { ...ctx.disconnects },
+      largestQueue: largest,
+      peakQueue: ctx.peakQueue,
+      bus: { ...bus, missedRemote: bus.missedRemote + this.#hub.missedRemote },
+    };
+  }
+
+  /**
+   * Stops listening, tells every client, flushes their queues for up to `timeout` ms, then
+   * aborts what is left and leaves the bus. Never hangs.
+   * @param options - `timeout` in ms
+   * @returns once every connection is closed
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    if (this.#state === 'closing' || this.#state === 'closed') return;
+    const wasListening = this.#state === 'listening';
+    this.#state = 'closing';
+    const ctx = this.#ctx;
+    ctx.closing = true;
+    const timeout = options.timeout ?? 5_000;
+    this.#opts.closeGrace = timeout;
+    if (this.#sweep !== null) clearInterval(this.#sweep);
+    for (const s of [this.#plain, this.#irc]) s?.close();
+    for (const c of [...ctx.conns]) c.shutdown('server shutting down');
+    if (wasListening) {
+      const servers = [this.#plain, this.#irc].filter((s): s is Server => s !== null);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(servers.map((s) => s.waitClosed())),
+        new Promise<void>((r) => {
+          timer = setTimeout(r, timeout + 1_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      for (const s of servers) s.abortClients();
+    }
+    if (this.#node !== null) {
+      this.#node.publish({ t: 'bye' });
+      await this.#node.close();
+    }
+    this.#state = 'closed';
+  }
+
+  /** `await using server = createChatServer()` closes it at scope end. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * Creates a chat server; call {@link ChatServer.listen} to start it.
+ *
+ * @param options - limits, policies and the bus; every field has a default
+ * @returns the server, not yet listening
+ * @throws ChatError `ERR_INVALID_OPTION` for a negative or non-numeric limit
+ * @example
+ * ```ts
+ * const server = createChatServer({ history: 50 });
+ * await server.listen({ host: '127.0.0.1', port: 6000, ircPort: 6667 });
+ * console.log(server.stats());
+ * ```
+ */
+export function createChatServer(options: ChatServerOptions = {}): ChatServer {
+  return new ChatServer(options);
+}
+
+function positive(name: string, value: number, allowZero = false): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new ChatError(
+      'ERR_INVALID_OPTION',
+      `option ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function resolve(o: ChatServerOptions): Resolved {
+  const fc = o.floodControl ?? true;
+  const flood =
+    fc === false
+      ? null
+      : {
+          burst: positive('floodControl.burst', (fc === true ? undefined : fc.burst) ?? 10),
+          rate: positive('floodControl.rate', (fc === true ? undefined : fc.rate) ?? 2),
+        };
+  const sq = o.sendQueue ?? {};
+  const soft = positive('sendQueue.soft', sq.soft ?? 1_048_576);
+  const hard = positive('sendQueue.hard', sq.hard ?? 4 * 1_048_576);
+  if (hard < soft)
+    throw new ChatError(
+      'ERR_INVALID_OPTION',
+      `option sendQueue.hard (${hard}) must be >= sendQueue.soft (${soft})`,
+    );
+  return {
+    serverName: o.serverName ?? 'asyncnet.chat',
+    network: o.network ?? 'asyncnet',
+    maxLineLength: positive('maxLineLength', o.maxLineLength ?? 1024),
+    nickMaxLength: positive('nickMaxLength', o.nickMaxLength ?? 30),
+    roomMaxLength: positive('roomMaxLength', o.roomMaxLength ?? 50),
+    registrationTimeout: positive('registrationTimeout', o.registrationTimeout ?? 30_000),
+    pingInterval: positive('pingInterval', o.pingInterval ?? 90_000, true),
+    pingTimeout: positive('pingTimeout', o.pingTimeout ?? 60_000),
+    idleTimeout: positive('idleTimeout', o.idleTimeout ?? 0, true),
+    flood,
+    maxConnectionsPerIp: positive('maxConnectionsPerIp', o.maxConnectionsPerIp ?? 32, true),
+    sendQueue: { soft, hard, stuckMs: positive('sendQueue.stuckTimeout', sq.stuckTimeout ?? 30_000) },
+    closeGrace: 5_000,
+    motd: o.motd ?? ['welcome to asyncnet chat'],
+    defaultRoom: o.defaultRoom ?? '#lobby',
+  };
+}
+
+/** Writes to a transport that is already closing are dropped instead of throwing mid-fan-out. */
+function guard(t: StreamTransport): ChatTransport {
+  return {
+    write(data) {
+      if (!t.isClosing()) t.write(data);
+    },
+    close: () => t.close(),
+    abort: (err) => t.abort(err),
+    isClosing: () => t.isClosing(),
+    pauseReading: () => {
+      if (!t.isClosing()) t.pauseReading();
+    },
+    resumeReading: () => {
+      if (!t.isClosing()) t.resumeReading();
+    },
+    getWriteBufferSize: () => t.getWriteBufferSize(),
+    getExtraInfo: (name, dflt) => t.getExtraInfo(name, dflt),
+    setListener: (l) => t.setListener(l),
+  };
+}
