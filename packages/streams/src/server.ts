@@ -59,6 +59,8 @@ const defaultOnError = (error: unknown, info: ConnectionErrorInfo): void => {
 export class Server implements AsyncDisposable {
   #server: NetServer;
   #transports = new Set<StreamTransport>();
+  /** TLS sockets still in their handshake: not yet connections, but they keep the listener from closing. */
+  #handshaking = new Set<Socket>();
   #listening = false;
   #closedListener: Promise<void>;
   #resolveListenerClosed!: () => void;
@@ -106,6 +108,22 @@ export class Server implements AsyncDisposable {
     });
   }
 
+  /** @internal Tracks a raw socket until its TLS handshake completes or fails. */
+  trackHandshake(socket: Socket): void {
+    this.#handshaking.add(socket);
+    socket.once('close', () => this.#handshaking.delete(socket));
+  }
+
+  /** @internal The handshake finished: the socket is now tracked as a connection. */
+  handshakeDone(socket: Socket): void {
+    this.#handshaking.delete(socket);
+  }
+
+  #dropHandshakes(): void {
+    for (const socket of this.#handshaking) socket.destroy();
+    this.#handshaking.clear();
+  }
+
   /** The bound address: `AddressInfo` for TCP (with the real port when listening on port 0), the path for Unix sockets. */
   address(): AddressInfo | string | null {
     return this.#server.address();
@@ -145,6 +163,7 @@ export class Server implements AsyncDisposable {
    */
   closeClients(options: CloseClientsOptions = {}): void {
     const timeout = options.timeout ?? 5000;
+    this.#dropHandshakes();
     const targets = [...this.#transports];
     for (const t of targets) t.close();
     if (targets.length === 0) return;
@@ -157,6 +176,7 @@ export class Server implements AsyncDisposable {
 
   /** Destroys every open connection now, discarding queued bytes. */
   abortClients(): void {
+    this.#dropHandshakes();
     for (const t of [...this.#transports]) t.abort();
   }
 
@@ -281,13 +301,18 @@ async function serve(
 ): Promise<Server> {
   const { signal } = options;
   if (signal?.aborted) throw abortReasonToError(signal, 'startServer');
+  // TLS cannot half-close, and a half-open TLS server keeps failed handshakes open forever.
   const netServer = options.tls
-    ? tlsCreateServer({ ...options.tls, allowHalfOpen: true } as TlsOptions)
+    ? tlsCreateServer(options.tls)
     : netCreateServer({ allowHalfOpen: true, noDelay: options.noDelay ?? true });
   const server = new Server(netServer);
   const isTls = options.tls !== undefined;
+  if (isTls) netServer.on('connection', (raw: Socket) => server.trackHandshake(raw));
   netServer.on(isTls ? 'secureConnection' : 'connection', (socket: Socket) => {
-    if (isTls && options.noDelay !== false) socket.setNoDelay(true);
+    if (isTls) {
+      server.handshakeDone((socket as Socket & { _parent?: Socket })._parent ?? socket);
+      if (options.noDelay !== false) socket.setNoDelay(true);
+    }
     const transport = new SocketTransport(socket, {
       highWaterMark: options.highWaterMark,
       lowWaterMark: options.lowWaterMark,

@@ -117,6 +117,7 @@ export class SocketTransport implements StreamTransport {
   #error: Error | null = null;
   #serverSide: boolean;
   #host: string | undefined;
+  #peername: { address: string; family: string | undefined; port: number | undefined } | undefined;
   #resolveClosed!: () => void;
   readonly closed: Promise<void>;
 
@@ -131,6 +132,8 @@ export class SocketTransport implements StreamTransport {
     checkLimits(this.#high, this.#low);
     this.#serverSide = options.serverSide ?? false;
     this.#host = options.host;
+    // Kept from the start: a destroyed socket forgets its peer, and error reports need it.
+    this.#peername = peerOf(socket);
     this.closed = new Promise<void>((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -343,10 +346,7 @@ export class SocketTransport implements StreamTransport {
     let value: unknown;
     switch (name) {
       case 'peername':
-        value =
-          socket.remoteAddress === undefined
-            ? undefined
-            : { address: socket.remoteAddress, family: socket.remoteFamily, port: socket.remotePort };
+        value = this.#peername ?? peerOf(socket);
         break;
       case 'sockname':
         value = socket.address();
@@ -415,6 +415,12 @@ export class SocketTransport implements StreamTransport {
 /** SNI must be a host name, never an IP literal. */
 export function sniName(host: string | undefined): string | undefined {
   return host === undefined || isIP(host) !== 0 ? undefined : host;
+}
+
+function peerOf(socket: Socket) {
+  return socket.remoteAddress === undefined
+    ? undefined
+    : { address: socket.remoteAddress, family: socket.remoteFamily, port: socket.remotePort };
 }
 
 function flushTick(transport: SocketTransport): void {
