@@ -1,0 +1,125 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Server } from '@asyncnet/streams';
+import type { Protocol, Transport } from '../protocol.js';
+
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (err: unknown) => void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Polls `cond` each few ms until it holds (tests rely on the per-test timeout, not on this). */
+export async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+}
+
+export function portOf(server: Server): number {
+  return (server.address() as AddressInfo).port;
+}
+
+/** The seed's EchoProtocol: write back whatever arrives. */
+export class EchoProtocol implements Protocol {
+  transport!: Transport;
+  connectionMade(transport: Transport): void {
+    this.transport = transport;
+  }
+  dataReceived(data: Uint8Array): void {
+    this.transport.write(data);
+  }
+}
+
+/**
+ * Records every callback in order, collects received bytes and resolves `lost` with the
+ * `connectionLost` argument.
+ */
+export class RecordingProtocol implements Protocol {
+  transport!: Transport;
+  events: string[] = [];
+  chunks: Buffer[] = [];
+  lostCount = 0;
+  readonly lost = deferred<Error | null>();
+  readonly made = deferred<Transport>();
+  eofResult: boolean | undefined = undefined;
+
+  get received(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+  connectionMade(transport: Transport): void {
+    this.transport = transport;
+    this.events.push('made');
+    this.made.resolve(transport);
+  }
+  dataReceived(data: Uint8Array): void {
+    if (this.events.at(-1) !== 'data') this.events.push('data');
+    this.chunks.push(Buffer.from(data));
+  }
+  eofReceived(): boolean | undefined {
+    this.events.push('eof');
+    return this.eofResult;
+  }
+  pauseWriting(): void {
+    this.events.push('pauseWriting');
+  }
+  resumeWriting(): void {
+    this.events.push('resumeWriting');
+  }
+  connectionLost(error: Error | null): void {
+    this.events.push('lost');
+    this.lostCount++;
+    this.lost.resolve(error);
+  }
+}
+
+/** A self-signed certificate for localhost / 127.0.0.1, made with openssl for this run. */
+export function makeCert(): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'asyncnet-protocol-cert-'));
+  try {
+    const keyPath = join(dir, 'key.pem');
+    const certPath = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+      ].concat([
+        '-keyout',
+        keyPath,
+        '-out',
+        certPath,
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ]),
+      { stdio: 'ignore' },
+    );
+    return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function tmpSocketPath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'asyncnet-protocol-sock-')), 's.sock');
+}

@@ -1,0 +1,267 @@
+import type { StartTlsOptions, StreamTransport, TransportListener } from '@asyncnet/streams';
+import type { AnyProtocol, Transport } from '../protocol.js';
+import { feedBuffered, isBuffered, toError } from './callbacks.js';
+
+/** Reports an error thrown by a protocol callback (the server's or connection's `onError`). */
+export type CallbackErrorHandler = (error: Error, transport: Transport) => void;
+
+/**
+ * The {@link Transport} a protocol sees for a core {@link StreamTransport} (socket or in-memory):
+ * it is the transport's listener and turns its events into protocol callbacks, catching what
+ * they throw.
+ */
+export class ProtocolTransport implements Transport {
+  readonly #t: StreamTransport;
+  #protocol: AnyProtocol;
+  #buffered: boolean;
+  readonly #onError: CallbackErrorHandler | undefined;
+  /** Reading paused by the protocol. */
+  #paused = false;
+  /** Chunks that arrived while paused (the socket may deliver one already in flight). */
+  #held: Uint8Array[] = [];
+  #heldEof = false;
+  #flushScheduled = false;
+  #failed = false;
+  #lost = false;
+  #detached = false;
+  #resolveClosed!: () => void;
+  readonly closed: Promise<void>;
+
+  constructor(transport: StreamTransport, protocol: AnyProtocol, onError?: CallbackErrorHandler) {
+    this.#t = transport;
+    this.#protocol = protocol;
+    this.#buffered = isBuffered(protocol);
+    this.#onError = onError;
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+  }
+
+  /** Calls `connectionMade`, then starts delivering events (data that came early is held by the core). */
+  start(): void {
+    try {
+      this.#protocol.connectionMade?.(this);
+    } catch (err) {
+      this.#fail(err);
+    }
+    const listener: TransportListener = {
+      data: (chunk) => this.#onData(chunk),
+      eof: () => this.#onEof(),
+      writePaused: () => this.#onWritePaused(),
+      writeResumed: () => this.#onWriteResumed(),
+      closed: (error) => this.#onClosed(error),
+    };
+    this.#t.setListener(listener);
+  }
+
+  // --- TransportListener: events from the core --------------------------------------------
+
+  #onData(chunk: Uint8Array): void {
+    if (this.#failed || this.#detached) return;
+    if (this.#paused || this.#held.length > 0) {
+      this.#held.push(chunk);
+      return;
+    }
+    this.#deliver(chunk);
+  }
+
+  #onEof(): boolean {
+    if (this.#failed || this.#detached) return false;
+    if (this.#paused || this.#held.length > 0) {
+      // Deliver it after the held data; keep the write side open until the protocol decides.
+      this.#heldEof = true;
+      return true;
+    }
+    return this.#deliverEof();
+  }
+
+  #onWritePaused(): void {
+    if (this.#failed) return;
+    try {
+      this.#protocol.pauseWriting?.();
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  #onWriteResumed(): void {
+    if (this.#failed) return;
+    try {
+      this.#protocol.resumeWriting?.();
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  #onClosed(error: Error | null): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    this.#held = [];
+    try {
+      this.#protocol.connectionLost?.(error);
+    } catch (err) {
+      this.#report(toError(err));
+    } finally {
+      this.#resolveClosed();
+    }
+  }
+
+  // --- Transport: the protocol's side -----------------------------------------------------
+
+  write(data: Uint8Array | string): void {
+    this.#t.write(data);
+  }
+
+  writeLines(lines: Iterable<Uint8Array | string>): void {
+    for (const line of lines) this.#t.write(line);
+  }
+
+  writeEof(): void {
+    this.#t.writeEof();
+  }
+
+  canWriteEof(): boolean {
+    return this.#t.canWriteEof();
+  }
+
+  close(): void {
+    this.#t.close();
+  }
+
+  abort(error?: Error): void {
+    this.#t.abort(error);
+  }
+
+  isClosing(): boolean {
+    return this.#t.isClosing();
+  }
+
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+    return this.#t.getExtraInfo(name, defaultValue);
+  }
+
+  pauseReading(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#t.pauseReading();
+  }
+
+  resumeReading(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if ((this.#held.length > 0 || this.#heldEof) && !this.#flushScheduled) {
+      // Deliver held data on the next tick, like asyncio (never from inside resumeReading()).
+      this.#flushScheduled = true;
+      process.nextTick(flushHeld, this);
+    }
+    this.#t.resumeReading();
+  }
+
+  isReading(): boolean {
+    return !this.#paused && this.#t.isReading();
+  }
+
+  setWriteBufferLimits(limits: { high?: number; low?: number }): void {
+    this.#t.setWriteBufferLimits(limits);
+  }
+
+  getWriteBufferSize(): number {
+    return this.#t.getWriteBufferSize();
+  }
+
+  getWriteBufferLimits(): { high: number; low: number } {
+    return this.#t.getWriteBufferLimits();
+  }
+
+  getProtocol(): AnyProtocol {
+    return this.#protocol;
+  }
+
+  setProtocol(protocol: AnyProtocol): void {
+    this.#protocol = protocol;
+    this.#buffered = isBuffered(protocol);
+  }
+
+  startTls(options: StartTlsOptions = {}): Promise<void> {
+    return this.#t.startTls(options);
+  }
+
+  // --- internals --------------------------------------------------------------------------
+
+  /** @internal The core transport underneath. */
+  get streamTransport(): StreamTransport {
+    return this.#t;
+  }
+
+  /**
+   * @internal Stops routing events to the protocol and hands back what was held, so the
+   * connection can be given to a reader/writer pair.
+   */
+  detach(): { held: Uint8Array[]; eof: boolean } {
+    this.#detached = true;
+    const held = { held: this.#held, eof: this.#heldEof };
+    this.#held = [];
+    this.#heldEof = false;
+    if (this.#paused) {
+      this.#paused = false;
+      this.#t.resumeReading();
+    }
+    return held;
+  }
+
+  /** @internal */
+  flushHeld(): void {
+    this.#flushScheduled = false;
+    while (this.#held.length > 0 && !this.#paused && !this.#failed && !this.#detached) {
+      this.#deliver(this.#held.shift()!);
+    }
+    if (this.#held.length === 0 && this.#heldEof && !this.#paused && !this.#failed && !this.#detached) {
+      this.#heldEof = false;
+      if (!this.#deliverEof() || !this.#t.canWriteEof()) this.#t.close();
+    }
+  }
+
+  #deliver(chunk: Uint8Array): void {
+    try {
+      if (!this.#buffered) {
+        (this.#protocol as { dataReceived?(data: Uint8Array): void }).dataReceived?.(chunk);
+        return;
+      }
+      const off = feedBuffered(this.#protocol as never, chunk, () => this.#paused || this.#failed);
+      if (off < chunk.byteLength && !this.#failed) this.#held.unshift(chunk.subarray(off));
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  #deliverEof(): boolean {
+    try {
+      return this.#protocol.eofReceived?.() === true;
+    } catch (err) {
+      this.#fail(err);
+      return false;
+    }
+  }
+
+  /** A callback threw: report it, then abort so `connectionLost` receives the error. */
+  #fail(thrown: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#held = [];
+    const error = toError(thrown);
+    this.#report(error);
+    this.#t.abort(error);
+  }
+
+  #report(error: Error): void {
+    try {
+      this.#onError?.(error, this);
+    } catch {
+      // An onError that throws must not take the server down.
+    }
+  }
+}
+
+function flushHeld(t: ProtocolTransport): void {
+  t.flushHeld();
+}
