@@ -1,6 +1,15 @@
+// --- requests ---
+
+export type { AgentOptions } from './agent.js';
+// --- connection pooling ---
+export { Agent, getGlobalAgent, setGlobalAgent } from './agent.js';
 export type { HttpErrorCode, HttpErrorDetails } from './errors.js';
+// --- errors ---
 export { HttpError } from './errors.js';
 export { HttpHeaders } from './headers.js';
+export type { RequestBody, RequestHeaders, RequestOptions, RequestTlsOptions, Timeouts } from './request.js';
+export { get, post, request } from './request.js';
+export { HttpResponse, ResponseBody } from './response.js';
 export type {
   BodyFraming,
   ResponseBodyEvent,
@@ -10,5 +19,5 @@ export type {
   ResponseParserOptions,
   ResponseTrailersEvent,
 } from './response-parser.js';
-// --- for adapter authors: the sans-IO parser ---
+// --- for adapter authors: the sans-IO parser (bytes in, events out), for reuse and fuzzing ---
 export { ResponseParser } from './response-parser.js';

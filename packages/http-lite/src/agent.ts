@@ -1,0 +1,294 @@
+import type { ConnectionOptions } from 'node:tls';
+import { openTransport, TimeoutError } from '@asyncnet/streams';
+import { HttpError } from './errors.js';
+import { Connection, type ConnectionOwner } from './internal/connection.js';
+import { abortError, type Exchange } from './internal/exchange.js';
+import { type Tickable, unwatch, watch } from './internal/ticker.js';
+
+/** Options of {@link Agent}. */
+export interface AgentOptions {
+  /** Most connections per origin; further requests queue. @default Infinity */
+  connections?: number;
+  /** How long an idle connection stays in the pool, in ms (capped by the server's `Keep-Alive: timeout=` hint minus {@link AgentOptions.keepAliveMargin}). @default 4000 */
+  keepAliveTimeout?: number;
+  /** Safety margin subtracted from the server's keep-alive hint, in ms. @default 1000 */
+  keepAliveMargin?: number;
+}
+
+/** @internal Connect parameters of one pool. */
+export interface PoolKey {
+  key: string;
+  host: string;
+  port: number;
+  tls: ConnectionOptions | null;
+}
+
+class Pool implements ConnectionOwner, Tickable {
+  readonly agent: Agent;
+  readonly target: PoolKey;
+  idle: Connection[] = [];
+  queue: Exchange[] = [];
+  open = 0;
+  readonly all = new Set<Connection>();
+  #watching = false;
+
+  constructor(agent: Agent, target: PoolKey) {
+    this.agent = agent;
+    this.target = target;
+  }
+
+  dispatch(ex: Exchange, fresh: boolean): void {
+    if (!fresh) {
+      const idle = this.idle;
+      while (idle.length > 0) {
+        const conn = idle.pop()!;
+        if (conn.usable()) {
+          conn.run(ex);
+          return;
+        }
+        conn.destroy(null);
+      }
+    }
+    if (this.open < this.agent.connections) this.#connect(ex);
+    else this.queue.push(ex);
+  }
+
+  #connect(ex: Exchange): void {
+    this.open++;
+    const t = this.target;
+    const s = ex.spec;
+    openTransport(t.host, t.port, {
+      timeout: s.connectTimeout || undefined,
+      tls: t.tls ?? undefined,
+      noDelay: true,
+    }).then(
+      (transport) => {
+        const conn = new Connection(transport, this);
+        this.all.add(conn);
+        if (this.agent.destroyed) {
+          conn.destroy(null);
+          return;
+        }
+        if (ex.settled) this.release(conn, null);
+        else conn.run(ex);
+      },
+      (err: unknown) => {
+        this.open--;
+        let e = err as Error;
+        if (err instanceof TimeoutError) {
+          e = new HttpError(
+            'ERR_CONNECT_TIMEOUT',
+            `connect to ${t.host}:${t.port} timed out after ${s.connectTimeout} ms`,
+            {
+              cause: err,
+            },
+          );
+        }
+        ex.fail(e);
+        this.#next();
+      },
+    );
+  }
+
+  #next(): void {
+    while (this.queue.length > 0 && this.open < this.agent.connections) {
+      const ex = this.queue.shift()!;
+      if (!ex.settled) {
+        this.#connect(ex);
+        return;
+      }
+    }
+  }
+
+  release(conn: Connection, hint: number | null): void {
+    const q = this.queue;
+    while (q.length > 0) {
+      const ex = q.shift()!;
+      if (!ex.settled) {
+        conn.run(ex);
+        return;
+      }
+    }
+    if (this.agent.closing) {
+      conn.destroy(null, true);
+      return;
+    }
+    let ttl = this.agent.keepAliveTimeout;
+    if (hint !== null) ttl = Math.min(ttl, hint - this.agent.keepAliveMargin);
+    if (ttl <= 0) {
+      conn.destroy(null, true);
+      return;
+    }
+    conn.idleDeadline = Date.now() + ttl;
+    this.idle.push(conn);
+    if (!this.#watching) {
+      this.#watching = true;
+      watch(this);
+    }
+  }
+
+  remove(conn: Connection): void {
+    this.open--;
+    this.all.delete(conn);
+    const i = this.idle.indexOf(conn);
+    if (i !== -1) this.idle.splice(i, 1);
+    this.#next();
+    this.#maybeDrop();
+  }
+
+  retry(ex: Exchange): void {
+    this.dispatch(ex, true);
+  }
+
+  tick(now: number): void {
+    const idle = this.idle;
+    // Oldest first: the stack bottom.
+    while (idle.length > 0 && idle[0]!.idleDeadline <= now) idle[0]!.destroy(null, true);
+    if (idle.length === 0) {
+      this.#watching = false;
+      unwatch(this);
+    }
+  }
+
+  #maybeDrop(): void {
+    if (this.open === 0 && this.queue.length === 0) {
+      if (this.#watching) {
+        this.#watching = false;
+        unwatch(this);
+      }
+      this.agent.dropPool(this.target.key, this);
+    }
+  }
+
+  closeIdle(): void {
+    for (const c of [...this.idle]) c.destroy(null, true);
+  }
+
+  destroyAll(err: HttpError): void {
+    for (const ex of this.queue) ex.fail(err);
+    this.queue = [];
+    for (const c of [...this.all]) {
+      const ex = c.current;
+      if (ex !== null) ex.fail(err);
+      else c.destroy(null);
+    }
+  }
+}
+
+/**
+ * Keeps per-origin pools of keep-alive connections. Sequential requests to one origin reuse one
+ * connection; idle connections that the server closed or that receive stray bytes are never handed out.
+ *
+ * @example
+ * ```ts
+ * const agent = new Agent({ connections: 8, keepAliveTimeout: 10_000 });
+ * const res = await get('http://127.0.0.1:8080/', { agent });
+ * await res.body.dump();
+ * await agent.close();
+ * ```
+ */
+export class Agent {
+  /** Most connections per origin. */
+  readonly connections: number;
+  /** Idle time before a pooled connection is closed, in ms. */
+  readonly keepAliveTimeout: number;
+  /** Margin subtracted from the server's keep-alive hint, in ms. */
+  readonly keepAliveMargin: number;
+  #pools = new Map<string, Pool>();
+  #closeWaiters: (() => void)[] = [];
+  closing = false;
+  destroyed = false;
+
+  /**
+   * @param options - connection limit and keep-alive timing.
+   */
+  constructor(options: AgentOptions = {}) {
+    this.connections = options.connections ?? Number.POSITIVE_INFINITY;
+    this.keepAliveTimeout = options.keepAliveTimeout ?? 4000;
+    this.keepAliveMargin = options.keepAliveMargin ?? 1000;
+    if (!(this.connections >= 1)) throw new RangeError(`connections must be >= 1, got ${this.connections}`);
+  }
+
+  /** @internal Sends an exchange on a pooled connection. */
+  dispatch(target: PoolKey, ex: Exchange): void {
+    if (this.closing) {
+      ex.fail(new HttpError('ERR_AGENT_CLOSED', 'agent is closed'));
+      return;
+    }
+    let pool = this.#pools.get(target.key);
+    if (pool === undefined) {
+      pool = new Pool(this, target);
+      this.#pools.set(target.key, pool);
+    }
+    ex.retry = (again) => pool.retry(again);
+    pool.dispatch(ex, false);
+  }
+
+  /** @internal */
+  dropPool(key: string, pool: Pool): void {
+    if (this.#pools.get(key) === pool) this.#pools.delete(key);
+    if (this.#pools.size === 0 && this.#closeWaiters.length > 0) {
+      const w = this.#closeWaiters;
+      this.#closeWaiters = [];
+      for (const r of w) r();
+    }
+  }
+
+  /**
+   * Open connections per origin, idle ones included (for monitoring and tests).
+   * @returns a map from pool key (`http://host:port`) to `{ open, idle, queued }`.
+   */
+  stats(): Map<string, { open: number; idle: number; queued: number }> {
+    const out = new Map<string, { open: number; idle: number; queued: number }>();
+    for (const [k, p] of this.#pools)
+      out.set(k, { open: p.open, idle: p.idle.length, queued: p.queue.length });
+    return out;
+  }
+
+  /**
+   * Stops accepting requests, closes idle connections and closes the others once their response ends.
+   * @returns a promise that resolves when every connection is closed.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const p of this.#pools.values()) p.closeIdle();
+    if (this.#pools.size > 0) await new Promise<void>((r) => this.#closeWaiters.push(r));
+  }
+
+  /**
+   * Aborts every connection and queued request now.
+   * @param err - the error queued/in-flight requests fail with. @default ERR_ABORTED
+   * @returns nothing.
+   */
+  destroy(err: HttpError = new HttpError('ERR_ABORTED', 'agent destroyed')): void {
+    this.closing = true;
+    this.destroyed = true;
+    for (const p of [...this.#pools.values()]) p.destroyAll(err);
+  }
+}
+
+let globalAgent = new Agent();
+
+/**
+ * The agent used when a request names none.
+ * @returns the global agent.
+ */
+export function getGlobalAgent(): Agent {
+  return globalAgent;
+}
+
+/**
+ * Replaces the global agent (the old one is not closed).
+ * @param agent - the new default agent.
+ * @returns nothing.
+ * @example
+ * ```ts
+ * setGlobalAgent(new Agent({ connections: 16 }));
+ * ```
+ */
+export function setGlobalAgent(agent: Agent): void {
+  if (!(agent instanceof Agent)) throw new TypeError('setGlobalAgent expects an Agent');
+  globalAgent = agent;
+}
+
+export { abortError };

@@ -1,0 +1,246 @@
+import type { StreamTransport, TransportListener } from '@asyncnet/streams';
+import { HttpError } from '../errors.js';
+import { ResponseParser } from '../response-parser.js';
+import type { Exchange } from './exchange.js';
+
+/** What a connection reports back to its pool. */
+export interface ConnectionOwner {
+  /** The exchange finished and the connection may be reused (same tick). */
+  release(conn: Connection, keepAliveHint: number | null): void;
+  /** The connection is gone. */
+  remove(conn: Connection): void;
+  /** Retry an exchange on a fresh connection. */
+  retry(ex: Exchange): void;
+}
+
+/** One pooled keep-alive connection: feeds the parser from transport callbacks (no promise per chunk). */
+export class Connection implements TransportListener {
+  readonly transport: StreamTransport;
+  readonly owner: ConnectionOwner;
+  readonly parser = new ResponseParser();
+  current: Exchange | null = null;
+  /** Exchanges completed on this connection. */
+  served = 0;
+  /** When idle: `Date.now()` after which the connection is closed. */
+  idleDeadline = 0;
+  dead = false;
+  #keepAliveHint: number | null = null;
+  #writeWaiters: (() => void)[] = [];
+  #writePaused = false;
+
+  constructor(transport: StreamTransport, owner: ConnectionOwner) {
+    this.transport = transport;
+    this.owner = owner;
+    transport.setListener(this);
+  }
+
+  /** Usable for a new request: open and quiet. */
+  usable(): boolean {
+    return !this.dead && !this.transport.isClosing();
+  }
+
+  /** Sends `ex` on this connection. */
+  run(ex: Exchange): void {
+    const s = ex.spec;
+    this.current = ex;
+    ex.conn = this;
+    this.parser.reset({ method: s.method, maxHeaderSize: s.maxHeaderSize, allowObsFold: s.allowObsFold });
+    const t = this.transport;
+    const body = s.body;
+    try {
+      if (body === null) {
+        t.write(s.head);
+      } else if (typeof body === 'string') {
+        if (s.headAscii) t.write(s.head + body);
+        else {
+          t.write(Buffer.from(s.head, 'latin1'));
+          t.write(body);
+        }
+      } else if (body instanceof Uint8Array) {
+        t.write(s.headAscii ? s.head : Buffer.from(s.head, 'latin1'));
+        t.write(body);
+      } else {
+        t.write(s.headAscii ? s.head : Buffer.from(s.head, 'latin1'));
+        ex.startHead();
+        void this.#pump(ex, body, s.chunked);
+        return;
+      }
+    } catch (err) {
+      // The transport closed under us: treat like a connection failure before any byte.
+      this.#lost(err as Error);
+      return;
+    }
+    ex.sent = true;
+    ex.startHead();
+  }
+
+  async #pump(ex: Exchange, body: AsyncIterable<Uint8Array>, chunked: boolean): Promise<void> {
+    const t = this.transport;
+    try {
+      for await (const chunk of body) {
+        if (this.current !== ex || ex.settled) return;
+        if (chunk.byteLength === 0) continue;
+        if (chunked) {
+          t.write(`${chunk.byteLength.toString(16)}\r\n`);
+          t.write(chunk);
+          t.write('\r\n');
+        } else t.write(chunk);
+        if (this.#writePaused) await new Promise<void>((r) => this.#writeWaiters.push(r));
+      }
+      if (this.current !== ex || ex.settled) return;
+      if (chunked) t.write('0\r\n\r\n');
+      ex.sent = true;
+    } catch (err) {
+      if (this.current === ex) ex.fail(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  writePaused(): void {
+    this.#writePaused = true;
+  }
+
+  writeResumed(): void {
+    this.#writePaused = false;
+    this.#wake();
+  }
+
+  #wake(): void {
+    const w = this.#writeWaiters;
+    if (w.length === 0) return;
+    this.#writeWaiters = [];
+    for (const r of w) r();
+  }
+
+  data(chunk: Uint8Array): void {
+    const ex = this.current;
+    if (ex === null) {
+      // Stray bytes on an idle connection: the framing can no longer be trusted.
+      this.destroy(null);
+      return;
+    }
+    ex.gotBytes = true;
+    let events: ReturnType<ResponseParser['push']>;
+    try {
+      events = this.parser.push(chunk);
+    } catch (err) {
+      ex.fail(err as Error);
+      return;
+    }
+    this.#dispatch(ex, events);
+  }
+
+  #dispatch(ex: Exchange, events: ReturnType<ResponseParser['push']>): void {
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
+      if (ex.settled) return;
+      switch (ev.type) {
+        case 'head':
+          this.#keepAliveHint = ev.keepAliveTimeout;
+          ex.onHead(ev);
+          break;
+        case 'body':
+          ex.onBody(ev.chunk);
+          break;
+        case 'trailers':
+          ex.onTrailers(ev.trailers);
+          break;
+        case 'end':
+          this.#finish(ex, ev.keepAlive);
+          break;
+      }
+    }
+  }
+
+  #finish(ex: Exchange, keepAlive: boolean): void {
+    this.current = null;
+    ex.conn = null;
+    this.served++;
+    // A request body still being sent means the server answered early: the connection is out of sync.
+    const reusable = keepAlive && ex.sent && !this.dead && !this.transport.isClosing();
+    if (!this.transport.isReading()) this.transport.resumeReading();
+    if (reusable) this.owner.release(this, this.#keepAliveHint);
+    else this.destroy(null, true);
+    ex.onEnd();
+  }
+
+  eof(): boolean {
+    const ex = this.current;
+    if (ex !== null) {
+      if (!ex.gotBytes) {
+        this.#lost(
+          new HttpError('ERR_PREMATURE_CLOSE', 'connection closed before the response head', {
+            bytesReceived: 0,
+          }),
+        );
+        return false;
+      }
+      try {
+        this.#dispatch(ex, this.parser.finish());
+      } catch (err) {
+        ex.fail(err as Error);
+      }
+    }
+    this.destroy(null);
+    return false;
+  }
+
+  closed(error: Error | null): void {
+    const wasDead = this.dead;
+    this.dead = true;
+    this.#wake();
+    const ex = this.current;
+    if (ex !== null) {
+      if (!ex.gotBytes)
+        this.#lost(
+          error ??
+            new HttpError('ERR_PREMATURE_CLOSE', 'connection closed before the response head', {
+              bytesReceived: 0,
+            }),
+        );
+      else {
+        try {
+          this.#dispatch(ex, this.parser.finish());
+          if (!ex.settled) ex.fail(error ?? new HttpError('ERR_PREMATURE_CLOSE', 'connection closed'));
+        } catch (err) {
+          ex.fail(
+            error
+              ? new HttpError('ERR_PREMATURE_CLOSE', `connection lost: ${error.message}`, {
+                  cause: error,
+                  bytesReceived: this.parser.bodyBytes,
+                })
+              : (err as Error),
+          );
+        }
+      }
+    }
+    if (!wasDead) this.owner.remove(this);
+  }
+
+  /** The connection died before any response byte for the current exchange: retry once or fail. */
+  #lost(err: Error): void {
+    const ex = this.current;
+    this.current = null;
+    if (ex !== null) {
+      ex.conn = null;
+      if (this.served > 0 && ex.spec.retryable && !ex.retried && !ex.settled) {
+        const again = ex.cloneForRetry();
+        ex.handOver();
+        this.destroy(null);
+        this.owner.retry(again);
+        return;
+      }
+      ex.fail(err);
+    }
+    this.destroy(null);
+  }
+
+  /** Closes the connection; `graceful` flushes pending writes first. */
+  destroy(err: Error | null, graceful = false): void {
+    if (!this.dead) {
+      this.dead = true;
+      this.owner.remove(this);
+    }
+    if (graceful) this.transport.close();
+    else this.transport.abort(err ?? undefined);
+  }
+}

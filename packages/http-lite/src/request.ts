@@ -1,0 +1,364 @@
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import { type Agent, getGlobalAgent, type PoolKey } from './agent.js';
+import { HttpError } from './errors.js';
+import { abortError, Exchange, type ExchangeSpec } from './internal/exchange.js';
+import { normalizeBody, type RequestBody } from './internal/request-body.js';
+import type { HttpResponse } from './response.js';
+
+export type { RequestBody } from './internal/request-body.js';
+
+/** Request fields: a plain object, `[name, value]` pairs, or a WHATWG `Headers`. */
+export type RequestHeaders =
+  | Record<string, string | number | readonly string[] | undefined>
+  | ReadonlyArray<readonly [string, string]>
+  | Headers;
+
+/** Timeouts in milliseconds; `0` disables one. */
+export interface Timeouts {
+  /** TCP connect plus TLS handshake. @default 10000 */
+  connect?: number;
+  /** From the request being sent to the end of the response head. @default 30000 */
+  headers?: number;
+  /** Longest pause between two body chunks (not counted while the consumer applies backpressure). @default 30000 */
+  body?: number;
+  /** The whole request, redirects included, until the body's last byte. @default 0 (none) */
+  total?: number;
+}
+
+/** TLS options for `https:` URLs. */
+export interface RequestTlsOptions {
+  /** Trusted CA certificates (PEM). @default Node's bundled roots */
+  ca?: ConnectionOptions['ca'];
+  /** Verify the server certificate. @default true */
+  rejectUnauthorized?: boolean;
+  /** SNI and certificate name. @default the URL host (none for IP literals) */
+  servername?: string;
+  /** Client certificate (PEM). */
+  cert?: ConnectionOptions['cert'];
+  /** Client key (PEM). */
+  key?: ConnectionOptions['key'];
+}
+
+/** Options of {@link request}. */
+export interface RequestOptions {
+  /** Method, e.g. `'POST'`. @default 'GET' */
+  method?: string;
+  /** Request fields. */
+  headers?: RequestHeaders;
+  /** Request body; sent with Content-Length when its size is known, else chunked. @default null */
+  body?: RequestBody;
+  /** Cancels the request (any phase, body reading included) with `ERR_ABORTED`. */
+  signal?: AbortSignal;
+  /** Timeouts (ms). */
+  timeouts?: Timeouts;
+  /** Largest response head (and trailer section) in bytes. @default 16384 */
+  maxHeaderSize?: number;
+  /** Largest response body in bytes (after decompression). @default Infinity */
+  maxResponseSize?: number;
+  /** Redirects to follow (301, 302, 303, 307, 308). @default 0 */
+  maxRedirects?: number;
+  /** Decode `Content-Encoding: gzip | deflate | br` and send `Accept-Encoding` when not set. @default false */
+  decompress?: boolean;
+  /** Connection pool to use. @default the global agent */
+  agent?: Agent;
+  /** TLS options for https. */
+  tls?: RequestTlsOptions;
+  /** Accept obsolete header line folding in responses. @default false */
+  allowObsFold?: boolean;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: request-splitting guard
+const BAD_VALUE = /[\0\r\n]|[^\0-\xff]/;
+const NON_ASCII = /[^\0-\x7f]/;
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const CONTROLLED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade']);
+
+interface Target {
+  pool: PoolKey;
+  path: string;
+  host: string;
+  origin: string;
+  href: string;
+}
+
+const targetCache = new Map<string, Target>();
+
+function resolveTarget(input: string | URL, tls: RequestTlsOptions | undefined): Target {
+  const key = typeof input === 'string' && tls === undefined ? input : null;
+  if (key !== null) {
+    const hit = targetCache.get(key);
+    if (hit !== undefined) return hit;
+  }
+  let u: URL;
+  try {
+    u = typeof input === 'string' ? new URL(input) : input;
+  } catch (err) {
+    throw new HttpError('ERR_INVALID_URL', `invalid url ${JSON.stringify(String(input))}`, { cause: err });
+  }
+  if (!(u instanceof URL)) throw new HttpError('ERR_INVALID_URL', `invalid url ${String(input)}`);
+  const secure = u.protocol === 'https:';
+  if (!secure && u.protocol !== 'http:') {
+    throw new HttpError(
+      'ERR_UNSUPPORTED_PROTOCOL',
+      `unsupported protocol ${JSON.stringify(u.protocol)} in ${u.href}`,
+    );
+  }
+  if (u.hostname === '') throw new HttpError('ERR_INVALID_URL', `url has no host: ${u.href}`);
+  const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  const port = u.port === '' ? (secure ? 443 : 80) : Number(u.port);
+  let tlsOpts: ConnectionOptions | null = null;
+  let tlsKey = '';
+  if (secure) {
+    const sni = tls?.servername ?? (isIP(hostname) === 0 ? hostname : undefined);
+    tlsOpts = { ALPNProtocols: ['http/1.1'] };
+    if (sni !== undefined) tlsOpts.servername = sni;
+    if (tls?.ca !== undefined) tlsOpts.ca = tls.ca;
+    if (tls?.cert !== undefined) tlsOpts.cert = tls.cert;
+    if (tls?.key !== undefined) tlsOpts.key = tls.key;
+    if (tls?.rejectUnauthorized !== undefined) tlsOpts.rejectUnauthorized = tls.rejectUnauthorized;
+    tlsKey = `|${sni ?? ''}|${tls?.rejectUnauthorized ?? true}|${idOf(tls?.ca)}|${idOf(tls?.cert)}|${idOf(tls?.key)}`;
+  }
+  const origin = `${u.protocol}//${u.host}`;
+  const t: Target = {
+    pool: { key: `${u.protocol}//${hostname}:${port}${tlsKey}`, host: hostname, port, tls: tlsOpts },
+    path: `${u.pathname}${u.search}`,
+    host: u.host,
+    origin,
+    href: u.href,
+  };
+  if (key !== null) {
+    if (targetCache.size >= 512) targetCache.clear();
+    targetCache.set(key, t);
+  }
+  return t;
+}
+
+const ids = new Map<unknown, number>();
+function idOf(v: unknown): number {
+  if (v === undefined) return 0;
+  let id = ids.get(v);
+  if (id === undefined) {
+    if (ids.size > 1000) ids.clear();
+    ids.set(v, (id = ids.size + 1));
+  }
+  return id;
+}
+
+function normalizeHeaders(h: RequestHeaders | undefined): [string, string][] {
+  const out: [string, string][] = [];
+  if (h === undefined) return out;
+  const add = (name: string, value: unknown) => {
+    if (value === undefined) return;
+    if (!TOKEN.test(name))
+      throw new HttpError('ERR_INVALID_HEADER', `invalid header name ${JSON.stringify(name)}`);
+    if (Array.isArray(value)) {
+      for (const v of value) add(name, v);
+      return;
+    }
+    const v = String(value);
+    if (BAD_VALUE.test(v)) {
+      throw new HttpError('ERR_INVALID_HEADER', `invalid value for header ${name}: ${JSON.stringify(v)}`);
+    }
+    out.push([name, v.trim()]);
+  };
+  if (typeof (h as Headers).forEach === 'function' && !Array.isArray(h)) {
+    for (const [k, v] of (h as Headers).entries()) add(k, v);
+  } else if (Array.isArray(h)) {
+    for (const pair of h as ReadonlyArray<readonly [string, string]>) add(pair[0], pair[1]);
+  } else {
+    for (const k of Object.keys(h)) add(k, (h as Record<string, unknown>)[k]);
+  }
+  return out;
+}
+
+/**
+ * Sends an HTTP/1.1 request and resolves with the response head; the body streams afterwards.
+ *
+ * @param url - an `http:` or `https:` URL.
+ * @param options - method, headers, body, timeouts, limits, redirects, agent, TLS.
+ * @returns the response; read or dispose its body to free the connection.
+ * @throws {@link HttpError} with codes `ERR_INVALID_URL`, `ERR_UNSUPPORTED_PROTOCOL`, `ERR_INVALID_HEADER`,
+ *   `ERR_CONNECT_TIMEOUT`, `ERR_HEADERS_TIMEOUT`, `ERR_TOTAL_TIMEOUT`, `ERR_ABORTED`, `ERR_HTTP_PARSE`,
+ *   `ERR_HEADERS_OVERFLOW`, `ERR_PREMATURE_CLOSE`, `ERR_RESPONSE_TOO_LARGE`, `ERR_TOO_MANY_REDIRECTS`;
+ *   Node socket errors (`ECONNREFUSED`, …) pass through.
+ * @example
+ * ```ts
+ * const res = await request('http://127.0.0.1:8080/items', {
+ *   method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}',
+ * });
+ * console.log(res.status, await res.body.json());
+ * ```
+ */
+export async function request(url: string | URL, options: RequestOptions = {}): Promise<HttpResponse> {
+  const signal = options.signal;
+  if (signal?.aborted) throw abortError(signal);
+  let method = options.method === undefined ? 'GET' : options.method.toUpperCase();
+  if (!TOKEN.test(method)) throw new TypeError(`invalid method ${JSON.stringify(options.method)}`);
+  let target = resolveTarget(url, options.tls);
+  const agent = options.agent ?? getGlobalAgent();
+  let headers = normalizeHeaders(options.headers);
+  let body = normalizeBody(options.body);
+  const timeouts = options.timeouts ?? {};
+  const total = timeouts.total ?? 0;
+  const totalDeadline = total > 0 ? Date.now() + total : 0;
+  const maxRedirects = options.maxRedirects ?? 0;
+  const decompress = options.decompress ?? false;
+  let redirects = 0;
+  for (;;) {
+    const spec: ExchangeSpec = {
+      method,
+      url: target.href,
+      head: buildHead(
+        method,
+        target,
+        headers,
+        body.length,
+        body.body !== null && body.length === null,
+        decompress,
+      ),
+      headAscii: true,
+      body: body.body,
+      chunked: false,
+      retryable: IDEMPOTENT.has(method) && body.replayable,
+      maxHeaderSize: options.maxHeaderSize ?? 16384,
+      maxResponseSize: options.maxResponseSize ?? Number.POSITIVE_INFINITY,
+      allowObsFold: options.allowObsFold ?? false,
+      decompress,
+      connectTimeout: timeouts.connect ?? 10_000,
+      headersTimeout: timeouts.headers ?? 30_000,
+      bodyTimeout: timeouts.body ?? 30_000,
+      totalDeadline,
+      totalTimeout: total,
+      signal,
+      redirected: redirects > 0,
+    };
+    spec.headAscii = !NON_ASCII.test(spec.head);
+    spec.chunked = body.body !== null && body.length === null && !hasHeader(headers, 'content-length');
+    const res = await new Promise<HttpResponse>((resolve, reject) => {
+      agent.dispatch(target.pool, new Exchange(spec, resolve, reject));
+    });
+    if (maxRedirects === 0 || !REDIRECTS.has(res.status)) return res;
+    const location = res.headers.get('location');
+    if (location === null) return res;
+    const keepsBody = res.status === 307 || res.status === 308;
+    if (keepsBody && !body.replayable) return res; // the stream is spent: hand the 3xx to the caller
+    if (redirects >= maxRedirects) {
+      await res.body.discard();
+      throw new HttpError(
+        'ERR_TOO_MANY_REDIRECTS',
+        `more than ${maxRedirects} redirects, last to ${location}`,
+      );
+    }
+    let next: URL;
+    try {
+      next = new URL(location, target.href);
+    } catch (err) {
+      await res.body.discard();
+      throw new HttpError('ERR_INVALID_URL', `invalid redirect location ${JSON.stringify(location)}`, {
+        cause: err,
+      });
+    }
+    await res.body.discard();
+    const nextTarget = resolveTarget(next, options.tls);
+    if (
+      (res.status === 303 && method !== 'HEAD') ||
+      ((res.status === 301 || res.status === 302) && method === 'POST')
+    ) {
+      method = 'GET';
+      body = normalizeBody(null);
+      headers = headers.filter(([n]) => !/^content-/i.test(n));
+    }
+    if (nextTarget.origin !== target.origin) {
+      headers = headers.filter(([n]) => {
+        const l = n.toLowerCase();
+        return l !== 'authorization' && l !== 'cookie' && l !== 'proxy-authorization' && l !== 'host';
+      });
+    }
+    target = nextTarget;
+    redirects++;
+  }
+}
+
+function hasHeader(headers: [string, string][], lower: string): boolean {
+  for (const [n] of headers) if (n.toLowerCase() === lower) return true;
+  return false;
+}
+
+function buildHead(
+  method: string,
+  t: Target,
+  headers: [string, string][],
+  length: number | null,
+  stream: boolean,
+  decompress: boolean,
+): string {
+  let head = '';
+  let host = false;
+  let acceptEncoding = false;
+  let userLength: string | null = null;
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!;
+    const l = name.toLowerCase();
+    if (CONTROLLED.has(l)) {
+      if (l === 'content-length') userLength = value;
+      continue;
+    }
+    if (l === 'host') host = true;
+    else if (l === 'accept-encoding') acceptEncoding = true;
+    head += `${name}: ${value}\r\n`;
+  }
+  head = host
+    ? `${method} ${t.path} HTTP/1.1\r\n${head}`
+    : `${method} ${t.path} HTTP/1.1\r\nHost: ${t.host}\r\n${head}`;
+  if (decompress && !acceptEncoding) head += 'Accept-Encoding: gzip, deflate, br\r\n';
+  if (stream)
+    head += userLength !== null ? `Content-Length: ${userLength}\r\n` : 'Transfer-Encoding: chunked\r\n';
+  else if (
+    length !== null &&
+    (length > 0 || (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS' && method !== 'DELETE'))
+  ) {
+    head += `Content-Length: ${length}\r\n`;
+  }
+  return `${head}\r\n`;
+}
+
+/**
+ * Sends a GET request.
+ * @param url - the URL.
+ * @param options - as for {@link request} (method is forced to GET).
+ * @returns the response.
+ * @throws as {@link request}.
+ * @example
+ * ```ts
+ * const text = await (await get('http://127.0.0.1:8080/')).body.text();
+ * ```
+ */
+export function get(
+  url: string | URL,
+  options: Omit<RequestOptions, 'method' | 'body'> = {},
+): Promise<HttpResponse> {
+  return request(url, { ...options, method: 'GET' });
+}
+
+/**
+ * Sends a POST request with a body.
+ * @param url - the URL.
+ * @param body - the request body.
+ * @param options - as for {@link request}.
+ * @returns the response.
+ * @throws as {@link request}.
+ * @example
+ * ```ts
+ * const res = await post('http://127.0.0.1:8080/echo', 'hello', { headers: { 'content-type': 'text/plain' } });
+ * ```
+ */
+export function post(
+  url: string | URL,
+  body: RequestBody,
+  options: Omit<RequestOptions, 'method' | 'body'> = {},
+): Promise<HttpResponse> {
+  return request(url, { ...options, method: 'POST', body });
+}
