@@ -233,30 +233,10 @@ export class ChatServer {
   }
 
   #reannounce(): void {
-    const node = this.#node;
-    if (node === null) return;
-    const hub = this.#hub;
-    this.#ctx.log('bus reconnected: reclaiming nicks and re-announcing presence');
-    let conflicts = 0;
-    const claims: Promise<void>[] = [];
-    for (const [folded, m] of hub.members) {
-      claims.push(
-        node.claimNick(folded, hub.owner(m)).then(
-          (ok) => {
-            if (!ok) conflicts++;
-          },
-          () => {},
-        ),
-      );
-    }
-    void Promise.all(claims).then(() => {
-      if (conflicts > 0) {
-        this.#ctx.log(`${conflicts} local nick(s) were claimed by another node while the bus was away`);
-        (node as { addNickConflicts?: (n: number) => void }).addNickConflicts?.(conflicts);
-      }
-    });
-    node.publish({ t: 'hello' });
-    node.publish(hub.presence());
+    if (this.#node === null) return;
+    this.#ctx.log('bus reconnected: re-announcing presence');
+    this.#node.publish({ t: 'hello' });
+    this.#node.publish(this.#hub.presence());
   }
 
   /**
