@@ -106,6 +106,13 @@ export class SocketTransport implements StreamTransport {
   #earlyEof = false;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  /** The last queued write, kept as a span of its ArrayBuffer so adjacent writes can extend it. */
+  #tailView: Uint8Array | null = null;
+  #tailBuffer: ArrayBufferLike | null = null;
+  #tailStart = 0;
+  #tailEnd = 0;
+  /** The socket's own queue as of the last flush or drain: reading `writableLength` per write is costly. */
+  #socketBuffered = 0;
   #flushScheduled = false;
   #high: number;
   #low: number;
@@ -168,8 +175,7 @@ export class SocketTransport implements StreamTransport {
     if (this.#lost) return;
     this.#lost = true;
     this.#closing = true;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#dropPending();
     const error = this.#error;
     if (this.#writePaused) {
       this.#writePaused = false;
@@ -226,21 +232,52 @@ export class SocketTransport implements StreamTransport {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const n = bytes.byteLength;
     if (n === 0) return;
-    this.#pending.push(bytes);
+    // Echo-style writers hand back adjacent slices of one received chunk: extend the span
+    // instead of queueing a view per write, so the flush sends the original bytes uncopied.
+    const offset = bytes.byteOffset;
+    if (this.#tailBuffer === bytes.buffer && this.#tailEnd === offset) {
+      this.#tailEnd = offset + n;
+    } else {
+      this.#materializeTail();
+      this.#tailBuffer = bytes.buffer;
+      this.#tailStart = offset;
+      this.#tailEnd = offset + n;
+      this.#tailView = bytes;
+    }
     this.#pendingBytes += n;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       process.nextTick(flushTick, this);
     }
-    if (!this.#writePaused && this.#pendingBytes + this.#socket.writableLength > this.#high) {
+    if (!this.#writePaused && this.#pendingBytes + this.#socketBuffered > this.#high) {
       this.#writePaused = true;
       this.#listener.writePaused?.();
     }
   }
 
+  #dropPending(): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#tailView = null;
+    this.#tailBuffer = null;
+  }
+
+  #materializeTail(): void {
+    const view = this.#tailView;
+    if (view === null) return;
+    this.#pending.push(
+      view.byteOffset === this.#tailStart && view.byteLength === this.#tailEnd - this.#tailStart
+        ? view
+        : Buffer.from(this.#tailBuffer!, this.#tailStart, this.#tailEnd - this.#tailStart),
+    );
+    this.#tailView = null;
+    this.#tailBuffer = null;
+  }
+
   /** Hands every queued chunk to the socket now. */
   flush(): void {
     this.#flushScheduled = false;
+    this.#materializeTail();
     const pending = this.#pending;
     const count = pending.length;
     if (count === 0 || this.#lost) return;
@@ -261,7 +298,8 @@ export class SocketTransport implements StreamTransport {
   }
 
   #maybeResume(): void {
-    if (this.#writePaused && this.getWriteBufferSize() <= this.#low) {
+    this.#socketBuffered = this.#socket.writableLength;
+    if (this.#writePaused && this.#pendingBytes + this.#socketBuffered <= this.#low) {
       this.#writePaused = false;
       this.#listener.writeResumed?.();
     }
@@ -293,8 +331,7 @@ export class SocketTransport implements StreamTransport {
   abort(error?: Error): void {
     this.#writeClosed ??= 'abort()';
     this.#closing = true;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#dropPending();
     if (error !== undefined) this.#error ??= error;
     this.#socket.destroy();
   }
