@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LineClient, plainUser } from './__fixtures__/line-client.js';
+import { ircUser, LineClient, plainUser } from './__fixtures__/line-client.js';
 import { type ChatServer, type ChatServerOptions, createChatServer } from './server.js';
 
 const servers: ChatServer[] = [];
@@ -36,5 +36,174 @@ describe('plain protocol', () => {
     b.send('/me waves');
     expect(await a.waitFor(/^\* bob waves/)).toBe('* bob waves');
     expect(a.lines.some((l) => l.includes('<alice> hello there'))).toBe(false);
+  });
+});
+
+describe('plain commands', () => {
+  it('handles /nick /join /who /rooms /msg /part /help and keeps the connection after errors', async () => {
+    const { port } = await start({ floodControl: false });
+    const a = await user(port, 'alice');
+    const b = await user(port, 'bob');
+    a.send('/bogus');
+    await a.waitFor(/^\* error: unknown command "\/bogus"/);
+    a.send('/help');
+    await a.waitFor(/\/msg NICK text/);
+    a.send('/who');
+    await a.waitFor(/^\* in #lobby: .*alice.*bob|^\* in #lobby: .*bob.*alice/);
+    a.send('/msg bob psst');
+    expect(await b.waitFor(/^\*alice\*/)).toBe('*alice* psst');
+    a.send('/msg nobody hi');
+    await a.waitFor(/no such nick "nobody"/);
+    a.send('/nick alicia');
+    await a.waitFor(/you are now known as alicia/);
+    await b.waitFor(/\* alice is now known as alicia/);
+    a.send('/join #dev');
+    await a.waitFor(/you joined #dev/);
+    await b.waitFor(/\* alicia left #lobby/);
+    a.send('/rooms');
+    await a.waitFor(/^\*   #dev \(1\)/);
+    a.send('/part');
+    await a.waitFor(/you left #dev/);
+    a.send('talking to nobody');
+    await a.waitFor(/not in a room/);
+    a.send('/quit gone fishing');
+    await a.waitFor(/^\* closing: bye/);
+    await a.ended;
+    b.send('/join #dev');
+    await b.waitFor(/you joined #dev \(1 here: bob\)/);
+  });
+
+  it('replays room history on join', async () => {
+    const { port } = await start({ history: 3 });
+    const a = await user(port, 'alice');
+    for (let i = 1; i <= 5; i++) a.send(`line ${i}`);
+    a.send('/who');
+    await a.waitFor(/^\* in #lobby/);
+    const b = await user(port, 'bob');
+    await b.waitFor(/<alice> line 5/);
+    expect(b.lines.filter((l) => l.startsWith('<alice>'))).toEqual(['<alice> line 3', '<alice> line 4', '<alice> line 5']);
+  });
+});
+
+describe('limits and hygiene', () => {
+  it('refuses taken nicks with rfc1459 case folding, on both front ends', async () => {
+    const { port, irc } = await start();
+    await user(port, 'Alice[1]');
+    const c = await LineClient.open(port);
+    clients.push(c);
+    await c.waitFor(/what is your nick/);
+    c.send('aLICE{1}');
+    await c.waitFor(/^\* error: nick "aLICE\{1\}" is taken/);
+    c.send('9lives');
+    await c.waitFor(/^\* error: nick "9lives" has characters/);
+    c.send('alice2');
+    await c.waitFor(/hello alice2/);
+    const i = await LineClient.open(irc);
+    clients.push(i);
+    i.send('NICK ALICE[1]');
+    await i.waitFor(/ 433 \* ALICE\[1\] :Nickname is already in use/);
+    i.send('NICK bad!nick');
+    await i.waitFor(/ 432 /);
+    i.send('NICK');
+    await i.waitFor(/ 431 /);
+  });
+
+  it('rejects invalid utf-8 and control characters with an error line but accepts split code points', async () => {
+    const { port } = await start();
+    const a = await user(port, 'alice');
+    const b = await user(port, 'bob');
+    a.socket.write(Buffer.from([0x68, 0x69, 0xc3, 0x28, 0x0a]));
+    await a.waitFor(/^\* error: line is not valid utf-8/);
+    a.send('bell\x07here');
+    await a.waitFor(/^\* error: control characters/);
+    const e = Buffer.from('caf\u00e9 \u2713\r\n');
+    a.socket.write(e.subarray(0, 4));
+    await new Promise((r) => setTimeout(r, 20));
+    a.socket.write(e.subarray(4));
+    expect(await b.waitFor(/^<alice>/)).toBe('<alice> caf\u00e9 \u2713');
+    expect(b.lines.filter((l) => l.startsWith('<alice>'))).toHaveLength(1);
+  });
+
+  it('drops over-long lines with an error (plain) and 417 (IRC), keeping the connection', async () => {
+    const { port, irc } = await start({ maxLineLength: 64 });
+    const a = await user(port, 'alice');
+    a.send('x'.repeat(65));
+    await a.waitFor(/^\* error: line longer than 64 bytes/);
+    a.send('/who');
+    await a.waitFor(/^\* in #lobby: alice/);
+    const i = await ircUser(irc, 'ircy');
+    clients.push(i);
+    i.send(`PRIVMSG #lobby :${'y'.repeat(600)}`);
+    await i.waitFor(/ 417 ircy :Input line was too long/);
+    i.send('PING :still-here');
+    await i.waitFor(/PONG .*still-here/);
+    expect(a.lines.some((l) => l.includes('yyyy'))).toBe(false);
+  });
+
+  it('disconnects a flooding client and stops relaying its excess', async () => {
+    const { server, port } = await start({ floodControl: { burst: 5, rate: 1 } });
+    const a = await user(port, 'flooder');
+    const b = await user(port, 'bob');
+    await a.waitFor(/bob joined/);
+    a.socket.write(Array.from({ length: 40 }, (_, k) => `spam ${k}\r\n`).join(''));
+    await a.ended;
+    expect(a.lines.some((l) => l.includes('sending too fast'))).toBe(true);
+    expect(a.lines.some((l) => l.includes('excess flood'))).toBe(true);
+    await b.waitFor(/flooder quit \(excess flood\)/);
+    expect(b.lines.filter((l) => l.startsWith('<flooder>')).length).toBeLessThanOrEqual(7);
+    expect(server.stats().disconnects['excess flood']).toBe(1);
+  });
+
+  it('times out a slowloris that never registers', async () => {
+    const { server, port, irc } = await start({ registrationTimeout: 300 });
+    const a = await LineClient.open(port);
+    clients.push(a);
+    a.socket.write('half a ni');
+    const i = await LineClient.open(irc);
+    clients.push(i);
+    i.send('NICK slow');
+    await Promise.all([a.ended, i.ended]);
+    expect(a.lines.at(-1)).toBe('* closing: registration timed out');
+    expect(i.lines.at(-1)).toMatch(/^ERROR :Closing Link: .*registration timed out/);
+    expect(server.stats().disconnects['registration timeout']).toBe(2);
+    expect(server.stats().connections).toBe(0);
+  });
+
+  it('pings idle IRC clients and drops those that do not answer', async () => {
+    const { server, irc } = await start({ pingInterval: 200, pingTimeout: 300 });
+    const quiet = await ircUser(irc, 'quiet');
+    const alive = await ircUser(irc, 'alive');
+    clients.push(quiet, alive);
+    const onPing = () => {
+      for (const l of alive.lines.splice(0)) if (l.startsWith('PING')) alive.send(`PONG ${l.slice(5)}`);
+    };
+    const t = setInterval(onPing, 20);
+    try {
+      await quiet.waitFor(/^PING :asyncnet.chat/);
+      await quiet.ended;
+      expect(quiet.lines.at(-1)).toMatch(/ping timeout/);
+      expect(alive.closed).toBe(false);
+      expect(server.stats().disconnects['ping timeout']).toBe(1);
+    } finally {
+      clearInterval(t);
+    }
+  });
+
+  it('limits connections per IP', async () => {
+    const { server, port } = await start({ maxConnectionsPerIp: 3 });
+    const open = await Promise.all([0, 1, 2].map(() => LineClient.open(port)));
+    clients.push(...open);
+    for (const c of open) await c.waitFor(/what is your nick/);
+    const extra = await LineClient.open(port);
+    clients.push(extra);
+    await extra.ended;
+    expect(extra.lines).toEqual(['* error: too many connections from 127.0.0.1']);
+    open[0]!.close();
+    await open[0]!.ended;
+    await new Promise((r) => setTimeout(r, 50));
+    const again = await LineClient.open(port);
+    clients.push(again);
+    await again.waitFor(/what is your nick/);
+    expect(server.stats().disconnects['too many connections']).toBe(1);
   });
 });
