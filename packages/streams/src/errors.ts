@@ -7,7 +7,6 @@ export type StreamsErrorCode =
   | 'ERR_READ_PENDING'
   | 'ERR_WRITE_AFTER_CLOSE'
   | 'ERR_CONNECTION_CLOSED'
-  | 'ERR_SERVER_CLOSED'
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_TLS_UPGRADE';
 
