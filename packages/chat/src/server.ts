@@ -267,9 +267,11 @@ export class ChatServer {
   stats(): ChatStats {
     const ctx = this.#ctx;
     let largest = 0;
+    let peak = ctx.peakQueue;
     for (const c of ctx.conns) {
       const q = c.queueBytes();
       if (q > largest) largest = q;
+      if (c.queuePeak() > peak) peak = c.queuePeak();
     }
     let rooms = 0;
     for (const r of this.#hub.rooms.values()) if (r.size > 0) rooms++;
@@ -292,7 +294,7 @@ export class ChatServer {
       drops: ctx.drops,
       disconnects: { ...ctx.disconnects },
       largestQueue: largest,
-      peakQueue: ctx.peakQueue,
+      peakQueue: peak,
       bus: { ...bus, missedRemote: bus.missedRemote + this.#hub.missedRemote },
     };
   }

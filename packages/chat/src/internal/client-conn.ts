@@ -104,6 +104,10 @@ export abstract class ClientConn implements HubMember, LineSink {
     return this.#closing;
   }
 
+  queuePeak(): number {
+    return this.queue.peak;
+  }
+
   queueBytes(): number {
     return this.queue.size + this.transport.getWriteBufferSize();
   }

@@ -43,7 +43,7 @@ export interface Ctx {
   readonly opts: Resolved;
   readonly hub: Hub;
   readonly disconnects: Record<string, number>;
-  readonly conns: Set<{ sweep(now: number): void; shutdown(notice: string): void; queueBytes(): number }>;
+  readonly conns: Set<{ sweep(now: number): void; shutdown(notice: string): void; queueBytes(): number; queuePeak(): number }>;
   readonly perIp: Map<string, number>;
   readonly log: (line: string) => void;
   readonly createdAt: Date;
