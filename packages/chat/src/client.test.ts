@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { memoryBus } from './bus.js';
+import { type ChatEvent, ChatClient } from './client.js';
+import { ChatError } from './errors.js';
+import { type ChatServer, type ChatServerOptions, createChatServer } from './server.js';
+
+const servers: ChatServer[] = [];
+const chats: ChatClient[] = [];
+
+async function start(options: ChatServerOptions = {}): Promise<number> {
+  const server = createChatServer({ log: () => {}, floodControl: false, ...options });
+  servers.push(server);
+  await server.listen({ host: '127.0.0.1', port: 0 });
+  return server.address()!.port;
+}
+
+async function connect(port: number, nick: string): Promise<ChatClient> {
+  const c = await ChatClient.connect('127.0.0.1', port, { nick });
+  chats.push(c);
+  return c;
+}
+
+function next(c: ChatClient, type: ChatEvent['type'], test: (ev: ChatEvent) => boolean = () => true): Promise<ChatEvent> {
+  return new Promise((resolve) => {
+    const on = (ev: ChatEvent) => {
+      if (!test(ev)) return;
+      c.off(type, on);
+      resolve(ev);
+    };
+    c.on(type, on);
+  });
+}
+
+afterEach(async () => {
+  await Promise.all(chats.splice(0).map((c) => c.close()));
+  await Promise.all(servers.splice(0).map((s) => s.close({ timeout: 200 })));
+});
+
+describe('ChatClient', () => {
+  it('connects, says, messages and iterates events', async () => {
+    const port = await start();
+    const alice = await connect(port, 'alice');
+    expect(alice.room).toBe('#lobby');
+    const bob = await connect(port, 'bob');
+    const events: ChatEvent[] = [];
+    const reading = (async () => {
+      for await (const ev of alice) {
+        events.push(ev);
+        if (ev.type === 'private') break;
+      }
+    })();
+    bob.say('/not a command');
+    bob.me('waves');
+    bob.msg('alice', 'hi there');
+    await reading;
+    expect(events).toContainEqual({ type: 'message', room: '#lobby', from: 'bob', text: '/not a command' });
+    expect(events).toContainEqual({ type: 'notice', text: 'bob waves' });
+    expect(events.at(-1)).toEqual({ type: 'private', from: 'bob', text: 'hi there' });
+  });
+
+  it('joins rooms and reports errors as events', async () => {
+    const port = await start();
+    const alice = await connect(port, 'alice');
+    const bob = await connect(port, 'bob');
+    const joined = next(alice, 'notice', (ev) => ev.type === 'notice' && ev.text.startsWith('you joined #dev'));
+    alice.join('#dev');
+    await joined;
+    expect(alice.room).toBe('#dev');
+    const err = next(alice, 'error');
+    alice.msg('nobody', 'x');
+    expect(await err).toEqual({ type: 'error', text: 'no such nick "nobody"' });
+    bob.join('#dev');
+    const msg = next(alice, 'message');
+    bob.say('in dev');
+    expect(await msg).toEqual({ type: 'message', room: '#dev', from: 'bob', text: 'in dev' });
+    expect(() => alice.say('two\nlines')).toThrow(ChatError);
+  });
+
+  it('rejects a taken or invalid nick with a ChatError code', async () => {
+    const port = await start();
+    await connect(port, 'Alice');
+    await expect(ChatClient.connect('127.0.0.1', port, { nick: 'ALICE' })).rejects.toMatchObject({ code: 'ERR_NICK_IN_USE' });
+    await expect(ChatClient.connect('127.0.0.1', port, { nick: 'no spaces' })).rejects.toMatchObject({
+      code: 'ERR_INVALID_NICK',
+    });
+  });
+
+  it('ends iteration and emits close when the server goes away; methods then throw', async () => {
+    const port = await start();
+    const alice = await connect(port, 'alice');
+    const closed = new Promise<void>((r) => alice.once('close', r));
+    const seen: ChatEvent[] = [];
+    const loop = (async () => {
+      for await (const ev of alice) seen.push(ev);
+    })();
+    await servers[0]!.close({ timeout: 200 });
+    await closed;
+    await loop;
+    expect(seen).toContainEqual({ type: 'notice', text: 'closing: server shutting down' });
+    expect(() => alice.say('hello?')).toThrow(expect.objectContaining({ code: 'ERR_NOT_CONNECTED' }));
+  });
+});
+
+describe('memoryBus', () => {
+  it('joins two servers in one process: rooms, private messages and nicks are shared', async () => {
+    const bus = memoryBus();
+    const p1 = await start({ bus });
+    const p2 = await start({ bus });
+    const alice = await connect(p1, 'alice');
+    const bob = await connect(p2, 'bob');
+    const msg = next(bob, 'message');
+    alice.say('across nodes');
+    expect(await msg).toEqual({ type: 'message', room: '#lobby', from: 'alice', text: 'across nodes' });
+    const priv = next(alice, 'private');
+    bob.msg('ALICE', 'hi from node 2');
+    expect(await priv).toEqual({ type: 'private', from: 'bob', text: 'hi from node 2' });
+    await expect(ChatClient.connect('127.0.0.1', p2, { nick: 'Alice' })).rejects.toMatchObject({ code: 'ERR_NICK_IN_USE' });
+    const who = next(alice, 'notice', (ev) => ev.type === 'notice' && ev.text.startsWith('in #lobby'));
+    alice.command('/who');
+    expect(await who).toEqual({ type: 'notice', text: 'in #lobby: alice, bob' });
+    const quit = next(alice, 'notice', (ev) => ev.type === 'notice' && ev.text.startsWith('bob quit'));
+    await bob.close('done');
+    await quit;
+    await connect(p1, 'bob');
+  });
+});
