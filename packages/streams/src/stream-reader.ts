@@ -178,9 +178,10 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
    */
   readLine(options?: ReadOptions): Promise<Uint8Array> {
     // Fast path: a whole line already buffered resolves without an extra async frame.
-    const hit = this.#queue.indexOf(NEWLINE, 0);
-    if (hit !== -1 && hit < this.limit && this.#waiter === null) {
-      return Promise.resolve(this.#consume(hit + 1));
+    const line = this.#waiter === null ? this.#queue.takeLine(this.limit) : null;
+    if (line !== null) {
+      if (this.#paused) this.#resumeIfBelowLimit();
+      return Promise.resolve(line);
     }
     return this.#readLineSlow(options);
   }
@@ -249,9 +250,10 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     return {
       next: (): Promise<IteratorResult<Uint8Array>> => {
-        const hit = this.#queue.indexOf(NEWLINE, 0);
-        if (hit !== -1 && hit < this.limit && this.#waiter === null) {
-          return Promise.resolve({ value: this.#consume(hit + 1), done: false });
+        const line = this.#waiter === null ? this.#queue.takeLine(this.limit) : null;
+        if (line !== null) {
+          if (this.#paused) this.#resumeIfBelowLimit();
+          return Promise.resolve({ value: line, done: false });
         }
         return this.#readLineSlow().then((line) =>
           line.byteLength === 0 ? { value: undefined, done: true } : { value: line, done: false },
@@ -266,11 +268,15 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
 
   #consume(n: number): Uint8Array {
     const out = this.#queue.take(n);
-    if (this.#paused && this.#queue.size <= this.limit) {
+    if (this.#paused) this.#resumeIfBelowLimit();
+    return out;
+  }
+
+  #resumeIfBelowLimit(): void {
+    if (this.#queue.size <= this.limit) {
       this.#paused = false;
       this.#flow?.resumeReading();
     }
-    return out;
   }
 
   #wait(method: string, signal: AbortSignal | undefined): Promise<void> {

@@ -12,6 +12,7 @@ export class ByteQueue {
     return this.#size;
   }
 
+  /** @param chunk - must be a `Buffer` (the reader converts), so searches can use Buffer's native indexOf */
   push(chunk: Uint8Array): void {
     if (chunk.byteLength === 0) return;
     this.#chunks.push(chunk);
@@ -37,6 +38,28 @@ export class ByteQueue {
       out.set(chunk.subarray(this.#head, this.#head + want), filled);
       filled += want;
       this.#advance(want, left);
+    }
+    return out;
+  }
+
+  /**
+   * Hot path for line readers: takes a line (with its `\n`) when one ends inside the first
+   * chunk within `limit` bytes; otherwise returns `null` and the caller takes the general path.
+   */
+  takeLine(limit: number): Uint8Array | null {
+    const first = this.#chunks[0] as Buffer | undefined;
+    if (first === undefined) return null;
+    const head = this.#head;
+    const nl = first.indexOf(10, head);
+    if (nl === -1 || nl - head >= limit) return null;
+    const end = nl + 1;
+    const out = first.subarray(head, end);
+    this.#size -= end - head;
+    if (end === first.byteLength) {
+      this.#chunks.shift();
+      this.#head = 0;
+    } else {
+      this.#head = end;
     }
     return out;
   }
