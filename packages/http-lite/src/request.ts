@@ -69,7 +69,6 @@ export interface RequestOptions {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: request-splitting guard
 const BAD_VALUE = /[\0\r\n]|[^\0-\xff]/;
 const NON_ASCII = /[^\0-\x7f]/;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);

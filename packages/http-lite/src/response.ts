@@ -149,7 +149,8 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
    * @throws {@link HttpError} `ERR_PREMATURE_CLOSE` (with `partial`), timeouts, `ERR_RESPONSE_TOO_LARGE`, `ERR_ABORTED`.
    */
   bytes(): Promise<Buffer> {
-    this.#use('bytes()');
+    if (this.#used) return Promise.reject(new TypeError('response body already used, cannot call bytes()'));
+    this.#used = true;
     if (this.#error) return Promise.reject(this.#error);
     const chunks = this.#head === 0 ? this.#queue : this.#queue.slice(this.#head);
     const bytes = this.#queued;
