@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryBus } from './bus.js';
-import { type ChatEvent, ChatClient } from './client.js';
+import { ChatClient, type ChatEvent } from './client.js';
 import { ChatError } from './errors.js';
 import { type ChatServer, type ChatServerOptions, createChatServer } from './server.js';
 
@@ -20,7 +20,11 @@ async function connect(port: number, nick: string): Promise<ChatClient> {
   return c;
 }
 
-function next(c: ChatClient, type: ChatEvent['type'], test: (ev: ChatEvent) => boolean = () => true): Promise<ChatEvent> {
+function next(
+  c: ChatClient,
+  type: ChatEvent['type'],
+  test: (ev: ChatEvent) => boolean = () => true,
+): Promise<ChatEvent> {
   return new Promise((resolve) => {
     const on = (ev: ChatEvent) => {
       if (!test(ev)) return;
@@ -62,7 +66,11 @@ describe('ChatClient', () => {
     const port = await start();
     const alice = await connect(port, 'alice');
     const bob = await connect(port, 'bob');
-    const joined = next(alice, 'notice', (ev) => ev.type === 'notice' && ev.text.startsWith('you joined #dev'));
+    const joined = next(
+      alice,
+      'notice',
+      (ev) => ev.type === 'notice' && ev.text.startsWith('you joined #dev'),
+    );
     alice.join('#dev');
     await joined;
     expect(alice.room).toBe('#dev');
@@ -79,7 +87,9 @@ describe('ChatClient', () => {
   it('rejects a taken or invalid nick with a ChatError code', async () => {
     const port = await start();
     await connect(port, 'Alice');
-    await expect(ChatClient.connect('127.0.0.1', port, { nick: 'ALICE' })).rejects.toMatchObject({ code: 'ERR_NICK_IN_USE' });
+    await expect(ChatClient.connect('127.0.0.1', port, { nick: 'ALICE' })).rejects.toMatchObject({
+      code: 'ERR_NICK_IN_USE',
+    });
     await expect(ChatClient.connect('127.0.0.1', port, { nick: 'no spaces' })).rejects.toMatchObject({
       code: 'ERR_INVALID_NICK',
     });
@@ -114,7 +124,9 @@ describe('memoryBus', () => {
     const priv = next(alice, 'private');
     bob.msg('ALICE', 'hi from node 2');
     expect(await priv).toEqual({ type: 'private', from: 'bob', text: 'hi from node 2' });
-    await expect(ChatClient.connect('127.0.0.1', p2, { nick: 'Alice' })).rejects.toMatchObject({ code: 'ERR_NICK_IN_USE' });
+    await expect(ChatClient.connect('127.0.0.1', p2, { nick: 'Alice' })).rejects.toMatchObject({
+      code: 'ERR_NICK_IN_USE',
+    });
     const who = next(alice, 'notice', (ev) => ev.type === 'notice' && ev.text.startsWith('in #lobby'));
     alice.command('/who');
     expect(await who).toEqual({ type: 'notice', text: 'in #lobby: alice, bob' });

@@ -79,12 +79,19 @@ export class ChatClient extends EventEmitter {
       let room: string | null = null;
       for (;;) {
         const line = await readText(reader, signal);
-        if (line === null) throw new ChatError('ERR_CONNECTION_CLOSED', `server ${host}:${port} closed the connection during registration`);
+        if (line === null)
+          throw new ChatError(
+            'ERR_CONNECTION_CLOSED',
+            `server ${host}:${port} closed the connection during registration`,
+          );
         if (line === '* what is your nick?') {
           writer.write(`${options.nick}\r\n`);
         } else if (line.startsWith('* error: ')) {
           const text = line.slice(9);
-          throw new ChatError(text.includes('is taken') ? 'ERR_NICK_IN_USE' : 'ERR_INVALID_NICK', `server refused nick "${options.nick}": ${text}`);
+          throw new ChatError(
+            text.includes('is taken') ? 'ERR_NICK_IN_USE' : 'ERR_INVALID_NICK',
+            `server refused nick "${options.nick}": ${text}`,
+          );
         } else if (line.startsWith('* you joined ')) {
           room = line.slice(13).split(' ')[0] ?? null;
           return new ChatClient(reader, writer, options.nick, room);
@@ -210,8 +217,13 @@ export class ChatClient extends EventEmitter {
   }
 
   #send(line: string): void {
-    if (this.#writer.isClosing() || this.#ended) throw new ChatError('ERR_NOT_CONNECTED', `client ${this.#nick} is closed`);
-    if (/[\r\n]/.test(line)) throw new ChatError('ERR_PROTOCOL', `line for ${this.#nick} holds a line break: ${JSON.stringify(line)}`);
+    if (this.#writer.isClosing() || this.#ended)
+      throw new ChatError('ERR_NOT_CONNECTED', `client ${this.#nick} is closed`);
+    if (/[\r\n]/.test(line))
+      throw new ChatError(
+        'ERR_PROTOCOL',
+        `line for ${this.#nick} holds a line break: ${JSON.stringify(line)}`,
+      );
     this.#writer.write(`${line}\r\n`);
   }
 
@@ -256,7 +268,8 @@ export class ChatClient extends EventEmitter {
   #parse(line: string): ChatEvent {
     if (line.startsWith('<')) {
       const end = line.indexOf('> ');
-      if (end > 0) return { type: 'message', room: this.#room, from: line.slice(1, end), text: line.slice(end + 2) };
+      if (end > 0)
+        return { type: 'message', room: this.#room, from: line.slice(1, end), text: line.slice(end + 2) };
     }
     if (line.startsWith('* error: ')) return { type: 'error', text: line.slice(9) };
     if (line.startsWith('* ')) {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { LineClient, plainUser } from './__fixtures__/line-client.js';
+import { type LineClient, plainUser } from './__fixtures__/line-client.js';
 import { type ChatServer, type ChatServerOptions, createChatServer } from './server.js';
 
 const servers: ChatServer[] = [];
@@ -51,7 +51,9 @@ describe('hub policies', () => {
       await sendLines(sender, 100, 4_000, `m`, k);
       await healthy.waitCount(/^<sender> m\d+ /, k + 100, 15_000);
     }
-    const got = healthy.lines.filter((l) => l.startsWith('<sender> m')).map((l) => Number(l.slice(10, l.indexOf(' ', 10))));
+    const got = healthy.lines
+      .filter((l) => l.startsWith('<sender> m'))
+      .map((l) => Number(l.slice(10, l.indexOf(' ', 10))));
     expect(got).toEqual(Array.from({ length: count }, (_, k) => k));
     // The stuck member lost messages and was disconnected once its queue stayed over soft.
     await sender.waitFor(/^\* stuck quit \(sendq (stuck|exceeded)\)$/, 15_000);
@@ -96,7 +98,7 @@ describe('hub policies', () => {
     const staying = members.filter((_, k) => k % 2 === 1);
     const sending = sendLines(sender, 500, 200);
     // Kill half the room at staggered moments while lines are being fanned out.
-    leaving.forEach((c, k) => setTimeout(() => c.socket.resetAndDestroy(), k * 3));
+    for (const [k, c] of leaving.entries()) setTimeout(() => c.socket.resetAndDestroy(), k * 3);
     await sending;
     for (const c of staying) await c.waitCount(/^<sender> m\d+ /, 500, 20_000);
     await sender.waitCount(/ quit \(/, leaving.length, 10_000);

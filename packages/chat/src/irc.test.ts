@@ -6,7 +6,9 @@ import { type ChatServer, type ChatServerOptions, createChatServer } from './ser
 const servers: ChatServer[] = [];
 const clients: LineClient[] = [];
 
-async function start(options: ChatServerOptions = {}): Promise<{ server: ChatServer; port: number; irc: number }> {
+async function start(
+  options: ChatServerOptions = {},
+): Promise<{ server: ChatServer; port: number; irc: number }> {
   const server = createChatServer({ log: () => {}, floodControl: false, ...options });
   servers.push(server);
   await server.listen({ host: '127.0.0.1', port: 0, ircPort: 0 });
@@ -35,7 +37,9 @@ describe('IRC front end', () => {
     for (const n of ['001', '002', '003', '004', '005', '375', '372']) {
       expect(c.lines.some((l) => l.startsWith(`:asyncnet.chat ${n} capper `))).toBe(true);
     }
-    expect(c.lines.find((l) => / 001 /.test(l))).toMatch(/Welcome to the asyncnet Network, capper!~cap@127\.0\.0\.1$/);
+    expect(c.lines.find((l) => / 001 /.test(l))).toMatch(
+      /Welcome to the asyncnet Network, capper!~cap@127\.0\.0\.1$/,
+    );
     expect(c.lines.find((l) => / 005 /.test(l))).toMatch(/CASEMAPPING=rfc1459/);
   });
 
@@ -85,7 +89,7 @@ describe('IRC front end', () => {
     bob.send('PRIVMSG #lobby :\x01ACTION waves\x01');
     await alice.waitFor(/^\* bob waves$/);
     alice.send('/me bows');
-    await bob.waitFor(/^:alice!plain@127\.0\.0\.1 PRIVMSG #lobby :\x01ACTION bows\x01$/);
+    await bob.waitFor((l) => l === ':alice!plain@127.0.0.1 PRIVMSG #lobby :\x01ACTION bows\x01');
     alice.send('/msg BOB secret');
     await bob.waitFor(/^:alice!plain@127\.0\.0\.1 PRIVMSG bob :secret$/);
     bob.send('PRIVMSG Alice :psst');
@@ -105,13 +109,21 @@ describe('IRC front end', () => {
     const bot = new IrcClient();
     const seen: string[] = [];
     const done = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`irc-framework session stalled: ${seen.join(' | ')}`)), 15_000);
+      const timer = setTimeout(
+        () => reject(new Error(`irc-framework session stalled: ${seen.join(' | ')}`)),
+        15_000,
+      );
       bot.on('registered', () => {
         seen.push('registered');
         bot.join('#lobby');
       });
       bot.on('userlist', (ev: { channel: string; users: Array<{ nick: string }> }) => {
-        seen.push(`userlist ${ev.users.map((u) => u.nick).sort().join(',')}`);
+        seen.push(
+          `userlist ${ev.users
+            .map((u) => u.nick)
+            .sort()
+            .join(',')}`,
+        );
         bot.say('#lobby', 'hello from irc-framework');
       });
       bot.on('message', (ev: { type: string; nick: string; target: string; message: string }) => {
@@ -127,7 +139,14 @@ describe('IRC front end', () => {
         resolve();
       });
     });
-    bot.connect({ host: '127.0.0.1', port: irc, nick: 'botty', username: 'botty', gecos: 'Bot', auto_reconnect: false });
+    bot.connect({
+      host: '127.0.0.1',
+      port: irc,
+      nick: 'botty',
+      username: 'botty',
+      gecos: 'Bot',
+      auto_reconnect: false,
+    });
     await plain.waitFor(/^<botty> hello from irc-framework$/);
     plain.send('hi bot');
     await done;

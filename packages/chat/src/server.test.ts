@@ -61,7 +61,7 @@ describe('plain commands', () => {
     await a.waitFor(/you joined #dev/);
     await b.waitFor(/\* alicia left #lobby/);
     a.send('/rooms');
-    await a.waitFor(/^\*   #dev \(1\)/);
+    await a.waitFor(/^\* {3}#dev \(1\)/);
     a.send('/part');
     await a.waitFor(/you left #dev/);
     a.send('talking to nobody');
@@ -81,7 +81,11 @@ describe('plain commands', () => {
     await a.waitFor(/^\* in #lobby/);
     const b = await user(port, 'bob');
     await b.waitFor(/<alice> line 5/);
-    expect(b.lines.filter((l) => l.startsWith('<alice>'))).toEqual(['<alice> line 3', '<alice> line 4', '<alice> line 5']);
+    expect(b.lines.filter((l) => l.startsWith('<alice>'))).toEqual([
+      '<alice> line 3',
+      '<alice> line 4',
+      '<alice> line 5',
+    ]);
   });
 });
 

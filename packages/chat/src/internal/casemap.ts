@@ -23,6 +23,7 @@ export function foldCase(name: string): string {
 // RFC 2812 nick: ( letter / special ) *( letter / digit / special / "-" ); special = []\`_^{|}
 const NICK_RE = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]*$/;
 // Channel: '#' then anything except space, comma, BEL, NUL, CR, LF, ':'.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const ROOM_RE = /^#[^\s,\x07\0:]+$/;
 
 /** Returns null when `nick` is acceptable, else a lowercase reason. */

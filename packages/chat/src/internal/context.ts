@@ -12,7 +12,8 @@ export interface ChatTransport {
   getExtraInfo(name: string, dflt?: unknown): unknown;
   setListener(listener: {
     data(chunk: Uint8Array): void;
-    eof(): boolean | void;
+    // biome-ignore lint/suspicious/noConfusingVoidType: matches streams' TransportListener
+    eof(): boolean | undefined | void;
     writePaused?(): void;
     writeResumed?(): void;
     closed(error: Error | null): void;
@@ -43,7 +44,12 @@ export interface Ctx {
   readonly opts: Resolved;
   readonly hub: Hub;
   readonly disconnects: Record<string, number>;
-  readonly conns: Set<{ sweep(now: number): void; shutdown(notice: string): void; queueBytes(): number; queuePeak(): number }>;
+  readonly conns: Set<{
+    sweep(now: number): void;
+    shutdown(notice: string): void;
+    queueBytes(): number;
+    queuePeak(): number;
+  }>;
   readonly perIp: Map<string, number>;
   readonly log: (line: string) => void;
   readonly createdAt: Date;

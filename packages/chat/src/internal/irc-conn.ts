@@ -10,6 +10,7 @@ const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 // C0 controls except the IRC formatting codes (\x01 CTCP, \x02 bold, \x03 colour, \x0f reset,
 // \x11 monospace, \x16 reverse, \x1d italic, \x1e strike, \x1f underline) and TAB.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const CONTROL_RE = /[\x00\x04-\x08\x0a-\x0e\x10\x12-\x15\x17-\x1c\x7f]/;
 /** RFC 1459: 512 bytes including CRLF. */
 export const IRC_MAX_LINE = 510;
@@ -68,7 +69,6 @@ export class IrcConn extends ClientConn {
   readonly kind = 1 as const;
   #capPending = false;
   #nickSet = false;
-  #realname = '';
 
   constructor(ctx: Ctx, transport: ChatTransport, ip: string) {
     super(ctx, transport, ip, IRC_MAX_LINE);
@@ -149,7 +149,6 @@ export class IrcConn extends ClientConn {
           return;
         }
         this.user = `~${p[0]!.replace(/[^A-Za-z0-9._-]/g, '').slice(0, 10) || 'user'}`;
-        this.#realname = p[3]!;
         return this.#maybeWelcome();
       case 'PING':
         this.send(fmt(this.ctx.opts.serverName, 'PONG', [this.ctx.opts.serverName, p[0] ?? ''], true));

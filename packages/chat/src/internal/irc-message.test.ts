@@ -21,17 +21,24 @@ describe('parseIrcMessage', () => {
   });
 
   it('round-trips formatIrcMessage (property)', () => {
-    const middle = fc.string({ minLength: 1, maxLength: 10 }).filter((s) => !/[\s:\0]/.test(s[0]!) && !/[\s\0]/.test(s));
+    const middle = fc
+      .string({ minLength: 1, maxLength: 10 })
+      .filter((s) => !/[\s:\0]/.test(s[0]!) && !/[\s\0]/.test(s));
     const trailing = fc.string({ maxLength: 30 }).map((s) => s.replace(/[\r\n\0]/g, ''));
     const cmd = fc.constantFrom('PRIVMSG', 'JOIN', 'NOTICE', '001', 'PART');
     fc.assert(
-      fc.property(cmd, fc.array(middle, { maxLength: 5 }), fc.option(trailing, { nil: undefined }), (command, mids, trail) => {
-        const params = trail === undefined ? mids : [...mids, trail];
-        const line = formatIrcMessage('srv', command, params);
-        expect(line.endsWith('\r\n')).toBe(true);
-        const parsed = parseIrcMessage(line.slice(0, -2));
-        expect(parsed).toEqual({ prefix: 'srv', command, params });
-      }),
+      fc.property(
+        cmd,
+        fc.array(middle, { maxLength: 5 }),
+        fc.option(trailing, { nil: undefined }),
+        (command, mids, trail) => {
+          const params = trail === undefined ? mids : [...mids, trail];
+          const line = formatIrcMessage('srv', command, params);
+          expect(line.endsWith('\r\n')).toBe(true);
+          const parsed = parseIrcMessage(line.slice(0, -2));
+          expect(parsed).toEqual({ prefix: 'srv', command, params });
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -62,20 +62,25 @@ describe('LineDecoder', () => {
       fc.uint8Array({ maxLength: 12 }).map((b) => Array.from(b.filter((x) => x !== 10 && x !== 13))),
     );
     fc.assert(
-      fc.property(fc.array(lineArb, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 20 }), fc.boolean(), (lines, cuts, crlf) => {
-        const parts: number[] = [];
-        for (const l of lines) {
-          const b = typeof l === 'string' ? Array.from(enc.encode(l)) : l;
-          parts.push(...b);
-          if (crlf) parts.push(13);
-          parts.push(10);
-        }
-        const bytes = Uint8Array.from(parts);
-        const whole = decodeAll([bytes], 40);
-        const split = decodeAll(splitAt(bytes, cuts), 40);
-        expect(split).toEqual(whole);
-        expect(whole.length).toBe(lines.length);
-      }),
+      fc.property(
+        fc.array(lineArb, { maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        fc.boolean(),
+        (lines, cuts, crlf) => {
+          const parts: number[] = [];
+          for (const l of lines) {
+            const b = typeof l === 'string' ? Array.from(enc.encode(l)) : l;
+            parts.push(...b);
+            if (crlf) parts.push(13);
+            parts.push(10);
+          }
+          const bytes = Uint8Array.from(parts);
+          const whole = decodeAll([bytes], 40);
+          const split = decodeAll(splitAt(bytes, cuts), 40);
+          expect(split).toEqual(whole);
+          expect(whole.length).toBe(lines.length);
+        },
+      ),
       { numRuns: 300 },
     );
   });

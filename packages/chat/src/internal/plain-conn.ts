@@ -7,6 +7,7 @@ import type { Room } from './hub.js';
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 // C0 controls except TAB, and DEL.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const CONTROL_RE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 export const PLAIN_HELP = [

@@ -84,9 +84,15 @@ describe('SendQueue', () => {
   it('keeps order, bounds memory and accounts for every message (property)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.record({ push: fc.integer({ min: 1, max: 40 }), drop: fc.boolean() }), fc.constantFrom('pause', 'resume')), {
-          maxLength: 200,
-        }),
+        fc.array(
+          fc.oneof(
+            fc.record({ push: fc.integer({ min: 1, max: 40 }), drop: fc.boolean() }),
+            fc.constantFrom('pause', 'resume'),
+          ),
+          {
+            maxLength: 200,
+          },
+        ),
         (ops) => {
           const { q, written, events, dropped } = setup({ soft: 100, hard: 10_000, stuckMs: 60_000 });
           let id = 0;
@@ -107,7 +113,9 @@ describe('SendQueue', () => {
             }
           }
           q.resume();
-          const delivered = written.filter((b) => !(b.length >= 6 && new TextDecoder().decode(b).startsWith('missed')));
+          const delivered = written.filter(
+            (b) => !(b.length >= 6 && new TextDecoder().decode(b).startsWith('missed')),
+          );
           expect(delivered.length + dropped()).toBe(pushed);
           const ids = delivered.map((b) => new DataView(b.buffer, b.byteOffset).getUint16(0));
           expect(ids).toEqual([...ids].sort((x, y) => x - y));

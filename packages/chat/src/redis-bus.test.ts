@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LineClient, plainUser } from './__fixtures__/line-client.js';
+import { ensureBuilt, findRedisServer, NodeProcess, RedisProcess } from './__fixtures__/redis.js';
+
+const bin = findRedisServer();
+if (bin === null) {
+  console.warn(
+    'SKIPPED: redis-server is not installed, so the Redis bus tests do not run (apt-get install redis-server)',
+  );
+}
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | false | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.skipIf(bin === null)('redisBus: two server processes', () => {
+  let redis: RedisProcess;
+  let a: NodeProcess;
+  let b: NodeProcess;
+  const clients: LineClient[] = [];
+
+  beforeAll(async () => {
+    ensureBuilt();
+    redis = await RedisProcess.start(bin!);
+    [a, b] = await Promise.all([NodeProcess.start(redis.url), NodeProcess.start(redis.url)]);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await Promise.all([a?.stop(), b?.stop()]);
+    await redis?.stop();
+  });
+
+  async function user(port: number, nick: string): Promise<LineClient> {
+    const c = await plainUser(port, nick);
+    clients.push(c);
+    return c;
+  }
+
+  it('relays between nodes in order per sender, exactly once, and keeps nicks unique across nodes', async () => {
+    const alice = await user(a.port, 'alice');
+    const bob = await user(b.port, 'bob');
+    await alice.waitFor(/^\* bob joined #lobby$/);
+    for (let k = 0; k < 200; k++) alice.send(`a${k}`);
+    for (let k = 0; k < 50; k++) bob.send(`b${k}`);
+    await bob.waitFor(/^<alice> a199$/);
+    await alice.waitFor(/^<bob> b49$/);
+    expect(bob.lines.filter((l) => l.startsWith('<alice>'))).toEqual(
+      Array.from({ length: 200 }, (_, k) => `<alice> a${k}`),
+    );
+    expect(alice.lines.filter((l) => l.startsWith('<bob>'))).toEqual(
+      Array.from({ length: 50 }, (_, k) => `<bob> b${k}`),
+    );
+    expect(alice.lines.some((l) => l.startsWith('<alice>'))).toBe(false);
+    // The nick registry is shared: case-folded collisions are refused on the other node.
+    const dup = await LineClient.open(b.port);
+    clients.push(dup);
+    await dup.waitFor(/what is your nick/);
+    dup.send('ALICE');
+    await dup.waitFor(/^\* error: nick "ALICE" is taken$/);
+    // /who on node B lists the member of node A; private messages cross nodes.
+    bob.send('/who');
+    await bob.waitFor(/^\* in #lobby: .*alice/);
+    bob.send('/msg Alice over here');
+    await alice.waitFor(/^\*bob\* over here$/);
+    // A released nick (quit) is free on the other node.
+    alice.send('/quit');
+    await alice.ended;
+    await bob.waitFor(/^\* alice quit/);
+    dup.send('alice');
+    await dup.waitFor(/^\* hello alice/);
+  });
+
+  it('reconnects and resubscribes after a Redis restart and reports what was lost', async () => {
+    const carol = await user(a.port, 'carol');
+    const dave = await user(b.port, 'dave');
+    await carol.waitFor(/^\* dave joined #lobby$/);
+    await redis.kill();
+    await until('node A to notice', async () => !(await a.stats()).bus.connected);
+    carol.send('lost while redis is down');
+    await until('the failed publish', async () => (await a.stats()).bus.publishFailed > 0);
+    await redis.restart();
+    await until('both nodes to reconnect', async () => {
+      const [sa, sb] = await Promise.all([a.stats(), b.stats()]);
+      return sa.bus.connected && sb.bus.connected && sa.bus.reconnects >= 1 && sb.bus.reconnects >= 1;
+    });
+    // After the restart messages flow again both ways, with the loss reported on both sides.
+    await until('traffic after the restart', async () => {
+      carol.send('after restart');
+      try {
+        await dave.waitFor(/^<carol> after restart$/, 500);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    dave.send('dave is back');
+    await carol.waitFor(/^<dave> dave is back$/);
+    expect(dave.lines.some((l) => l.includes('lost while redis is down'))).toBe(false);
+    const [sa, sb] = await Promise.all([a.stats(), b.stats()]);
+    expect(sa.bus.publishFailed).toBeGreaterThanOrEqual(1);
+    expect(sb.bus.missedRemote).toBeGreaterThanOrEqual(1);
+    expect(
+      a.log.some((l) => /redis back after \d+ ms: \d+ event\(s\) from this node were not delivered/.test(l)),
+    ).toBe(true);
+    expect(b.log.some((l) => /missed \d+ event\(s\) from node/.test(l))).toBe(true);
+    // The nick registry was rebuilt from the live nodes: carol is still taken on node B.
+    const dup = await LineClient.open(b.port);
+    clients.push(dup);
+    await dup.waitFor(/what is your nick/);
+    dup.send('Carol');
+    await dup.waitFor(/^\* error: nick "Carol" is taken$/);
+  });
+});
