@@ -65,7 +65,12 @@ export function readRequests(socket: Socket, onRequest: (head: string, index: nu
       if (i === -1) return;
       const head = buf.slice(0, i);
       const m = /content-length:\s*(\d+)/i.exec(head);
-      const len = m ? Number(m[1]) : 0;
+      let len = m ? Number(m[1]) : 0;
+      if (/transfer-encoding:\s*chunked/i.test(head)) {
+        const end = buf.indexOf('\r\n0\r\n\r\n', i + 2);
+        if (end === -1) return;
+        len = end + 7 - (i + 4);
+      }
       if (buf.length < i + 4 + len) return;
       buf = buf.slice(i + 4 + len);
       onRequest(head, n++);

@@ -225,8 +225,9 @@ export class Connection implements TransportListener {
       if (this.served > 0 && ex.spec.retryable && !ex.retried && !ex.settled) {
         const again = ex.cloneForRetry();
         ex.handOver();
-        this.destroy(null);
+        // Retry first: the new connect keeps the pool alive while this connection is removed.
         this.owner.retry(again);
+        this.destroy(null);
         return;
       }
       ex.fail(err);
