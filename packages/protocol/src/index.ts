@@ -1,20 +1,43 @@
-// Codecs: bounded, incremental framing.
+// Protocols and transports (asyncio's Protocol / Transport), adapters to and from streams
+export type { AttachProtocolOptions } from './adapters.js';
+export { connectProtocol, detachStreams } from './adapters.js';
+// Codecs: bounded, incremental framing
 export type { Codec, Decoder } from './codec.js';
+export type { CreateConnectionOptions } from './create-connection.js';
+export { createConnection } from './create-connection.js';
+export type { CreateServerOptions, ProtocolFactory } from './create-server.js';
+export { createServer } from './create-server.js';
+// Datagrams (asyncio's DatagramProtocol / DatagramTransport)
+export type {
+  CreateDatagramEndpointOptions,
+  DatagramAddress,
+  DatagramProtocol,
+  DatagramTransport,
+} from './datagram.js';
+export { createDatagramEndpoint } from './datagram.js';
 export type {
   DelimiterCodecConstructor,
   DelimiterCodecOptions,
   DelimiterDecoder,
 } from './delimiter-codec.js';
 export { DelimiterCodec } from './delimiter-codec.js';
-// Errors.
+// Errors
 export type { ProtocolErrorCode } from './errors.js';
 export { FrameError, FrameTooLargeError, ProtocolError } from './errors.js';
+// Framing over streams and protocols
+export type { Framed } from './framed.js';
+export { framed } from './framed.js';
+export { FramedProtocol } from './framed-protocol.js';
 export type { JsonLinesCodecOptions } from './json-lines-codec.js';
 export { JsonLinesCodec } from './json-lines-codec.js';
 export type { LengthPrefixedCodecOptions, LengthPrefixedDecoder } from './length-prefixed-codec.js';
 export { LengthPrefixedCodec } from './length-prefixed-codec.js';
 export type { LinesCodecConstructor, LinesCodecOptions, LinesDecoder } from './lines-codec.js';
 export { LinesCodec } from './lines-codec.js';
+export type { AnyProtocol, BufferedProtocol, Protocol, Transport } from './protocol.js';
 
 /** Package version, kept in step with package.json by the release flow. */
 export const VERSION = '0.1.0';
+
+// --- For adapter authors: run a Protocol on a core StreamTransport (startTransportServer, createTransportPair)
+export { attachProtocol } from './adapters.js';
