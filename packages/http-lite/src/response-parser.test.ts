@@ -134,6 +134,15 @@ describe('ResponseParser', () => {
       parseSplit(b(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(200)}`), [], { maxHeaderSize: 100 }, false).error
         ?.code,
     ).toBe('ERR_HEADERS_OVERFLOW');
+    // A bare LF inside the limit wins over the overflow, for every split.
+    const lf = b(`HTTP/1.1 200 OK\r\nX: a\nb${'a'.repeat(300)}\r\n\r\n`);
+    for (const cuts of [[], [10], [40, 41], Array.from({ length: 320 }, (_, i) => i)]) {
+      expect(parseSplit(lf, cuts, { maxHeaderSize: 100 }).error?.reason).toBe('bare lf in head');
+    }
+    const late = b(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(300)}\nb\r\n\r\n`);
+    for (const cuts of [[], [10], [40, 41], Array.from({ length: 320 }, (_, i) => i)]) {
+      expect(parseSplit(late, cuts, { maxHeaderSize: 100 }).error?.code).toBe('ERR_HEADERS_OVERFLOW');
+    }
     const trailers = `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: ${'t'.repeat(200)}\r\n\r\n`;
     expect(parseSplit(b(trailers), [], { maxHeaderSize: 100 }).error?.code).toBe('ERR_HEADERS_OVERFLOW');
   });
@@ -161,6 +170,7 @@ const rules: [string, string][] = [
   ['chunk size overflow', `${CH}20000000000000\r\n`],
   ['chunk extension too long', `${CH}1;${'e'.repeat(5000)}\r\n`],
   ['bare lf in chunk size line', `${CH}1\na\r\n0\r\n\r\n`],
+  ['bare cr in chunk size line', `${CH}1\r;x\r\na\r\n0\r\n\r\n`],
   ['missing crlf after chunk data', `${CH}1\r\nab\r\n0\r\n\r\n`],
   ['invalid transfer-encoding', `${H}Transfer-Encoding: chunked, chunked\r\n\r\n`],
   ['invalid transfer-encoding', `${H}Transfer-Encoding: chunked, gzip\r\n\r\n`],
@@ -330,7 +340,7 @@ describe('ResponseParser properties', () => {
           else expect(split).toEqual(one);
         },
       ),
-      { numRuns: 1500 },
+      { numRuns: 3000 },
     );
   });
 });

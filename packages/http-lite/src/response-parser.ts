@@ -359,7 +359,11 @@ export class ResponseParser {
     if (this.#headLen === 0) {
       const idx = c.indexOf(CRLFCRLF, pos);
       if (idx !== -1) {
-        if (idx - pos > max) throw overflow(what, max);
+        if (idx - pos > max) {
+          // Same verdict as when the bytes arrive in pieces: prefix checks on what fits, then overflow.
+          if (what === 'head') this.#earlyChecks(c.subarray(pos), 0, what, Math.min(idx - pos, max + 4));
+          throw overflow(what, max);
+        }
         return [c, pos, idx, idx + 4];
       }
     }
@@ -370,7 +374,10 @@ export class ResponseParser {
     const idx = view.indexOf(CRLFCRLF, Math.max(0, old - 3));
     if (idx !== -1) {
       this.#headLen = 0;
-      if (idx > max) throw overflow(what, max);
+      if (idx > max) {
+        this.#earlyChecks(view, 0, what, Math.min(idx, max + 4));
+        throw overflow(what, max);
+      }
       return [buf, 0, idx, pos + (idx + 4 - old)];
     }
     this.#earlyChecks(view, old, what);
@@ -526,8 +533,6 @@ export class ResponseParser {
     if (lf === -1) {
       if (this.#line.length + (c.length - pos) > MAX_CHUNK_LINE) throw parseError('chunk extension too long');
       this.#line += c.toString('latin1', pos);
-      if (this.#line.includes('\r') && !this.#line.endsWith('\r'))
-        throw parseError('bare cr in chunk size line');
       return c.length;
     }
     if (this.#line.length + (lf - pos) > MAX_CHUNK_LINE) throw parseError('chunk extension too long');
@@ -535,6 +540,7 @@ export class ResponseParser {
     this.#line = '';
     if (line.charCodeAt(line.length - 1) !== 13) throw parseError('bare lf in chunk size line');
     line = line.slice(0, -1);
+    if (line.includes('\r')) throw parseError('bare cr in chunk size line');
     let k = 0;
     while (k < line.length && isHex(line.charCodeAt(k))) k++;
     if (k === 0) throw parseError('invalid chunk size', JSON.stringify(line.slice(0, 32)));
