@@ -12,7 +12,7 @@ const packages = ['streams', 'protocol', 'http-lite', 'chat'];
 // One real call per package; each returns a value that is checked, for both module systems.
 const smoke = {
   '@asyncnet/streams': `async (m) => {
-    const [reader, writer] = m.createStreamPair();
+    const [[reader], [, writer]] = m.createStreamPair();
     writer.write('hello\\n');
     const line = await reader.readLine();
     if (Buffer.from(line).toString() !== 'hello\\n') throw new Error('readLine returned ' + line);
