@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import * as zlib from 'node:zlib';
 import { HttpError } from '../errors.js';
-import { HttpResponse, ResponseBody } from '../response.js';
+import { type BodyController, HttpResponse, ResponseBody } from '../response.js';
 import type { ResponseHeadEvent } from '../response-parser.js';
 import type { Connection } from './connection.js';
 import { type Tickable, unwatch, watch } from './ticker.js';
@@ -42,7 +42,7 @@ enum Phase {
 }
 
 /** One request/response on one connection (a retry is a new Exchange). */
-export class Exchange implements Tickable {
+export class Exchange implements Tickable, BodyController {
   readonly spec: ExchangeSpec;
   #resolve: (r: HttpResponse) => void;
   #reject: (e: Error) => void;
@@ -146,21 +146,7 @@ export class Exchange implements Tickable {
     }
     const body = new ResponseBody();
     this.#body = body;
-    const conn = this.conn!;
-    body.controller = {
-      pause: () => {
-        this.#paused = true;
-        if (this.conn === conn && conn.current === this) conn.transport.pauseReading();
-      },
-      resume: () => {
-        this.#paused = false;
-        if (this.conn === conn && conn.current === this) conn.transport.resumeReading();
-      },
-      cancel: () => {
-        if (this.phase !== Phase.Done)
-          this.fail(new HttpError('ERR_ABORTED', 'response body discarded before its end'));
-      },
-    };
+    body.controller = this;
     this.phase = Phase.Body;
     this.#since = 0;
     if (s.decompress && ev.framing !== 'none') {
@@ -179,6 +165,24 @@ export class Exchange implements Tickable {
     });
     this.#response = res;
     this.#resolve(res);
+  }
+
+  // BodyController: the consumer's backpressure reaches the socket only while this exchange owns it.
+  pause(): void {
+    this.#paused = true;
+    const conn = this.conn;
+    if (conn !== null && conn.current === this) conn.transport.pauseReading();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    const conn = this.conn;
+    if (conn !== null && conn.current === this) conn.transport.resumeReading();
+  }
+
+  cancel(): void {
+    if (this.phase !== Phase.Done)
+      this.fail(new HttpError('ERR_ABORTED', 'response body discarded before its end'));
   }
 
   #startDecoder(enc: string): void {
