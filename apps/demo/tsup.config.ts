@@ -7,5 +7,6 @@ export default defineConfig({
   platform: 'node',
   sourcemap: true,
   clean: true,
+  splitting: false,
   banner: { js: '#!/usr/bin/env node' },
 });

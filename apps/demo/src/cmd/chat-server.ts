@@ -1,0 +1,59 @@
+import { type ChatServerOptions, createChatServer, redisBus } from '@asyncnet/chat';
+import { flag, int, type ParsedArgs, port, str } from '../args.js';
+import { describeError, runtimeError, usageError } from '../errors.js';
+import { onShutdown } from './shutdown.js';
+
+/** `asyncnet-demo chat-server`: plain + IRC chat on one hub, optionally over Redis. */
+export async function chatServerCommand(args: ParsedArgs): Promise<number> {
+  const host = str(args, 'host', '127.0.0.1');
+  const plainPort = port(args, 'port', 7000);
+  const ircText = str(args, 'irc-port', '6667');
+  const ircPort = ircText === 'off' ? undefined : port(args, 'irc-port', 6667);
+  const history = int(args, 'history', 20, 0, 10_000);
+  const redis = str(args, 'redis');
+  const options: ChatServerOptions = {
+    history,
+    floodControl: !flag(args, 'no-flood-control'),
+    log: (line) => process.stderr.write(`chat-server: ${line}\n`),
+  };
+  if (redis !== undefined) {
+    let u: URL;
+    try {
+      u = new URL(redis);
+    } catch {
+      throw usageError(`bad --redis url ${JSON.stringify(redis)}: use redis://host:port`);
+    }
+    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+      throw usageError(`bad --redis url ${JSON.stringify(redis)}: use redis://host:port`);
+    }
+    options.bus = redisBus({ url: redis });
+  }
+  const server = createChatServer(options);
+  try {
+    await server.listen({ host, port: plainPort, ...(ircPort === undefined ? {} : { ircPort }) });
+  } catch (err) {
+    await server.close({ timeout: 100 }).catch(() => {});
+    const where =
+      redis !== undefined && !/EADDR|EACCES/.test(String((err as { code?: unknown }).code))
+        ? redis
+        : `${host}`;
+    throw runtimeError(`cannot start chat server: ${describeError(err, where)}`, err);
+  }
+  const plain = server.address();
+  const irc = server.ircAddress();
+  process.stdout.write(
+    `chat-server listening: plain ${plain?.address}:${plain?.port}` +
+      (irc ? `, irc ${irc.address}:${irc.port}` : '') +
+      (redis !== undefined ? `, bus ${redis}` : ', in-memory bus') +
+      '\n',
+  );
+  await new Promise<void>((resolve) => {
+    onShutdown(async (signal) => {
+      const s = server.stats();
+      process.stdout.write(`chat-server: ${signal}, closing ${s.connections} connections\n`);
+      await server.close({ timeout: 2000 });
+      resolve();
+    });
+  });
+  return 0;
+}

@@ -1,0 +1,121 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { Agent, type HttpResponse, request } from '@asyncnet/http-lite';
+import { flag, int, list, type ParsedArgs, str } from '../args.js';
+import { describeError, runtimeError, usageError } from '../errors.js';
+import { Progress } from '../progress.js';
+
+function parseUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw usageError(`bad url ${JSON.stringify(text)}: give a full url such as http://127.0.0.1:8080/path`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw usageError(
+      `unsupported scheme ${JSON.stringify(url.protocol)} in ${JSON.stringify(text)}: use http:// or https://`,
+    );
+  }
+  if (url.port !== '' && Number(url.port) === 0) {
+    throw usageError(`port 0 in ${JSON.stringify(text)} is out of range: use 1-65535`);
+  }
+  return url;
+}
+
+function parseHeader(h: string): [string, string] {
+  const colon = h.indexOf(':');
+  const name = colon === -1 ? '' : h.slice(0, colon).trim();
+  if (colon <= 0 || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    throw usageError(`bad header ${JSON.stringify(h)}: use -H 'Name: value'`);
+  }
+  return [name, h.slice(colon + 1).trim()];
+}
+
+function headText(res: HttpResponse): string {
+  let out = `HTTP/${res.httpVersion} ${res.status} ${res.statusText}\r\n`;
+  for (const [name, value] of res.rawHeaders) out += `${name}: ${value}\r\n`;
+  return `${out}\r\n`;
+}
+
+async function writeAll(
+  stream: NodeJS.WritableStream,
+  res: HttpResponse,
+  progress: Progress | null,
+): Promise<number> {
+  let total = 0;
+  for await (const chunk of res.body) {
+    total += chunk.length;
+    progress?.update(total);
+    if (!stream.write(chunk)) await once(stream, 'drain');
+  }
+  return total;
+}
+
+/** `asyncnet-demo get URL`: a curl-like client on `@asyncnet/http-lite`. */
+export async function getCommand(args: ParsedArgs): Promise<number> {
+  const url = parseUrl(args.positionals[0]!);
+  const headers = list(args, 'header').map(parseHeader);
+  const maxRedirects = int(args, 'max-redirects', 5, 0, 100);
+  const timeout = int(args, 'timeout', 10_000, 1, 3_600_000);
+  const head = flag(args, 'head');
+  const output = str(args, 'output');
+  if (output === '') throw usageError('-o needs a file name');
+  const agent = new Agent({ keepAliveTimeout: 1000 });
+  const target = url.href;
+  try {
+    let res: HttpResponse;
+    try {
+      res = await request(url, {
+        method: head ? 'HEAD' : 'GET',
+        headers,
+        agent,
+        maxRedirects,
+        decompress: flag(args, 'decompress'),
+        timeouts: { connect: timeout, headers: timeout, body: timeout },
+        ...(flag(args, 'insecure') ? { tls: { rejectUnauthorized: false } } : {}),
+      });
+    } catch (err) {
+      throw runtimeError(`get ${target} failed: ${describeError(err, `${url.host}`)}`, err);
+    }
+    if (head) {
+      process.stdout.write(headText(res));
+      await res.body.discard();
+    } else if (output !== undefined) {
+      const file = createWriteStream(output);
+      const opened = once(file, 'open');
+      await Promise.race([opened, once(file, 'error').then(([e]) => Promise.reject(e))]).catch((err) => {
+        throw runtimeError(`cannot write ${output}: ${(err as Error).message}`, err);
+      });
+      const length = Number(res.headers.get('content-length') ?? Number.NaN);
+      const progress = process.stderr.isTTY
+        ? new Progress(process.stderr, Number.isFinite(length) ? length : null)
+        : null;
+      let total: number;
+      try {
+        total = await writeAll(file, res, progress);
+      } catch (err) {
+        progress?.finish(false);
+        file.destroy();
+        throw runtimeError(`download of ${target} failed: ${describeError(err, url.host)}`, err);
+      }
+      file.end();
+      await once(file, 'close');
+      progress?.finish(true);
+      if (!process.stderr.isTTY) process.stderr.write(`saved ${total} bytes to ${output}\n`);
+    } else {
+      try {
+        await writeAll(process.stdout, res, null);
+      } catch (err) {
+        throw runtimeError(`reading the body of ${target} failed: ${describeError(err, url.host)}`, err);
+      }
+    }
+    if (res.status >= 400) {
+      process.stderr.write(`asyncnet-demo: error: ${target} answered ${res.status} ${res.statusText}\n`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    agent.destroy();
+  }
+}
