@@ -153,24 +153,24 @@ export class SocketTransport implements StreamTransport {
 
   // Socket listeners are shared functions (called with `this` = the socket) rather than
   // per-connection closures: it keeps an idle connection small.
-  static #onData(this: Socket, chunk: Buffer): void {
+  static #onData = function (this: Socket, chunk: Buffer): void {
     const t = transportOf(this);
     if (t.#early !== null) t.#early.push(chunk);
     else t.#listener.data(chunk);
-  }
+  };
 
-  static #onEnd(this: Socket): void {
+  static #onEnd = function (this: Socket): void {
     const t = transportOf(this);
     if (t.#hasListener) t.#deliverEof();
     else t.#earlyEof = true;
-  }
+  };
 
-  static #onError(this: Socket, err: Error): void {
+  static #onError = function (this: Socket, err: Error): void {
     const t = transportOf(this);
     t.#error ??= err;
-  }
+  };
 
-  static #onClose(this: Socket): void {
+  static #onClose = function (this: Socket): void {
     const t = transportOf(this);
     if (t.#lost) return;
     t.#lost = true;
@@ -179,11 +179,11 @@ export class SocketTransport implements StreamTransport {
     t.#dropPending();
     t.#resolveClosed();
     t.#listener.closed(t.#error);
-  }
+  };
 
-  static #onDrain(this: Socket): void {
+  static #onDrain = function (this: Socket): void {
     transportOf(this).#maybeResume();
-  }
+  };
 
   #attach(socket: Socket): void {
     (socket as SocketWithTransport)[kTransport] = this;
