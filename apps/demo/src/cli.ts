@@ -89,7 +89,10 @@ async function main(argv: string[]): Promise<number> {
     return (await run(args)) ?? 0;
   } catch (err) {
     process.stderr.write(`asyncnet-demo: error: ${describeError(err)}\n`);
-    if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    if (debug) {
+      for (let e: unknown = err; e instanceof Error; e = e.cause)
+        process.stderr.write(`${e.stack ?? e.message}\n`);
+    }
     return exitCodeOf(err);
   }
 }
