@@ -55,46 +55,65 @@ class LengthPrefixedDecoderImpl implements LengthPrefixedDecoder {
     const buf = asBuffer(chunk);
     const n = buf.length;
     const lb = this.#lengthBytes;
+    const max = this.#max;
     const out: Uint8Array[] = [];
     let pos = 0;
     if (this.#body !== null) {
-      const body = this.#body;
-      const take = Math.min(body.length - this.#bodyFilled, n);
-      buf.copy(body, this.#bodyFilled, 0, take);
-      this.#bodyFilled += take;
+      pos = this.#fillBody(buf, 0, out);
+      if (this.#body !== null) return out;
+    } else if (this.#headerLength > 0) {
+      // Finish a header split across chunks, then its payload.
+      const take = Math.min(lb - this.#headerLength, n);
+      buf.copy(this.#header, this.#headerLength, 0, take);
+      this.#headerLength += take;
       pos = take;
-      if (this.#bodyFilled < body.length) return out;
-      out.push(body);
-      this.#body = null;
+      if (this.#headerLength < lb) return out;
+      this.#headerLength = 0;
+      const length = this.#readLength(this.#header, 0);
+      if (length > max) this.#fail(new FrameTooLargeError(length, max), out);
+      this.#body = Buffer.allocUnsafe(length);
+      this.#bodyFilled = 0;
+      pos = this.#fillBody(buf, pos, out);
+      if (this.#body !== null) return out;
     }
-    while (pos < n) {
+    // Hot loop: whole headers in this chunk, locals only.
+    const little = this.#little;
+    while (n - pos >= lb) {
       let length: number;
-      if (this.#headerLength > 0 || n - pos < lb) {
-        const take = Math.min(lb - this.#headerLength, n - pos);
-        buf.copy(this.#header, this.#headerLength, pos, pos + take);
-        this.#headerLength += take;
-        pos += take;
-        if (this.#headerLength < lb) break;
-        this.#headerLength = 0;
-        length = this.#readLength(this.#header, 0);
-      } else {
-        length = this.#readLength(buf, pos);
-        pos += lb;
-      }
-      if (length > this.#max) this.#fail(new FrameTooLargeError(length, this.#max), out);
+      if (lb === 4) length = little ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
+      else if (lb === 2) length = little ? buf.readUInt16LE(pos) : buf.readUInt16BE(pos);
+      else length = buf[pos]!;
+      pos += lb;
+      if (length > max) this.#fail(new FrameTooLargeError(length, max), out);
       if (n - pos >= length) {
         out.push(buf.subarray(pos, pos + length));
         pos += length;
       } else {
         // Allocate the whole payload once and fill it as chunks arrive: one copy per byte.
-        const body = Buffer.allocUnsafe(length);
-        buf.copy(body, 0, pos, n);
-        this.#body = body;
-        this.#bodyFilled = n - pos;
-        pos = n;
+        this.#body = Buffer.allocUnsafe(length);
+        this.#bodyFilled = 0;
+        this.#fillBody(buf, pos, out);
+        return out;
       }
     }
+    if (pos < n) {
+      buf.copy(this.#header, 0, pos, n);
+      this.#headerLength = n - pos;
+    }
     return out;
+  }
+
+  /** Copies payload bytes from `buf[pos..]`; emits the frame when complete. Returns the new position. */
+  #fillBody(buf: Buffer, pos: number, out: Uint8Array[]): number {
+    const body = this.#body!;
+    const take = Math.min(body.length - this.#bodyFilled, buf.length - pos);
+    buf.copy(body, this.#bodyFilled, pos, pos + take);
+    this.#bodyFilled += take;
+    if (this.#bodyFilled === body.length) {
+      out.push(body);
+      this.#body = null;
+    }
+    return pos + take;
   }
 
   end(): Uint8Array[] {

@@ -70,6 +70,31 @@ describe('LinesCodec', () => {
     );
   });
 
+  it('applies maxLength in bytes to strings, with the same frames and error for any chunking', () => {
+    fc.assert(
+      fc.property(inputArb, cutsArb(400), fc.integer({ min: 0, max: 12 }), (input, cuts, max) => {
+        const got = decodeAll(new LinesCodec({ maxLength: max }).createDecoder(), splitAt(input, cuts));
+        const want = reference(input, max);
+        expect(got.frames).toEqual(want.frames.map((l) => Buffer.from(l, 'latin1').toString('utf8')));
+        if (want.tooLarge) expect(got.error).toBeInstanceOf(FrameTooLargeError);
+        else expect(got.error).toBeNull();
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('decodes invalid UTF-8 the same as a one-shot decode, for any chunking', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), cutsArb(200), (bytes, cuts) => {
+        const input = Buffer.from(bytes);
+        const got = decodeAll(new LinesCodec().createDecoder(), splitAt(input, cuts));
+        const want = reference(input, 1e9).frames.map((l) => Buffer.from(l, 'latin1').toString('utf8'));
+        expect(got.frames).toEqual(want);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('round-trips encode() for any lines and chunking', () => {
     const lineArb = fc.string({ maxLength: 20 }).filter((s) => !s.includes('\n') && !s.endsWith('\r'));
     fc.assert(

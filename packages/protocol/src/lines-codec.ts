@@ -104,16 +104,48 @@ class LinesDecoderImpl implements LinesDecoder<string | Uint8Array> {
       out.push(text ? acc.takeString(buf, 0, end, keep) : acc.take(buf, 0, end, keep));
       start = nl + 1;
     }
-    while (start < n) {
-      const nl = buf.indexOf(LF, start);
-      if (nl === -1) break;
-      const end = nl > start && buf[nl - 1] === CR ? nl - 1 : nl;
-      if (end - start > max) this.#fail(new FrameTooLargeError(end - start, max, 'line'), out);
-      out.push(text ? buf.toString('utf8', start, end) : buf.subarray(start, end));
-      start = nl + 1;
+    if (text) start = this.#splitText(buf, start, out);
+    else {
+      while (start < n) {
+        const nl = buf.indexOf(LF, start);
+        if (nl === -1) break;
+        const end = nl > start && buf[nl - 1] === CR ? nl - 1 : nl;
+        if (end - start > max) this.#fail(new FrameTooLargeError(end - start, max, 'line'), out);
+        out.push(buf.subarray(start, end));
+        start = nl + 1;
+      }
     }
     if (start < n) this.#appendPending(buf, start, out);
     return out;
+  }
+
+  /**
+   * Text mode: decodes every complete line of `buf[start..]` with one UTF-8 decode and slices
+   * the string, walking the bytes in step for exact byte lengths ('\n' is ASCII, so the two
+   * always agree). Returns the offset after the last '\n'.
+   */
+  #splitText(buf: Buffer, start: number, out: Array<string | Uint8Array>): number {
+    const last = buf.lastIndexOf(LF);
+    if (last < start) return start;
+    const max = this.#max;
+    const s = buf.toString('utf8', start, last + 1);
+    let si = 0;
+    let bi = start;
+    while (bi <= last) {
+      const bj = buf.indexOf(LF, bi);
+      const sj = s.indexOf('\n', si);
+      let bend = bj;
+      let send = sj;
+      if (bj > bi && buf[bj - 1] === CR) {
+        bend--;
+        send--;
+      }
+      if (bend - bi > max) this.#fail(new FrameTooLargeError(bend - bi, max, 'line'), out);
+      out.push(s.slice(si, send));
+      bi = bj + 1;
+      si = sj + 1;
+    }
+    return last + 1;
   }
 
   end(): Array<string | Uint8Array> {
