@@ -1,0 +1,62 @@
+import { ChatClient, type ChatEvent } from '@asyncnet/chat';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CliProcess, eventually, requireBuiltCli } from './__fixtures__/run-cli.js';
+
+beforeAll(requireBuiltCli);
+
+function next(client: ChatClient, test: (ev: ChatEvent) => boolean): Promise<ChatEvent> {
+  return new Promise((resolve) => {
+    const on = (ev: ChatEvent) => {
+      if (test(ev)) {
+        client.off('event', on);
+        resolve(ev);
+      }
+    };
+    client.on('event', on);
+  });
+}
+
+describe('asyncnet-demo chat-server', () => {
+  it('logs one line when listening, carries messages between two ChatClients, and closes on SIGTERM', async () => {
+    const server = new CliProcess(['chat-server', '--port', '0', '--irc-port', '0', '--history', '5']);
+    const clients: ChatClient[] = [];
+    try {
+      const m = await server.waitFor(
+        /chat-server listening: plain 127\.0\.0\.1:(\d+), irc 127\.0\.0\.1:(\d+)/,
+      );
+      expect(server.stdout.trim().split('\n')).toHaveLength(1);
+      const port = Number(m[1]);
+      const alice = await ChatClient.connect('127.0.0.1', port, { nick: 'alice' });
+      clients.push(alice);
+      const bob = await ChatClient.connect('127.0.0.1', port, { nick: 'bob' });
+      clients.push(bob);
+      expect(alice.room).toBe('#lobby');
+      const heard = next(bob, (e) => e.type === 'message');
+      alice.say('hello bob');
+      expect(await heard).toEqual({ type: 'message', room: '#lobby', from: 'alice', text: 'hello bob' });
+      const whisper = next(alice, (e) => e.type === 'private');
+      bob.msg('alice', 'hi alice, privately');
+      expect(await whisper).toEqual({ type: 'private', from: 'bob', text: 'hi alice, privately' });
+      const closed = Promise.all(clients.map((c) => new Promise((r) => c.once('close', r))));
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+      await closed;
+      expect(server.stdout).toContain('SIGTERM, closing 2 connections');
+    } finally {
+      for (const c of clients) await c.close().catch(() => {});
+      server.kill();
+    }
+  });
+
+  it('runs without an IRC listener with --irc-port off', async () => {
+    const server = new CliProcess(['chat-server', '--port', '0', '--irc-port', 'off']);
+    try {
+      await server.waitFor(/chat-server listening: plain 127\.0\.0\.1:\d+, in-memory bus\n/);
+      server.child.kill('SIGINT');
+      await eventually('exit', () => server.child.exitCode !== null);
+      expect(server.child.exitCode).toBe(0);
+    } finally {
+      server.kill();
+    }
+  });
+});

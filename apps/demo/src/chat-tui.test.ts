@@ -1,0 +1,86 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { ChatClient, type ChatEvent } from '@asyncnet/chat';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, CliProcess, eventually, requireBuiltCli } from './__fixtures__/run-cli.js';
+
+const TMUX = ['/usr/bin/tmux', '/usr/local/bin/tmux'].find((p) => existsSync(p)) ?? null;
+if (TMUX === null) {
+  console.warn('SKIPPED: the interactive chat client test needs tmux (apt-get install -y tmux)');
+}
+
+// A private tmux server, so the session does not touch (or inherit from) anyone else's tmux.
+const socket = `asyncnet-demo-test-${process.pid}`;
+const session = 'chat';
+const tmux = (...args: string[]) => execFileSync(TMUX!, ['-L', socket, ...args], { encoding: 'utf8' });
+const screen = () => tmux('capture-pane', '-p', '-t', session);
+const lines = () =>
+  screen()
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== '');
+
+beforeAll(requireBuiltCli);
+
+let server: CliProcess | null = null;
+const clients: ChatClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close().catch(() => {});
+  if (TMUX !== null) {
+    try {
+      tmux('kill-server');
+    } catch {
+      // already gone
+    }
+  }
+  server?.kill();
+  server = null;
+});
+
+describe.skipIf(TMUX === null)('asyncnet-demo chat (interactive, in tmux)', () => {
+  it('prints incoming messages above the prompt without clobbering a half-typed line', async () => {
+    server = new CliProcess(['chat-server', '--port', '0', '--irc-port', 'off']);
+    const port = Number((await server.waitFor(/plain 127\.0\.0\.1:(\d+)/))[1]);
+    const command = `env NO_COLOR=1 ${process.execPath} ${CLI} chat 127.0.0.1:${port} --nick tina; echo "CHAT-EXITED-$?"; sleep 30`;
+    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '20', command);
+    await eventually('the chat prompt', () => lines().at(-1) === '[#lobby] tina>');
+    expect(screen()).toContain(`* connected to 127.0.0.1:${port} as tina`);
+
+    const bob = await ChatClient.connect('127.0.0.1', port, { nick: 'bob' });
+    clients.push(bob);
+    await eventually('the join notice', () => screen().includes('* bob joined #lobby'));
+
+    tmux('send-keys', '-t', session, '-l', 'half typed');
+    await eventually('the typed text', () => screen().includes('tina> half typed'));
+    bob.say('incoming while you type');
+    await eventually('the incoming line', () => screen().includes('<bob> incoming while you type'));
+
+    const shown = lines();
+    // The message got a line of its own, and the prompt with the half-typed input is redrawn below it.
+    expect(shown).toContain('<bob> incoming while you type');
+    expect(shown.at(-1)).toBe('[#lobby] tina> half typed');
+    expect(shown.indexOf('<bob> incoming while you type')).toBe(shown.length - 2);
+    expect(screen().match(/half typed/g)).toHaveLength(1);
+
+    // The input buffer is intact: finishing the line sends all of it.
+    const heard = new Promise<ChatEvent>((resolve) => bob.once('message', resolve));
+    tmux('send-keys', '-t', session, '-l', ' and finished');
+    tmux('send-keys', '-t', session, 'Enter');
+    expect(await heard).toMatchObject({ from: 'tina', text: 'half typed and finished' });
+    await eventually('own line rendered', () => lines().includes('<tina> half typed and finished'));
+
+    // /commands go to the server.
+    tmux('send-keys', '-t', session, '-l', '/who');
+    tmux('send-keys', '-t', session, 'Enter');
+    await eventually('/who output', () => /\* in #lobby: (tina, bob|bob, tina)/.test(screen()));
+
+    // Ctrl-C quits cleanly: bob sees tina leave, the client says bye and exits 0.
+    const left = new Promise<ChatEvent>((resolve) =>
+      bob.on('notice', (e: ChatEvent) => e.type === 'notice' && e.text.startsWith('tina quit') && resolve(e)),
+    );
+    tmux('send-keys', '-t', session, 'C-c');
+    await eventually('clean exit', () => screen().includes('CHAT-EXITED-0'));
+    expect(screen()).toContain('* bye');
+    await left;
+  });
+});
