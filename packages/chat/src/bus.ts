@@ -9,6 +9,7 @@ export type BusEvent =
   | { t: 'topic'; room: string; nick: string; user: string; host: string; topic: string }
   | { t: 'hello' }
   | { t: 'presence'; rooms: Record<string, string[]>; topics: Record<string, string> }
+  | { t: 'beat' }
   | { t: 'bye' };
 
 /** `say` is a normal message, `action` is /me, `notice` is an IRC NOTICE. */

@@ -77,6 +77,13 @@ describe('ChatClient', () => {
     const err = next(alice, 'error');
     alice.msg('nobody', 'x');
     expect(await err).toEqual({ type: 'error', text: 'no such nick "nobody"' });
+    // Without an 'error' listener an error line must not throw out of the read loop.
+    const anyEvent = new Promise((r) => bob.once('event', r));
+    bob.msg('nobody', 'x');
+    expect(await anyEvent).toEqual({ type: 'error', text: 'no such nick "nobody"' });
+    const still = next(bob, 'notice', (ev) => ev.type === 'notice' && ev.text.startsWith('in #lobby'));
+    bob.command('/who');
+    await still;
     bob.join('#dev');
     const msg = next(alice, 'message');
     bob.say('in dev');

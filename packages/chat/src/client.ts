@@ -240,7 +240,8 @@ export class ChatClient extends EventEmitter {
         if (line === null) break;
         const ev = this.#parse(line);
         this.emit('event', ev);
-        this.emit(ev.type, ev);
+        // An 'error' event without a listener would throw (EventEmitter rule): only emit it when heard.
+        if (ev.type !== 'error' || this.listenerCount('error') > 0) this.emit(ev.type, ev);
         if (this.#iterating > 0) {
           this.#buffer.push(ev);
           const w = this.#wake;

@@ -7,6 +7,9 @@ import { Hub } from './internal/hub.js';
 import { IrcConn } from './internal/irc-conn.js';
 import { PlainConn } from './internal/plain-conn.js';
 
+/** How often a node tells the others it is alive; silent for 4x this, it is presumed gone. */
+const HEARTBEAT_MS = 5_000;
+
 /** Per-client send queue limits. */
 export interface SendQueueOptions {
   /** Over this many queued bytes the oldest room messages are dropped (the client is told). @default 1048576 */
@@ -198,9 +201,16 @@ export class ChatServer {
         5_000,
       ) / 4,
     );
+    let lastBeat = Date.now();
     this.#sweep = setInterval(() => {
       const now = Date.now();
       for (const c of ctx.conns) c.sweep(now);
+      // Heartbeat so other nodes can tell a crashed node from a quiet one.
+      if (now - lastBeat >= HEARTBEAT_MS) {
+        lastBeat = now;
+        this.#node?.publish({ t: 'beat' });
+        hub.expireNodes(now, 4 * HEARTBEAT_MS);
+      }
     }, every);
     this.#sweep.unref();
     this.#node.publish({ t: 'hello' });

@@ -72,6 +72,7 @@ export class Hub {
   readonly #historySize: number;
   readonly #log: (line: string) => void;
   readonly #lastSeq = new Map<string, number>();
+  readonly #lastSeen = new Map<string, number>();
   bus: BusNode | null = null;
   missedRemote = 0;
 
@@ -254,7 +255,10 @@ export class Hub {
       this.#log(`missed ${lost} event(s) from node ${ev.node} while the bus was unreachable`);
     }
     this.#lastSeq.set(ev.node, ev.seq);
+    this.#lastSeen.set(ev.node, Date.now());
     switch (ev.t) {
+      case 'beat':
+        return;
       case 'msg': {
         const room = this.rooms.get(foldCase(ev.room));
         if (room === undefined) return;
@@ -331,23 +335,30 @@ export class Hub {
         }
         return;
       }
-      case 'bye': {
-        this.#lastSeq.delete(ev.node);
-        for (const [folded, r] of this.remoteNicks) {
-          if (r.node !== ev.node) continue;
-          this.remoteNicks.delete(folded);
-          const q: BusEvent = {
-            t: 'quit',
-            nick: r.nick,
-            user: 'remote',
-            host: 'node',
-            reason: 'node shut down',
-            rooms: [],
-          };
-          this.#remoteLeaves(folded, null, new Outgoing(q));
-        }
+      case 'bye':
+        this.#dropNode(ev.node, 'node shut down');
         return;
+    }
+  }
+
+  /** Forgets nodes silent for `silentMs` (crashed or cut off): their members leave. */
+  expireNodes(now: number, silentMs: number): void {
+    for (const [node, seen] of this.#lastSeen) {
+      if (now - seen > silentMs) {
+        this.#log(`node ${node} silent for ${Math.round((now - seen) / 1000)} s, dropping its members`);
+        this.#dropNode(node, 'node unreachable');
       }
+    }
+  }
+
+  #dropNode(node: string, reason: string): void {
+    this.#lastSeq.delete(node);
+    this.#lastSeen.delete(node);
+    for (const [folded, r] of this.remoteNicks) {
+      if (r.node !== node) continue;
+      this.remoteNicks.delete(folded);
+      const q: BusEvent = { t: 'quit', nick: r.nick, user: '~remote', host: node, reason, rooms: [] };
+      this.#remoteLeaves(folded, null, new Outgoing(q));
     }
   }
 
