@@ -175,7 +175,8 @@ class LinesDecoderImpl implements LinesDecoder<string | Uint8Array> {
   #appendPending(buf: Buffer, from: number, out: Array<string | Uint8Array>): void {
     const len = this.#acc.length + buf.length - from;
     const max = this.#max;
-    if (len > max + 1 || (len === max + 1 && buf[buf.length - 1] !== CR)) {
+    const lastByte = from < buf.length ? buf[buf.length - 1] : this.#acc.buf[this.#acc.length - 1];
+    if (len > max + 1 || (len === max + 1 && lastByte !== CR)) {
       this.#fail(new FrameTooLargeError(len, max, 'line'), out);
     }
     this.#acc.append(buf, from, buf.length);
