@@ -104,16 +104,18 @@ async function measure(make, origin, { path, big, conc, warmOnly = false }) {
       return null;
     }
     recording = true;
+    const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await new Promise((r) => setTimeout(r, MS));
     recording = false;
+    const cpu = process.cpuUsage(cpu0);
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
     stop = true;
     await Promise.all(workers);
     lat.sort((a, b) => a - b);
     const pct = (p) =>
       lat.length ? lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] : Number.NaN;
-    return { rps: count / secs, mbps: bytes / secs / 1e6, p50: pct(50), p99: pct(99) };
+    return { rps: count / secs, mbps: bytes / secs / 1e6, p50: pct(50), p99: pct(99), cpu: (cpu.user + cpu.system) / count };
   } finally {
     await client.close();
   }
@@ -186,7 +188,7 @@ for (const [serverName, start] of servers) {
 }
 
 // --- table: best round per client (rounds are noisy on a shared machine), plus the range ---
-const fmt = (v, k) => (k === 'mbps' ? v.toFixed(0) : k === 'rps' ? v.toFixed(0) : v.toFixed(0));
+const fmt = (v, k) => (k === 'cpu' ? v.toFixed(1) : v.toFixed(0));
 const best = (xs, k, lower) =>
   xs.map((x) => x[k]).reduce((a, b) => (lower ? Math.min(a, b) : Math.max(a, b)));
 const range = (xs, k) => {
@@ -199,6 +201,7 @@ console.log(`\n${header}\n|${' --- |'.repeat(3 + peers.length * 2)}`);
 for (const { server, w, runs } of results) {
   const rows = [[w.name, w.metric, false]];
   if (w.conc === 1) rows.push(['p50 latency us c=1', 'p50', true], ['p99 latency us c=1', 'p99', true]);
+  if (w.conc === 32) rows.push(['client CPU us/req c=32', 'cpu', true]);
   for (const [label, k, lower] of rows) {
     const ours = best(runs['http-lite'], k, lower);
     const cells = peers.map((p) => {
