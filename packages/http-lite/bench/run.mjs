@@ -115,7 +115,13 @@ async function measure(make, origin, { path, big, conc, warmOnly = false }) {
     lat.sort((a, b) => a - b);
     const pct = (p) =>
       lat.length ? lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] : Number.NaN;
-    return { rps: count / secs, mbps: bytes / secs / 1e6, p50: pct(50), p99: pct(99), cpu: (cpu.user + cpu.system) / count };
+    return {
+      rps: count / secs,
+      mbps: bytes / secs / 1e6,
+      p50: pct(50),
+      p99: pct(99),
+      cpu: (cpu.user + cpu.system) / count,
+    };
   } finally {
     await client.close();
   }
