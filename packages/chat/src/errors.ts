@@ -7,6 +7,7 @@ export type ChatErrorCode =
   | 'ERR_CONNECTION_CLOSED'
   | 'ERR_SERVER_LISTENING'
   | 'ERR_SERVER_CLOSED'
+  | 'ERR_BUS_UNAVAILABLE'
   | 'ERR_PROTOCOL';
 
 /**

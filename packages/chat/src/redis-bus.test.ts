@@ -122,3 +122,23 @@ describe.skipIf(bin === null)('redisBus: two server processes', () => {
     await dup.waitFor(/^\* error: nick "Carol" is taken$/);
   });
 });
+
+describe('redisBus: unreachable', () => {
+  it('fails listen() with the connection error and leaves nothing running', async () => {
+    const { createChatServer } = await import('./server.js');
+    const { redisBus } = await import('./redis-bus.js');
+    const { freePort } = await import('./__fixtures__/redis.js');
+    const port = await freePort();
+    const server = createChatServer({ bus: redisBus({ url: `redis://127.0.0.1:${port}` }), log: () => {} });
+    const err = await server.listen().catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'ERR_BUS_UNAVAILABLE',
+      cause: expect.objectContaining({ code: 'ECONNREFUSED' }),
+    });
+    expect((err as Error).message).toBe(
+      `redis at redis://127.0.0.1:${port} is unreachable: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
+    expect(server.address()).toBeNull();
+    await expect(server.listen()).rejects.toMatchObject({ code: 'ERR_SERVER_CLOSED' });
+  });
+});

@@ -1,5 +1,11 @@
 import { Redis } from 'ioredis';
 import { type BusNode, type BusStats, type ChatBus, newNodeId, type StampedEvent } from './bus.js';
+import { ChatError } from './errors.js';
+
+/** Hides a password in a Redis URL before it goes into a message. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
 
 /** Options for {@link redisBus}. */
 export interface RedisBusOptions {
@@ -29,7 +35,8 @@ return 0`;
  * reconnect, resubscribe, reclaim their nicks and report the loss in `stats().bus` and the log.
  *
  * @param options - `url` and tuning
- * @returns a bus to pass as `createChatServer({ bus })`
+ * @returns a bus to pass as `createChatServer({ bus })`; `listen()` then throws ChatError
+ *   `ERR_BUS_UNAVAILABLE` (cause: the connection error) when Redis cannot be reached
  * @example
  * ```ts
  * const server = createChatServer({ bus: redisBus({ url: 'redis://127.0.0.1:6379' }) });
@@ -70,7 +77,9 @@ export function redisBus(options: RedisBusOptions): ChatBus {
       let failedAtDown = 0;
       let lastError = '';
 
+      let firstError: Error | null = null;
       const onError = (err: Error) => {
+        firstError ??= err;
         if (err.message !== lastError) {
           lastError = err.message;
           if (!closing) handler.log(`redis error: ${err.message}`);
@@ -129,8 +138,22 @@ export function redisBus(options: RedisBusOptions): ChatBus {
         handler.event(ev);
       });
 
-      await Promise.all([pub.connect(), sub.connect()]);
-      await sub.subscribe(channel);
+      try {
+        await Promise.all([pub.connect(), sub.connect()]);
+        await sub.subscribe(channel);
+      } catch (err) {
+        closing = true;
+        pub.disconnect();
+        sub.disconnect();
+        const cause = firstError ?? err;
+        throw new ChatError(
+          'ERR_BUS_UNAVAILABLE',
+          `redis at ${redactUrl(options.url)} is unreachable: ${(cause as Error).message}`,
+          {
+            cause,
+          },
+        );
+      }
       stats.connected = true;
 
       const renewTimer = setInterval(

@@ -211,3 +211,19 @@ describe('limits and hygiene', () => {
     expect(server.stats().disconnects['too many connections']).toBe(1);
   });
 });
+
+describe('ChatServer lifecycle', () => {
+  it('validates options and refuses a second listen or a listen after close', async () => {
+    expect(() => createChatServer({ sendQueue: { soft: 10, hard: 5 } })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+    );
+    expect(() => createChatServer({ maxLineLength: -1 })).toThrow(
+      /maxLineLength must be a positive number, got -1/,
+    );
+    const { server } = await start();
+    await expect(server.listen()).rejects.toMatchObject({ code: 'ERR_SERVER_LISTENING' });
+    await server.close({ timeout: 100 });
+    await expect(server.listen()).rejects.toMatchObject({ code: 'ERR_SERVER_CLOSED' });
+    expect(server.stats().connections).toBe(0);
+  });
+});

@@ -149,20 +149,28 @@ export class ChatServer {
    * Attaches to the bus and starts listening.
    * @param options - host, plain port, optional IRC port
    * @returns once both listeners are bound
-   * @throws ChatError `ERR_SERVER_LISTENING` when called twice; socket errors (EADDRINUSE) as they come
+   * @throws ChatError `ERR_SERVER_LISTENING` when called twice, `ERR_SERVER_CLOSED` after close;
+   *   socket errors (EADDRINUSE) as they come; the Redis client's error when Redis is unreachable
    */
   async listen(options: ListenOptions = {}): Promise<void> {
+    if (this.#state === 'listening')
+      throw new ChatError('ERR_SERVER_LISTENING', 'server is already listening');
     if (this.#state !== 'new')
-      throw new ChatError('ERR_SERVER_LISTENING', `server is already ${this.#state}`);
+      throw new ChatError('ERR_SERVER_CLOSED', `server is ${this.#state}, create a new one`);
     this.#state = 'listening';
     const host = options.host ?? '127.0.0.1';
     const hub = this.#hub;
     const ctx = this.#ctx;
-    this.#node = await this.#bus.attach({
-      event: (ev) => hub.remote(ev),
-      reconnected: () => this.#reannounce(),
-      log: ctx.log,
-    });
+    try {
+      this.#node = await this.#bus.attach({
+        event: (ev) => hub.remote(ev),
+        reconnected: () => this.#reannounce(),
+        log: ctx.log,
+      });
+    } catch (err) {
+      this.#state = 'closed';
+      throw err;
+    }
     hub.bus = this.#node;
     const serverOptions = {
       highWaterMark: this.#highWaterMark,
