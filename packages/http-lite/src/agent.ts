@@ -201,6 +201,7 @@ export class Agent {
 
   /**
    * @param options - connection limit and keep-alive timing.
+   * @throws `RangeError` when `connections` is below 1.
    */
   constructor(options: AgentOptions = {}) {
     this.connections = options.connections ?? Number.POSITIVE_INFINITY;
@@ -272,6 +273,10 @@ let globalAgent = new Agent();
 /**
  * The agent used when a request names none.
  * @returns the global agent.
+ * @example
+ * ```ts
+ * console.log(getGlobalAgent().stats());
+ * ```
  */
 export function getGlobalAgent(): Agent {
   return globalAgent;
@@ -281,6 +286,7 @@ export function getGlobalAgent(): Agent {
  * Replaces the global agent (the old one is not closed).
  * @param agent - the new default agent.
  * @returns nothing.
+ * @throws `TypeError` when `agent` is not an {@link Agent}.
  * @example
  * ```ts
  * setGlobalAgent(new Agent({ connections: 16 }));

@@ -424,6 +424,27 @@ describe('agents and arguments', () => {
     expect(server.accepted()).toBe(2);
   });
 
+  it('completes 2,000 concurrent-ish requests while the server closes connections at random', async () => {
+    let i = 0;
+    server = await startHttp((req, res) => {
+      i++;
+      if (i % 7 === 0) res.setHeader('connection', 'close');
+      if (i % 11 === 0) res.writeHead(200, { 'content-length': 3 }).end('abc');
+      else res.end(req.url);
+    });
+    const agent = newAgent({ connections: 16 });
+    const one = async (k: number) => {
+      const res = await get(`${server!.origin}/${k}`, { agent });
+      const text = await res.body.text();
+      return text === `/${k}` || text === 'abc';
+    };
+    const results = await Promise.all(Array.from({ length: 2000 }, (_, k) => one(k)));
+    expect(results.every(Boolean)).toBe(true);
+    const s = agent.stats().get(`http:${server.origin.slice(5)}`)!;
+    expect(s.open).toBeLessThanOrEqual(16);
+    expect(s.queued).toBe(0);
+  });
+
   it('honours the Keep-Alive timeout hint minus the margin', async () => {
     server = await startHttp((_req, res) => {
       res.setHeader('keep-alive', 'timeout=1');
