@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ChatClient, type ChatEvent } from '@asyncnet/chat';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, CliProcess, eventually, requireBuiltCli } from './__fixtures__/run-cli.js';
 
 const TMUX = ['/usr/bin/tmux', '/usr/local/bin/tmux'].find((p) => existsSync(p)) ?? null;
@@ -10,7 +10,8 @@ if (TMUX === null) {
 }
 
 // A private tmux server, so the session does not touch (or inherit from) anyone else's tmux.
-const socket = `asyncnet-demo-test-${process.pid}`;
+let runs = 0;
+let socket = '';
 const session = 'chat';
 const tmux = (...args: string[]) => execFileSync(TMUX!, ['-L', socket, ...args], { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-t', session);
@@ -21,6 +22,9 @@ const lines = () =>
     .filter((l) => l !== '');
 
 beforeAll(requireBuiltCli);
+beforeEach(() => {
+  socket = `asyncnet-demo-test-${process.pid}-${++runs}`;
+});
 
 let server: CliProcess | null = null;
 const clients: ChatClient[] = [];
@@ -82,5 +86,35 @@ describe.skipIf(TMUX === null)('asyncnet-demo chat (interactive, in tmux)', () =
     await eventually('clean exit', () => screen().includes('CHAT-EXITED-0'));
     expect(screen()).toContain('* bye');
     await left;
+  });
+});
+
+describe.skipIf(TMUX === null)('asyncnet-demo get -o (progress bar, in tmux)', () => {
+  it('draws a progress bar with percent, bytes and rate on a terminal and saves the file', async () => {
+    const { createServer } = await import('node:http');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const body = Buffer.alloc(2 * 1024 * 1024, 'z');
+    const http = createServer((_req, res) => {
+      res.setHeader('content-length', String(body.length));
+      res.end(body);
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const dir = mkdtempSync(join(tmpdir(), 'asyncnet-demo-progress-'));
+    try {
+      const port = (http.address() as { port: number }).port;
+      const file = join(dir, 'out.bin');
+      const command = `${process.execPath} ${CLI} get http://127.0.0.1:${port}/file -o ${file}; echo "GET-EXITED-$?"; sleep 30`;
+      tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '10', command);
+      await eventually('get to finish', () => screen().includes('GET-EXITED-'));
+      expect(screen()).toContain('GET-EXITED-0');
+      expect(screen()).toMatch(/\[#+\] 100% 2\.0 MiB\/2\.0 MiB [\d.]+ [KMG]?i?B\/s ETA 00:00/);
+      expect(readFileSync(file).equals(body)).toBe(true);
+    } finally {
+      http.closeAllConnections();
+      http.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
