@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deferred, portOf, RecordingProtocol, until } from './__fixtures__/helpers.js';
 import { createConnection } from './create-connection.js';
 import { createServer } from './create-server.js';
-import type { Protocol, Transport } from './protocol.js';
+import type { BufferedProtocol, Protocol, Transport } from './protocol.js';
 
 const HOST = '127.0.0.1';
 const servers: Server[] = [];
@@ -132,5 +132,49 @@ describe('flow control', () => {
     st.close();
     expect(Buffer.from(await reader.read()).toString()).toBe('bye');
     expect(await lost.promise).toBeNull();
+  });
+
+  it('holds the rest of a chunk when a BufferedProtocol pauses mid-chunk, then EOF after it', async () => {
+    const got: string[] = [];
+    const events: string[] = [];
+    const serverT = deferred<Transport>();
+    const lost = deferred<Error | null>();
+    const server = await createServer(
+      (): BufferedProtocol => {
+        const buf = new Uint8Array(10);
+        let t!: Transport;
+        return {
+          connectionMade: (tr) => {
+            t = tr;
+            serverT.resolve(tr);
+          },
+          getBuffer: () => buf,
+          bufferUpdated: (n) => {
+            got.push(Buffer.from(buf.subarray(0, n)).toString());
+            if (got.length === 1) t.pauseReading();
+          },
+          eofReceived: () => {
+            events.push(`eof after ${got.join('').length}`);
+          },
+          connectionLost: (e) => lost.resolve(e),
+        };
+      },
+      HOST,
+      0,
+    );
+    servers.push(server);
+    const [, writer] = await openConnection(HOST, portOf(server));
+    const payload = 'abcdefghij'.repeat(10);
+    writer.write(payload);
+    writer.writeEof();
+    const st = await serverT.promise;
+    await until(() => got.length === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toEqual(['abcdefghij']);
+    expect(events).toEqual([]);
+    st.resumeReading();
+    await lost.promise;
+    expect(got.join('')).toBe(payload);
+    expect(events).toEqual(['eof after 100']);
   });
 });

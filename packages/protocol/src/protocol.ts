@@ -151,6 +151,6 @@ export interface Transport {
    * @throws `StreamsError` `ERR_TLS_UPGRADE` when the handshake fails
    */
   startTls(options?: StartTlsOptions): Promise<void>;
-  /** Settles (never rejects) after `connectionLost` has run. */
+  /** Settles (never rejects) after `connectionLost` has run (or, after {@link detachStreams}, once the connection ends). */
   readonly closed: Promise<void>;
 }

@@ -199,6 +199,8 @@ export class ProtocolTransport implements Transport {
    */
   detach(): { held: Uint8Array[]; eof: boolean } {
     this.#detached = true;
+    // No connectionLost from now on, but `closed` still settles when the connection ends.
+    void this.#t.closed.then(() => this.#resolveClosed());
     const held = { held: this.#held, eof: this.#heldEof };
     this.#held = [];
     this.#heldEof = false;

@@ -141,6 +141,7 @@ export class StreamsProtocolTransport implements Transport {
   }
 
   #connectionLost(): void {
+    if (this.#detached) this.#resolveClosed();
     if (this.#lost || this.#detached) return;
     this.#lost = true;
     this.#stopReading();
