@@ -221,7 +221,6 @@ export class Agent {
       pool = new Pool(this, target);
       this.#pools.set(target.key, pool);
     }
-    ex.retry = (again) => pool.retry(again);
     pool.dispatch(ex, false);
   }
 

@@ -62,8 +62,6 @@ export class Exchange implements Tickable, BodyController {
   #seenActivity = 0;
   #paused = false;
   #onAbort: (() => void) | null = null;
-  /** Called when the exchange needs a retry on a new connection. */
-  retry: ((ex: Exchange) => void) | null = null;
 
   constructor(spec: ExchangeSpec, resolve: (r: HttpResponse) => void, reject: (e: Error) => void) {
     this.spec = spec;
@@ -85,7 +83,6 @@ export class Exchange implements Tickable, BodyController {
   cloneForRetry(): Exchange {
     const ex = new Exchange(this.spec, this.#resolve, this.#reject);
     ex.retried = true;
-    ex.retry = this.retry;
     return ex;
   }
 
