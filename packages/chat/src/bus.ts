@@ -95,9 +95,15 @@ export function memoryBus(): ChatBus {
   return {
     async attach(handler) {
       const nodeId = newNodeId();
-      nodes.set(nodeId, handler);
       let seq = 0;
       const counters = { published: 0, received: 0 };
+      nodes.set(nodeId, {
+        ...handler,
+        event(ev) {
+          counters.received++;
+          handler.event(ev);
+        },
+      });
       const node: BusNode = {
         nodeId,
         publish(ev) {
@@ -134,12 +140,6 @@ export function memoryBus(): ChatBus {
           nodes.delete(nodeId);
           for (const [k, v] of nicks) if (v.startsWith(`${nodeId}/`)) nicks.delete(k);
         },
-      };
-      // Count receptions on the receiving side.
-      const inner = handler.event.bind(handler);
-      handler.event = (ev) => {
-        counters.received++;
-        inner(ev);
       };
       return node;
     },

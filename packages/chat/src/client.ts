@@ -192,6 +192,11 @@ export class ChatClient extends EventEmitter {
     }
   }
 
+  /**
+   * Yields every {@link ChatEvent} from now on until the connection ends. While nobody iterates,
+   * nothing is buffered; a slow iterator holds back reading after 1,024 buffered events.
+   * @returns an async iterator of events
+   */
   async *[Symbol.asyncIterator](): AsyncGenerator<ChatEvent, void, undefined> {
     this.#iterating++;
     try {

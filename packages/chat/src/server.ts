@@ -111,6 +111,13 @@ export interface CloseOptions {
 /**
  * A chat server: plain line protocol and IRC on one hub, optionally sharing rooms and nicks with
  * other nodes over a bus. Create it with {@link createChatServer}.
+ *
+ * @example
+ * ```ts
+ * await using server = createChatServer({ floodControl: { burst: 20, rate: 5 } });
+ * await server.listen({ port: 6000, ircPort: 6667 });
+ * setInterval(() => console.log(server.stats().disconnects), 60_000).unref();
+ * ```
  */
 export class ChatServer {
   readonly #opts: Resolved;
