@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import type { BusEvent, StampedEvent } from '../bus.js';
+import { Hub, type HubMember, type Outgoing, type Room } from './hub.js';
+
+function member(id: number, nick: string, kind: 0 | 1 = 0): HubMember & { got: BusEvent[]; encodes: number } {
+  const m = {
+    id,
+    kind,
+    nick,
+    folded: '',
+    user: 'u',
+    host: 'h',
+    rooms: new Set<Room>(),
+    got: [] as BusEvent[],
+    encodes: 0,
+    deliver(out: Outgoing) {
+      if (out.enc[kind] === undefined) {
+        m.encodes++;
+        out.enc[kind] = new Uint8Array(1);
+      }
+      m.got.push(out.ev);
+    },
+  };
+  return m;
+}
+
+let seq = 0;
+const from = (node: string, ev: BusEvent): StampedEvent => ({ ...ev, node, seq: ++seq }) as StampedEvent;
+
+describe('Hub', () => {
+  it('encodes a room message once per protocol however many members get it', async () => {
+    const hub = new Hub(0, () => {});
+    const members = Array.from({ length: 50 }, (_, k) => member(k + 1, `m${k}`, (k % 2) as 0 | 1));
+    for (const m of members) {
+      expect(await hub.claimNick(m, m.nick)).toBe(true);
+      hub.join(m, '#r');
+    }
+    const sender = members[0]!;
+    for (const m of members) m.got.length = 0;
+    let encodesBefore = 0;
+    for (const m of members) encodesBefore += m.encodes;
+    hub.say(sender, hub.room('#R')!, 'hello', 'say');
+    let encodes = 0;
+    for (const m of members) encodes += m.encodes;
+    expect(encodes - encodesBefore).toBe(2);
+    expect(sender.got).toEqual([]);
+    expect(members.slice(1).every((m) => m.got.length === 1)).toBe(true);
+  });
+
+  it('tracks remote members and forgets a node that goes silent', async () => {
+    const logs: string[] = [];
+    const hub = new Hub(5, (l) => logs.push(l));
+    const local = member(1, 'local');
+    await hub.claimNick(local, 'local');
+    hub.join(local, '#lobby');
+    hub.remote(from('nodeB', { t: 'join', room: '#lobby', nick: 'Remote', user: 'u', host: 'h' }));
+    expect(hub.room('#lobby')!.nicks()).toEqual(['local', 'Remote']);
+    expect(hub.nickTaken('remote', null)).toBe(true);
+    hub.remote(
+      from('nodeB', {
+        t: 'msg',
+        room: '#lobby',
+        nick: 'Remote',
+        user: 'u',
+        host: 'h',
+        text: 'hi',
+        kind: 'say',
+      }),
+    );
+    // A gap in nodeB's sequence numbers is counted and logged.
+    seq += 3;
+    hub.remote(from('nodeB', { t: 'beat' }));
+    expect(hub.missedRemote).toBe(3);
+    expect(logs.some((l) => l.includes('missed 3 event(s) from node nodeB'))).toBe(true);
+    hub.expireNodes(Date.now() + 10_000, 20_000);
+    expect(hub.nickTaken('remote', null)).toBe(true);
+    hub.expireNodes(Date.now() + 30_000, 20_000);
+    expect(hub.nickTaken('remote', null)).toBe(false);
+    expect(hub.room('#lobby')!.nicks()).toEqual(['local']);
+    expect(local.got.map((e) => e.t)).toEqual(['join', 'msg', 'quit']);
+  });
+
+  it('answers hello with presence and learns presence from others', async () => {
+    const published: BusEvent[] = [];
+    const hub = new Hub(0, () => {});
+    hub.bus = {
+      nodeId: 'A',
+      publish: (ev) => published.push(ev),
+      claimNick: async () => true,
+      releaseNick: () => {},
+      stats: () => ({
+        kind: 'memory',
+        connected: true,
+        published: 0,
+        received: 0,
+        publishFailed: 0,
+        missedRemote: 0,
+        reconnects: 0,
+        nickConflicts: 0,
+      }),
+      close: async () => {},
+    };
+    const a = member(1, 'alice');
+    await hub.claimNick(a, 'alice');
+    hub.join(a, '#x');
+    published.length = 0;
+    hub.remote(from('B', { t: 'hello' }));
+    expect(published).toEqual([{ t: 'presence', rooms: { '#x': ['alice'] }, topics: {} }]);
+    hub.remote(
+      from('B', { t: 'presence', rooms: { '#x': ['bob'], '#y': ['carol'] }, topics: { '#y': 'why' } }),
+    );
+    expect(hub.room('#x')!.nicks()).toEqual(['alice', 'bob']);
+    expect(hub.room('#y')!.topic).toBe('why');
+    hub.remote(from('B', { t: 'bye' }));
+    expect(hub.room('#y')).toBeUndefined();
+    expect(hub.room('#x')!.nicks()).toEqual(['alice']);
+  });
+});
