@@ -81,6 +81,34 @@ describe.skipIf(bin === null)('redisBus: two server processes', () => {
     await dup.waitFor(/^\* hello alice/);
   });
 
+  it('a crashed node: its members leave everywhere once it is silent, and its nicks expire with the lease', async () => {
+    const c = await NodeProcess.start(redis.url);
+    try {
+      const watcher = await user(a.port, 'watcher');
+      const ghost = await user(c.port, 'ghost');
+      clients.push(ghost);
+      await watcher.waitFor(/^\* ghost joined #lobby$/);
+      c.proc.kill('SIGKILL');
+      await watcher.waitFor(/^\* ghost quit \(node unreachable\)$/, 15_000);
+      expect(a.log.some((l) => /node \S+ silent for \d+ s, dropping its members/.test(l))).toBe(true);
+      // The nick lease (3 s in the fixture) ran out without renewals: the nick is free again.
+      await until('the ghost nick lease to expire', async () => {
+        const probe = await LineClient.open(a.port);
+        await probe.waitFor(/what is your nick/);
+        probe.send('ghost');
+        const answer = await probe.waitFor(/^\* (hello|error)/);
+        if (answer.startsWith('* hello')) {
+          clients.push(probe);
+          return true;
+        }
+        probe.close();
+        return false;
+      });
+    } finally {
+      c.proc.kill('SIGKILL');
+    }
+  });
+
   it('reconnects and resubscribes after a Redis restart and reports what was lost', async () => {
     const carol = await user(a.port, 'carol');
     const dave = await user(b.port, 'dave');

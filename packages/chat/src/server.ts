@@ -7,9 +7,6 @@ import { Hub } from './internal/hub.js';
 import { IrcConn } from './internal/irc-conn.js';
 import { PlainConn } from './internal/plain-conn.js';
 
-/** How often a node tells the others it is alive; silent for 4x this, it is presumed gone. */
-const HEARTBEAT_MS = 5_000;
-
 /** Per-client send queue limits. */
 export interface SendQueueOptions {
   /** Over this many queued bytes the oldest room messages are dropped (the client is told). @default 1048576 */
@@ -64,6 +61,11 @@ export interface ChatServerOptions {
   defaultRoom?: string;
   /** Per-connection transport write-buffer high-water mark in bytes. @default 65536 */
   highWaterMark?: number;
+  /**
+   * Another node silent this long (no events, no heartbeat) is presumed crashed and its members
+   * leave; each node sends a heartbeat every quarter of it. @default 20000
+   */
+  nodeTimeout?: number;
   /** Where log lines go. @default one line to stderr */
   log?: (line: string) => void;
 }
@@ -125,6 +127,7 @@ export class ChatServer {
   readonly #ctx: Ctx;
   readonly #hub: Hub;
   readonly #highWaterMark: number;
+  readonly #nodeTimeout: number;
   #node: BusNode | null = null;
   #plain: Server | null = null;
   #irc: Server | null = null;
@@ -136,6 +139,7 @@ export class ChatServer {
     this.#opts = resolve(options);
     this.#bus = options.bus ?? memoryBus();
     this.#highWaterMark = options.highWaterMark ?? 65_536;
+    this.#nodeTimeout = positive('nodeTimeout', options.nodeTimeout ?? 20_000);
     const log = options.log ?? ((line: string) => process.stderr.write(`[asyncnet/chat] ${line}\n`));
     this.#hub = new Hub(positive('history', options.history ?? 20, true), log);
     this.#ctx = {
@@ -213,6 +217,7 @@ export class ChatServer {
         o.pingInterval || Number.POSITIVE_INFINITY,
         o.pingTimeout,
         o.idleTimeout || Number.POSITIVE_INFINITY,
+        this.#nodeTimeout / 4,
         5_000,
       ) / 4,
     );
@@ -221,10 +226,10 @@ export class ChatServer {
       const now = Date.now();
       for (const c of ctx.conns) c.sweep(now);
       // Heartbeat so other nodes can tell a crashed node from a quiet one.
-      if (now - lastBeat >= HEARTBEAT_MS) {
+      if (now - lastBeat >= this.#nodeTimeout / 4) {
         lastBeat = now;
         this.#node?.publish({ t: 'beat' });
-        hub.expireNodes(now, 4 * HEARTBEAT_MS);
+        hub.expireNodes(now, this.#nodeTimeout);
       }
     }, every);
     this.#sweep.unref();

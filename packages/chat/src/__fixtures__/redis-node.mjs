@@ -7,6 +7,7 @@ const url = process.argv[2];
 const server = createChatServer({
   bus: redisBus({ url, nickLease: 3_000, maxRetryDelay: 200 }),
   floodControl: false,
+  nodeTimeout: 2_000,
   log: (line) => process.stderr.write(`${line}\n`),
 });
 await server.listen({ host: '127.0.0.1', port: 0, ircPort: 0 });
