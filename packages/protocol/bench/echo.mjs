@@ -9,6 +9,7 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 export const echoPeers = {
   ours: ['node', [here('./servers/ours.mjs')]],
   'node pipe': ['node', [here('./servers/node-pipe.mjs')]],
+  'node write-back': ['node', [here('./servers/node-write.mjs')]],
   'python asyncio': ['python3', [here('./servers/asyncio_echo.py')]],
 };
 

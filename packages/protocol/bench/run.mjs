@@ -1,6 +1,7 @@
 // @asyncnet/protocol benchmarks. Build first (pnpm --filter @asyncnet/protocol build).
-//  1. Bulk echo: the seed's EchoProtocol vs raw node:net socket.pipe(socket) vs Python asyncio
-//     Protocol, each server in its own process, one raw node:net load generator, on loopback.
+//  1. Bulk echo: the seed's EchoProtocol vs raw node:net socket.pipe(socket), raw node:net write-back
+//     in 'data' and Python asyncio Protocol, each server in its own process, one raw node:net load
+//     generator, on loopback.
 //  2. Codec decode throughput: LinesCodec vs node:readline vs a hand-written split loop, and
 //     LengthPrefixedCodec vs a hand-written loop, in this process.
 // Peers alternate within each round; every cell is "median (min-max)" over the rounds.
@@ -43,7 +44,7 @@ function hasPython() {
 }
 
 async function benchEcho() {
-  const names = ['ours', 'node pipe', ...(hasPython() ? ['python asyncio'] : [])];
+  const names = ['ours', 'node pipe', 'node write-back', ...(hasPython() ? ['python asyncio'] : [])];
   const servers = {};
   for (const n of names) servers[n] = await startEchoServer(n);
   const results = Object.fromEntries(names.map((n) => [n, []]));

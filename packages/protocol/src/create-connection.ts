@@ -41,12 +41,36 @@ export interface CreateConnectionOptions extends Omit<OpenConnectionOptions, 'li
  * await transport.closed;
  * ```
  */
-export async function createConnection<TProtocol extends AnyProtocol>(
+export function createConnection<TProtocol extends AnyProtocol>(
   protocolFactory: ProtocolFactory<TProtocol>,
   host: string | undefined,
   port: number | undefined,
-  options: CreateConnectionOptions = {},
+  options?: CreateConnectionOptions,
+): Promise<[Transport, TProtocol]>;
+/**
+ * Connects to a Unix socket: `createConnection(factory, { path })`.
+ * @param protocolFactory - called once, after the connection is established
+ * @param options - `path` (required here), `tls`, `signal`, `timeout`, `onError`, …
+ * @returns `[transport, protocol]`
+ * @example
+ * ```ts
+ * const [transport] = await createConnection(() => new ClientProtocol(), { path: '/tmp/echo.sock' });
+ * ```
+ */
+export function createConnection<TProtocol extends AnyProtocol>(
+  protocolFactory: ProtocolFactory<TProtocol>,
+  options: CreateConnectionOptions & { path: string },
+): Promise<[Transport, TProtocol]>;
+export async function createConnection<TProtocol extends AnyProtocol>(
+  protocolFactory: ProtocolFactory<TProtocol>,
+  hostOrOptions: string | undefined | (CreateConnectionOptions & { path: string }),
+  maybePort?: number,
+  maybeOptions: CreateConnectionOptions = {},
 ): Promise<[Transport, TProtocol]> {
+  const byOptions = typeof hostOrOptions === 'object' && hostOrOptions !== null;
+  const options: CreateConnectionOptions = byOptions ? hostOrOptions : maybeOptions;
+  const host = byOptions ? undefined : hostOrOptions;
+  const port = byOptions ? undefined : maybePort;
   let transport: StreamTransport;
   if (options.path !== undefined) {
     transport = await openUnixTransport(options.path, options);

@@ -271,15 +271,21 @@ describe('createServer / createConnection', () => {
 
   it('works over a Unix domain socket (options.path)', async () => {
     const path = tmpSocketPath();
-    const server = await createServer(() => new EchoProtocol(), undefined, undefined, { path });
+    const server = await createServer(() => new EchoProtocol(), { path });
     servers.push(server);
-    const [transport, client] = await createConnection(() => new RecordingProtocol(), undefined, undefined, {
-      path,
-    });
+    const [transport, client] = await createConnection(() => new RecordingProtocol(), { path });
     transports.push(transport);
     transport.write('unix');
     await until(() => client.received.toString() === 'unix');
     expect(server.address()).toBe(path);
+    // The long form works too.
+    const [t2, c2] = await createConnection(() => new RecordingProtocol(), undefined, undefined, { path });
+    transports.push(t2);
+    t2.write('again');
+    await until(() => c2.received.toString() === 'again');
+    await expect(createServer(() => new EchoProtocol(), undefined, undefined)).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
   });
 
   it('works over TLS (options.tls), with TLS details in getExtraInfo', async () => {

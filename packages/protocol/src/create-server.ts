@@ -72,8 +72,32 @@ export function createServer(
   protocolFactory: ProtocolFactory,
   host: string | undefined,
   port: number | undefined,
-  options: CreateServerOptions = {},
+  options?: CreateServerOptions,
+): Promise<Server>;
+/**
+ * Starts a Unix-socket (or TLS over Unix) server: `createServer(factory, { path })`.
+ * @param protocolFactory - called once per connection
+ * @param options - `path` (required here), `tls`, `backlog`, `signal`, `onError`, …
+ * @returns the listening server
+ * @example
+ * ```ts
+ * const server = await createServer(() => new EchoProtocol(), { path: '/tmp/echo.sock' });
+ * ```
+ */
+export function createServer(
+  protocolFactory: ProtocolFactory,
+  options: CreateServerOptions & { path: string },
+): Promise<Server>;
+export function createServer(
+  protocolFactory: ProtocolFactory,
+  hostOrOptions: string | undefined | (CreateServerOptions & { path: string }),
+  maybePort?: number,
+  maybeOptions: CreateServerOptions = {},
 ): Promise<Server> {
+  const byOptions = typeof hostOrOptions === 'object' && hostOrOptions !== null;
+  const options: CreateServerOptions = byOptions ? hostOrOptions : maybeOptions;
+  const host = byOptions ? undefined : hostOrOptions;
+  const port = byOptions ? undefined : maybePort;
   const onError = options.onError ?? logCallbackError;
   const onTransport = (transport: StreamTransport): void => {
     let protocol: AnyProtocol;
