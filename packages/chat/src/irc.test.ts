@@ -96,6 +96,8 @@ describe('IRC front end', () => {
     await alice.waitFor(/^\*bob\* psst$/);
     bob.send('NOTICE #lobby :heads up');
     await alice.waitFor(/^-bob- heads up$/);
+    bob.send('PRIVMSG #lobby :\x02bold\x02 and \x0304,12colour\x03 text');
+    await alice.waitFor(/^<bob> bold and colour text$/);
     alice.send('/nick alicia');
     await bob.waitFor(/^:alice!plain@127\.0\.0\.1 NICK :alicia$/);
     alice.send('/quit later');

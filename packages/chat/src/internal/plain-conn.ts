@@ -23,6 +23,14 @@ export const PLAIN_HELP = [
   '*   anything else is said to your room (start with // to say a line beginning with /)',
 ];
 
+// IRC formatting (colour codes with their digits, bold, italic, ...) means nothing to nc/telnet.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+const IRC_FORMATTING_RE = /\x03(?:\d{1,2}(?:,\d{1,2})?)?|[\x00-\x08\x0a-\x1f\x7f]/g;
+
+function plainText(text: string): string {
+  return text.replace(IRC_FORMATTING_RE, '');
+}
+
 /** Encodes a hub event as one plain-protocol line. */
 export function encodePlain(ev: BusEvent): Uint8Array {
   let line: string;
@@ -30,28 +38,33 @@ export function encodePlain(ev: BusEvent): Uint8Array {
     case 'msg':
       line =
         ev.kind === 'action'
-          ? `* ${ev.nick} ${ev.text}`
+          ? `* ${ev.nick} ${plainText(ev.text)}`
           : ev.kind === 'notice'
-            ? `-${ev.nick}- ${ev.text}`
-            : `<${ev.nick}> ${ev.text}`;
+            ? `-${ev.nick}- ${plainText(ev.text)}`
+            : `<${ev.nick}> ${plainText(ev.text)}`;
       break;
     case 'priv':
-      line = ev.kind === 'action' ? `*${ev.nick}* * ${ev.nick} ${ev.text}` : `*${ev.nick}* ${ev.text}`;
+      line =
+        ev.kind === 'action'
+          ? `*${ev.nick}* * ${ev.nick} ${plainText(ev.text)}`
+          : `*${ev.nick}* ${plainText(ev.text)}`;
       break;
     case 'join':
       line = `* ${ev.nick} joined ${ev.room}`;
       break;
     case 'part':
-      line = ev.reason ? `* ${ev.nick} left ${ev.room} (${ev.reason})` : `* ${ev.nick} left ${ev.room}`;
+      line = ev.reason
+        ? `* ${ev.nick} left ${ev.room} (${plainText(ev.reason)})`
+        : `* ${ev.nick} left ${ev.room}`;
       break;
     case 'quit':
-      line = `* ${ev.nick} quit (${ev.reason})`;
+      line = `* ${ev.nick} quit (${plainText(ev.reason)})`;
       break;
     case 'nick':
       line = `* ${ev.nick} is now known as ${ev.newNick}`;
       break;
     case 'topic':
-      line = `* ${ev.nick} set the topic of ${ev.room} to: ${ev.topic}`;
+      line = `* ${ev.nick} set the topic of ${ev.room} to: ${plainText(ev.topic)}`;
       break;
     default:
       return EMPTY;
