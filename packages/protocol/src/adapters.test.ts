@@ -254,6 +254,8 @@ describe('detachStreams (a reader/writer pair from a protocol connection)', () =
     const [reader, w] = detachStreams(t);
     expect(reader).toBe(r2);
     expect(w).toBe(w2);
+    // The cancelled read settles after the current microtasks; then the reader is free.
+    await new Promise((r) => setImmediate(r));
     writer.write('for the reader\n');
     expect(Buffer.from(await reader.readLine()).toString()).toBe('for the reader\n');
     expect(p.received.length).toBe(0);

@@ -83,7 +83,10 @@ export function attachProtocol(
  * Turns a protocol-style connection into a reader/writer pair (asyncio code often switches
  * from callbacks to streams after a handshake). The protocol gets no further callbacks, not even
  * `connectionLost`; bytes it had not been given yet (held during `pauseReading()`) go to the
- * reader. Call it from a protocol callback or any point where no callback is running.
+ * reader. Call it from a protocol callback or any point where no callback is running. For a
+ * {@link connectProtocol} transport the adapter's pending read is cancelled (consuming nothing);
+ * the reader accepts a new read once that cancellation has settled, so `await` once before
+ * reading (the core raises `ERR_READ_PENDING` within the same microtask turn).
  *
  * @param transport - a transport from {@link createServer}, {@link createConnection},
  *   {@link attachProtocol} or {@link connectProtocol}

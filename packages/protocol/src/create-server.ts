@@ -12,7 +12,13 @@ import { toError } from './internal/callbacks.js';
 import { ProtocolTransport } from './internal/protocol-transport.js';
 import type { AnyProtocol } from './protocol.js';
 
-/** Makes one protocol instance per connection (asyncio's `protocol_factory`). */
+/**
+ * Makes one protocol instance per connection (asyncio's `protocol_factory`).
+ * @example
+ * ```ts
+ * const factory: ProtocolFactory = () => new EchoProtocol();
+ * ```
+ */
 export type ProtocolFactory<TProtocol extends AnyProtocol = AnyProtocol> = () => TProtocol;
 
 /**

@@ -3,7 +3,13 @@ import { ConnectionClosedError, type DatagramEndpoint, openDatagramEndpoint } fr
 import { ProtocolError } from './errors.js';
 import { toError } from './internal/callbacks.js';
 
-/** A UDP address as asyncio writes it: `[host, port]`. */
+/**
+ * A UDP address as asyncio writes it: `[host, port]`.
+ * @example
+ * ```ts
+ * transport.sendto('ping', ['127.0.0.1', 9999] satisfies DatagramAddress);
+ * ```
+ */
 export type DatagramAddress = [host: string, port: number];
 
 /**
@@ -88,7 +94,7 @@ export interface DatagramTransport {
 export interface CreateDatagramEndpointOptions {
   /** Address to bind. @default ['0.0.0.0', 0] (or `'::'` for an IPv6 `remoteAddr`) */
   localAddr?: DatagramAddress | undefined;
-  /** Connect to this peer: `sendto()` needs no address and only its datagrams arrive. */
+  /** Connect to this peer: `sendto()` needs no address and only its datagrams arrive. @default unconnected */
   remoteAddr?: DatagramAddress | undefined;
   /** Set SO_REUSEADDR. @default false */
   reuseAddr?: boolean | undefined;

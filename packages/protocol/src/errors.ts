@@ -1,4 +1,10 @@
-/** Every `code` a {@link ProtocolError} can carry. */
+/**
+ * Every `code` a {@link ProtocolError} can carry.
+ * @example
+ * ```ts
+ * if (err instanceof ProtocolError && err.code === 'ERR_FRAME_TOO_LARGE') transport.abort(err);
+ * ```
+ */
 export type ProtocolErrorCode =
   | 'ERR_FRAME_TOO_LARGE'
   | 'ERR_FRAME_TRUNCATED'

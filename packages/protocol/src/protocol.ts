@@ -72,7 +72,13 @@ export interface BufferedProtocol extends Omit<Protocol, 'dataReceived'> {
   bufferUpdated(nbytes: number): void;
 }
 
-/** Either kind of stream protocol. */
+/**
+ * Either kind of stream protocol; the transport checks for `getBuffer` to tell them apart.
+ * @example
+ * ```ts
+ * const p: AnyProtocol = useBuffers ? new CountingBufferedProtocol() : new EchoProtocol();
+ * ```
+ */
 export type AnyProtocol = Protocol | BufferedProtocol;
 
 /**
