@@ -132,7 +132,7 @@ export abstract class ClientConn implements HubMember, LineSink {
   }
 
   #run(text: string): void {
-    if (this.#bucket !== null && this.registered && !this.#bucket.take(Date.now())) {
+    if (this.#bucket !== null && !this.#bucket.take(Date.now())) {
       this.#excess++;
       if (this.#excess > this.ctx.opts.flood!.burst) {
         this.disconnect('excess flood', 'excess flood', false);
