@@ -71,6 +71,7 @@ enum State {
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const HTTP_SLASH = Buffer.from('HTTP/', 'latin1');
+const BARE_LF = /(?:^|[^\r])\n/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
@@ -411,8 +412,12 @@ export class ResponseParser {
     const sec = this.#section(c, pos, 'head');
     if (sec === null) return c.length;
     const [buf, start, end, next] = sec;
-    this.#earlyChecks(start === 0 ? buf : buf.subarray(start), 0, 'head', end - start);
     const s = buf.toString('latin1', start, end);
+    // The same prefix-closed checks as #earlyChecks, on the string (no native call per line).
+    if (!s.startsWith('HTTP/')) {
+      this.#earlyChecks(start === 0 ? buf : buf.subarray(start), 0, 'head', end - start);
+    }
+    if (BARE_LF.test(s)) throw parseError('bare lf in head');
     this.#parseHead(s);
     return next;
   }
@@ -468,6 +473,15 @@ export class ResponseParser {
       if (name === 'content-length') contentLength = checkContentLength(value, contentLength);
       else if (name === 'transfer-encoding') te = te === null ? value : `${te}, ${value}`;
       else if (name === 'connection') {
+        const v = value.length === 10 || value.length === 5 ? value.toLowerCase() : '';
+        if (v === 'keep-alive') {
+          if (version === '1.0') keepAlive = true;
+          continue;
+        }
+        if (v === 'close') {
+          close = true;
+          continue;
+        }
         for (const t of value.split(',')) {
           const tok = t.trim().toLowerCase();
           if (tok === 'close') close = true;
@@ -609,6 +623,22 @@ function isHex(c: number): boolean {
 }
 
 function checkContentLength(value: string, prev: number | null): number {
+  // Fast path: a plain run of up to 15 digits.
+  const n = value.length;
+  if (n > 0 && n <= 15) {
+    let v = 0;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = value.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+    }
+    if (i === n) {
+      if (prev !== null && prev !== v)
+        throw parseError('differing content-length values', JSON.stringify(value));
+      return v;
+    }
+  }
   let result = prev;
   for (const part of value.split(',')) {
     const v = part.trim();
