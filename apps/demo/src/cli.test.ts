@@ -74,6 +74,20 @@ describe.concurrent('asyncnet-demo bad input', () => {
     }
   });
 
+  it('exits 1 with one line when Redis is unreachable for chat-server --redis', async () => {
+    const r = await runCli([
+      'chat-server',
+      '--port',
+      '0',
+      '--irc-port',
+      'off',
+      '--redis',
+      'redis://127.0.0.1:1',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^asyncnet-demo: error: cannot start chat server: .*127\.0\.0\.1:1.*\n$/);
+  });
+
   it('shows the stack trace with --debug', async () => {
     const r = await runCli(['get', 'http://127.0.0.1:1/', '--debug']);
     expect(r.code).toBe(1);

@@ -11,10 +11,15 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
   const ircPort = ircText === 'off' ? undefined : port(args, 'irc-port', 6667);
   const history = int(args, 'history', 20, 0, 10_000);
   const redis = str(args, 'redis');
+  let early: string[] | null = [];
   const options: ChatServerOptions = {
     history,
     floodControl: !flag(args, 'no-flood-control'),
-    log: (line) => process.stderr.write(`chat-server: ${line}\n`),
+    log: (line) => {
+      // Until the server is up, hold log lines: a failed start is reported as one line.
+      if (early !== null) early.push(line);
+      else process.stderr.write(`chat-server: ${line}\n`);
+    },
   };
   if (redis !== undefined) {
     let u: URL;
@@ -33,12 +38,15 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
     await server.listen({ host, port: plainPort, ...(ircPort === undefined ? {} : { ircPort }) });
   } catch (err) {
     await server.close({ timeout: 100 }).catch(() => {});
+    if (flag(args, 'debug')) for (const line of early ?? []) process.stderr.write(`chat-server: ${line}\n`);
     const where =
       redis !== undefined && !/EADDR|EACCES/.test(String((err as { code?: unknown }).code))
         ? redis
         : `${host}`;
     throw runtimeError(`cannot start chat server: ${describeError(err, where)}`, err);
   }
+  for (const line of early ?? []) process.stderr.write(`chat-server: ${line}\n`);
+  early = null;
   const plain = server.address();
   const irc = server.ircAddress();
   process.stdout.write(

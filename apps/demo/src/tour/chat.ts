@@ -138,7 +138,7 @@ export async function chatSection(ctx: TourContext): Promise<void> {
   let sent = 0;
   const batch = 250;
   const t0 = performance.now();
-  const deadline = t0 + 6000;
+  const deadline = t0 + 4000;
   let daveGone = 0;
   const isGone = () => {
     const d = server.stats().disconnects;

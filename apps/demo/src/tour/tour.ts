@@ -22,13 +22,13 @@ const SECTIONS: Section[] = [
     pkg: 'streams',
     title: "asyncio's StreamReader/StreamWriter over TCP, TLS and UDP",
     run: streamsSection,
-    budgetMs: 3500,
+    budgetMs: 3000,
   },
   {
     pkg: 'protocol',
     title: 'Protocol/Transport callbacks and framing codecs',
     run: protocolSection,
-    budgetMs: 2500,
+    budgetMs: 2000,
   },
   {
     pkg: 'http-lite',
@@ -40,7 +40,7 @@ const SECTIONS: Section[] = [
     pkg: 'chat',
     title: 'a chat server for plain and IRC clients that never waits for a slow one',
     run: chatSection,
-    budgetMs: 6000,
+    budgetMs: 6500,
   },
 ];
 
