@@ -52,7 +52,7 @@ describe('connectProtocol (a Protocol over a reader/writer pair)', () => {
       async (reader, writer) => {
         const hello = Buffer.from(await reader.readLine()).toString();
         writer.write(`welcome ${hello}`);
-        connectProtocol(reader, writer, new EchoProtocol());
+        await connectProtocol(reader, writer, new EchoProtocol()).closed;
       },
       HOST,
       0,
@@ -68,10 +68,12 @@ describe('connectProtocol (a Protocol over a reader/writer pair)', () => {
 
   it('lets eofReceived return true to answer after a real half-close', async () => {
     const server = await startServer(
-      (reader, writer) => {
+      async (reader, writer) => {
         let n = 0;
         let t!: Transport;
-        connectProtocol(reader, writer, {
+        // The handler awaits the protocol: a startServer handler that has returned gets its
+        // connection closed at EOF by the core.
+        const transport = connectProtocol(reader, writer, {
           connectionMade: (tr) => {
             t = tr;
           },
@@ -84,6 +86,7 @@ describe('connectProtocol (a Protocol over a reader/writer pair)', () => {
             return true;
           },
         });
+        await transport.closed;
       },
       HOST,
       0,

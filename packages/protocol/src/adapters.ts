@@ -23,7 +23,9 @@ export interface AttachProtocolOptions {
  * Runs a {@link Protocol} over an existing reader/writer pair, for example one from
  * `createStreamPair()`, `openConnection()`, a `startServer` handler or after `startTls()`.
  * `connectionMade` runs now; data the reader already holds is delivered first. The protocol's
- * `close()`/`abort()` act on the writer's connection.
+ * `close()`/`abort()` act on the writer's connection. Inside a `startServer` handler, `await` the
+ * returned transport's `closed`: the core closes a finished handler's connection at the peer's
+ * EOF, which would cut off an `eofReceived` reply.
  *
  * @param reader - the pair's reader (this adapter reads it; do not read it elsewhere)
  * @param writer - the pair's writer
@@ -36,7 +38,7 @@ export interface AttachProtocolOptions {
  * ```ts
  * await startServer(async (reader, writer) => {
  *   const line = await reader.readLine();         // a greeting in streams style...
- *   connectProtocol(reader, writer, new EchoProtocol()); // ...then callbacks
+ *   await connectProtocol(reader, writer, new EchoProtocol()).closed; // ...then callbacks
  * }, '127.0.0.1', 0);
  * ```
  */
