@@ -102,6 +102,15 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(0);
 });
 
+// A failure outside the awaited command (a stray socket error) still gets one line, not a stack.
+const lastResort = (err: unknown) => {
+  process.stderr.write(`asyncnet-demo: error: ${describeError(err)}\n`);
+  if (process.argv.includes('--debug') && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exit(1);
+};
+process.on('uncaughtException', lastResort);
+process.on('unhandledRejection', lastResort);
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBuiltCli, runCli } from './__fixtures__/run-cli.js';
 
@@ -33,6 +34,11 @@ beforeAll(async () => {
       res.end('three\n');
     } else if (req.url === '/headers') {
       res.end(`x-token: ${req.headers['x-token'] ?? '(none)'}\n`);
+    } else if (req.url === '/gzip') {
+      res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'text/plain' });
+      res.end(gzipSync('squeezed text\n'));
+    } else if (req.url === '/stall') {
+      // Never answers: the client's --timeout must end the request.
     } else if (req.url === '/redirect') {
       res.writeHead(302, { location: '/hello' }).end();
     } else {
@@ -95,6 +101,20 @@ describe.concurrent('asyncnet-demo get', () => {
     expect(ok.stdout).toBe('hello, world\n');
     const none = await runCli(['get', '--max-redirects', '0', '-I', `${base}/redirect`]);
     expect(none.stdout).toMatch(/^HTTP\/1\.1 302 Found\r\n/);
+  });
+
+  it('decodes a gzip body with --decompress', async () => {
+    const r = await runCli(['get', '--decompress', `${base}/gzip`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('squeezed text\n');
+  });
+
+  it('gives up after --timeout with exit 1 and one line', async () => {
+    const r = await runCli(['get', '--timeout', '300', `${base}/stall`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^asyncnet-demo: error: get .*\/stall failed: timed out talking to 127\.0\.0\.1:\d+ .*--timeout.*\n$/,
+    );
   });
 
   it('prints the body of a 404 and exits 1 with one line on stderr', async () => {
