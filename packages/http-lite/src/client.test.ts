@@ -119,6 +119,18 @@ describe('request against node:http', () => {
     expect(server.accepted()).toBe(1);
   });
 
+  it('fails the request with the error thrown by a body stream', async () => {
+    server = await startHttp((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    async function* broken() {
+      yield Buffer.from('first');
+      throw new Error('source failed');
+    }
+    await expect(post(server.origin, broken(), { agent: newAgent() })).rejects.toThrow('source failed');
+  });
+
   it('streams a large request body with backpressure', async () => {
     server = await startHttp((req, res) => {
       let n = 0;

@@ -179,10 +179,19 @@ export class ResponseParser {
    * @returns nothing.
    */
   reset(options: ResponseParserOptions = {}): void {
+    this.prepare(
+      options.method !== undefined && options.method.toUpperCase() === 'HEAD',
+      options.maxHeaderSize ?? 16384,
+      options.allowObsFold ?? false,
+    );
+  }
+
+  /** @internal Allocation-free {@link ResponseParser.reset} for the client's hot path. */
+  prepare(head: boolean, maxHeaderSize: number, allowObsFold: boolean): void {
     this.#state = State.Head;
-    this.#noBody = options.method !== undefined && options.method.toUpperCase() === 'HEAD';
-    this.#maxHeaderSize = options.maxHeaderSize ?? 16384;
-    this.#allowObsFold = options.allowObsFold ?? false;
+    this.#noBody = head;
+    this.#maxHeaderSize = maxHeaderSize;
+    this.#allowObsFold = allowObsFold;
     this.#headLen = 0;
     this.#line = '';
     this.#remaining = 0;

@@ -44,7 +44,7 @@ export class Connection implements TransportListener {
     const s = ex.spec;
     this.current = ex;
     ex.conn = this;
-    this.parser.reset({ method: s.method, maxHeaderSize: s.maxHeaderSize, allowObsFold: s.allowObsFold });
+    this.parser.prepare(s.method === 'HEAD', s.maxHeaderSize, s.allowObsFold);
     const t = this.transport;
     const body = s.body;
     try {
