@@ -165,6 +165,22 @@ export async function chatSection(ctx: TourContext): Promise<void> {
       : 'dave was not disconnected within the time budget (his queue stays bounded by the soft limit)',
   );
   for (const l of log.filter((x) => /dave/i.test(x)).slice(0, 2)) n.say(`server log: ${l}`);
+  if (gone.length > 0) {
+    let floods = 0;
+    let end = 'end of stream';
+    try {
+      for (;;) {
+        const line = await daveReader.readLine({ signal: AbortSignal.timeout(1000) });
+        if (line.length === 0) break;
+        if (Buffer.from(line).includes('> flood ')) floods++;
+      }
+    } catch (err) {
+      end = String((err as { code?: unknown }).code ?? err);
+    }
+    n.say(
+      `when dave reads again he gets the ${floods} messages that reached him before the cut (socket buffers plus his reader's), then ${end}`,
+    );
+  }
   n.measured(
     `${carolGot} messages delivered to carol in ${ms(took)} = ${perSecond(carolGot, took)} while dave was stuck`,
   );
