@@ -1,9 +1,16 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import { abortReasonToError, TimeoutError } from './errors.js';
+import { abortReasonToError, StreamsError, TimeoutError } from './errors.js';
 import { StreamReader } from './stream-reader.js';
 import { StreamWriter } from './stream-writer.js';
-import { SocketTransport, type StreamTransport, sniName } from './transport.js';
+import {
+  checkLimits,
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_LOW_WATER_MARK,
+  SocketTransport,
+  type StreamTransport,
+  sniName,
+} from './transport.js';
 
 /** Options for {@link openConnection} and {@link openUnixConnection}. */
 export interface OpenConnectionOptions {
@@ -47,14 +54,32 @@ export function streamsFromTransport(
   transport: StreamTransport,
   options: StreamsFromTransportOptions = {},
 ): [StreamReader, StreamWriter] {
-  const reader = new StreamReader({ limit: options.limit, flowControl: transport });
+  return wireStreams(transport, options.limit, null);
+}
+
+/** What the server knows about a connection's handler, so a finished handler's connection closes on EOF. */
+export interface HandlerState {
+  done: boolean;
+  eofSeen: boolean;
+}
+
+/** @internal Reader/writer wiring shared by `streamsFromTransport` and the server. */
+export function wireStreams(
+  transport: StreamTransport,
+  limit: number | undefined,
+  handler: HandlerState | null,
+): [StreamReader, StreamWriter] {
+  const reader = new StreamReader({ limit, flowControl: transport });
   const writer = new StreamWriter(transport);
   transport.setListener({
     data: (chunk) => reader.feedData(chunk),
     eof: () => {
       reader.feedEof();
-      // Keep the write side open so the handler can still answer (asyncio does the same for TCP).
-      return true;
+      if (handler === null) return true;
+      handler.eofSeen = true;
+      // Keep the write side open while the handler may still answer (asyncio does the same for TCP);
+      // once it has returned, nobody will: close instead of leaving a half-open socket behind.
+      return !handler.done;
     },
     writePaused: () => writer.onWritePaused(),
     writeResumed: () => writer.onWriteResumed(),
@@ -153,6 +178,20 @@ export function openUnixTransport(
   });
 }
 
+/** @internal Checks reader and writer options up front, so a bad value never reaches a socket. */
+export function validateStreamOptions(options: {
+  limit?: number | undefined;
+  highWaterMark?: number | undefined;
+  lowWaterMark?: number | undefined;
+}): void {
+  const { limit, highWaterMark, lowWaterMark } = options;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) {
+    throw new StreamsError('ERR_INVALID_ARGUMENT', `limit must be a positive integer, got ${limit}`);
+  }
+  const high = highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  checkLimits(high, lowWaterMark ?? Math.min(DEFAULT_LOW_WATER_MARK, high));
+}
+
 function connectSocket(
   target: string,
   options: OpenConnectionOptions,
@@ -160,6 +199,11 @@ function connectSocket(
   make: () => { socket: Socket; event: string },
 ): Promise<SocketTransport> {
   const { signal, timeout } = options;
+  try {
+    validateStreamOptions(options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   if (signal?.aborted) return Promise.reject(abortReasonToError(signal, `connect to ${target}`));
   return new Promise<SocketTransport>((resolve, reject) => {
     const { socket, event } = make();
@@ -182,13 +226,18 @@ function connectSocket(
     };
     const onConnect = () => {
       cleanup();
-      resolve(
-        new SocketTransport(socket, {
-          highWaterMark: options.highWaterMark,
-          lowWaterMark: options.lowWaterMark,
-          host,
-        }),
-      );
+      try {
+        resolve(
+          new SocketTransport(socket, {
+            highWaterMark: options.highWaterMark,
+            lowWaterMark: options.lowWaterMark,
+            host,
+          }),
+        );
+      } catch (err) {
+        socket.destroy();
+        reject(err);
+      }
     };
     socket.once('error', onError);
     socket.once(event, onConnect);

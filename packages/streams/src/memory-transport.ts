@@ -1,5 +1,5 @@
 import { streamsFromTransport } from './connection.js';
-import { ConnectionClosedError, StreamsError, WriteAfterCloseError } from './errors.js';
+import { StreamsError, WriteAfterCloseError } from './errors.js';
 import type { StreamReader } from './stream-reader.js';
 import type { StreamWriter } from './stream-writer.js';
 import {
@@ -79,9 +79,9 @@ export class MemoryTransport implements StreamTransport {
   #writePaused = false;
   #writeClosed: string | null = null;
   #closing = false;
-  #eofReceived = false;
-  #eofSent = false;
+  #eofDelivered = false;
   #eofQueued = false;
+  #closeAfterFlush = false;
   #lost = false;
   #error: Error | null = null;
   #resolveClosed!: () => void;
@@ -149,29 +149,30 @@ export class MemoryTransport implements StreamTransport {
     if (this.#closing || this.#lost) return;
     this.#closing = true;
     this.#writeClosed ??= 'close()';
+    // Like TCP close: queued bytes and EOF still reach the peer, then this end is closed for good.
+    this.#closeAfterFlush = true;
     if (!this.#eofQueued) {
       this.#eofQueued = true;
       this.#outbox.push('eof');
     }
     this.peer.#schedule();
-    this.#maybeFinish();
   }
 
   abort(error?: Error): void {
     if (this.#lost) return;
     this.#writeClosed ??= 'abort()';
-    this.#outbox = [];
+    // Queued bytes are discarded; the peer sees EOF, as after a socket is destroyed.
+    this.#outbox = this.#eofDelivered ? [] : ['eof'];
     this.#outBytes = 0;
     this.#finish(error ?? null);
-    this.peer.#finish(new ConnectionClosedError('connection reset by peer'));
+    this.peer.#schedule();
   }
 
-  /** Simulates a connection reset: both ends fail, queued bytes are lost. */
+  /** Simulates a connection reset: both ends fail with `ECONNRESET`, queued bytes are lost. */
   reset(): void {
-    const err = Object.assign(new StreamsError('ERR_CONNECTION_CLOSED', 'connection reset (injected)'), {
-      errno: -104,
-      syscall: 'read',
-    });
+    const err = connectionReset();
+    this.#outbox = [];
+    this.peer.#outbox = [];
     this.#finish(err);
     this.peer.#finish(err);
   }
@@ -227,19 +228,30 @@ export class MemoryTransport implements StreamTransport {
   /** Moves items from the peer's outbox to this end's listener, honouring pauseReading. */
   #pump(): void {
     this.#delivering = false;
-    const listener = this.#listener;
-    if (listener === null || this.#lost) return;
     const src = this.peer;
+    if (this.#lost) {
+      // Writing to a closed end: data earns a reset, a bare EOF is a clean close.
+      const onlyEof = src.#outbox.every((item) => item === 'eof');
+      src.#outbox = [];
+      src.#outBytes = 0;
+      src.#finish(onlyEof ? null : connectionReset());
+      return;
+    }
+    const listener = this.#listener;
+    if (listener === null) return;
     const oneAtATime = (this.#opts.delayMs ?? 0) > 0;
     while (this.#reading && src.#outbox.length > 0 && !this.#lost) {
       const item = src.#outbox.shift()!;
       if (item === 'eof') {
-        src.#eofSent = true;
-        this.#eofReceived = true;
+        src.#eofDelivered = true;
+        if (src.#closeAfterFlush) src.#finish(null);
         const keepOpen = listener.eof() === true;
         if (!keepOpen) this.close();
-        this.#maybeFinish();
-        src.#maybeFinish();
+        if (this.#eofDelivered && src.#eofDelivered) {
+          // Both directions are finished: the connection is closed.
+          this.#finish(null);
+          src.#finish(null);
+        }
         continue;
       }
       src.#outBytes -= item.byteLength;
@@ -257,14 +269,6 @@ export class MemoryTransport implements StreamTransport {
     }
   }
 
-  /** Both directions have sent EOF: the connection is closed cleanly. */
-  #maybeFinish(): void {
-    if (this.#eofSent && this.#eofReceived && this.peer.#eofSent && this.peer.#eofReceived) {
-      this.#finish(null);
-      this.peer.#finish(null);
-    }
-  }
-
   #finish(error: Error | null): void {
     if (this.#lost) return;
     this.#lost = true;
@@ -273,6 +277,14 @@ export class MemoryTransport implements StreamTransport {
     this.#resolveClosed();
     this.#listener?.closed(error);
   }
+}
+
+function connectionReset(): Error {
+  return Object.assign(new Error('read ECONNRESET (injected)'), {
+    code: 'ECONNRESET',
+    errno: -104,
+    syscall: 'read',
+  });
 }
 
 function mulberry32(seed: number): () => number {

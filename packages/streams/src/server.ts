@@ -5,7 +5,7 @@ import {
   type Socket,
 } from 'node:net';
 import { type TlsOptions, createServer as tlsCreateServer } from 'node:tls';
-import { streamsFromTransport } from './connection.js';
+import { type HandlerState, validateStreamOptions, wireStreams } from './connection.js';
 import { abortReasonToError } from './errors.js';
 import type { StreamReader } from './stream-reader.js';
 import type { StreamWriter } from './stream-writer.js';
@@ -64,6 +64,8 @@ export class Server implements AsyncDisposable {
   #listening = false;
   #closedListener: Promise<void>;
   #resolveListenerClosed!: () => void;
+  #stopped: Promise<void>;
+  #resolveStopped!: () => void;
   #idleWaiters: (() => void)[] = [];
 
   /** @internal Use {@link startServer} or {@link startTransportServer}. */
@@ -72,8 +74,12 @@ export class Server implements AsyncDisposable {
     this.#closedListener = new Promise((resolve) => {
       this.#resolveListenerClosed = resolve;
     });
+    this.#stopped = new Promise((resolve) => {
+      this.#resolveStopped = resolve;
+    });
     server.on('close', () => {
       this.#listening = false;
+      this.#resolveStopped();
       this.#resolveListenerClosed();
     });
   }
@@ -139,19 +145,19 @@ export class Server implements AsyncDisposable {
     return this.#transports.size;
   }
 
-  /** Resolves when the server stops listening (after {@link Server.close}). */
+  /** Resolves when the server stops accepting connections ({@link Server.close}, or its `signal`). */
   serveForever(): Promise<void> {
-    return this.#closedListener;
+    return this.#stopped;
   }
 
   /** Stops accepting connections; open connections go on. */
   close(): void {
+    this.#listening = false;
+    this.#resolveStopped();
     if (!this.#server.listening) {
-      this.#listening = false;
       this.#resolveListenerClosed();
       return;
     }
-    this.#listening = false;
     this.#server.close();
   }
 
@@ -274,7 +280,12 @@ export function startUnixServer(
 function handlerToTransportCallback(handler: ConnectionHandler, options: StartServerOptions) {
   const onError = options.onError ?? defaultOnError;
   return (transport: SocketTransport): void => {
-    const [reader, writer] = streamsFromTransport(transport, { limit: options.limit });
+    const state: HandlerState = { done: false, eofSeen: false };
+    const [reader, writer] = wireStreams(transport, options.limit, state);
+    const finished = () => {
+      state.done = true;
+      if (state.eofSeen) transport.close();
+    };
     const fail = (err: unknown) => {
       transport.abort();
       try {
@@ -286,7 +297,9 @@ function handlerToTransportCallback(handler: ConnectionHandler, options: StartSe
     try {
       const result = handler(reader, writer);
       if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-        (result as Promise<void>).then(undefined, fail);
+        (result as Promise<void>).then(finished, fail);
+      } else {
+        finished();
       }
     } catch (err) {
       fail(err);
@@ -300,6 +313,7 @@ async function serve(
   options: StartServerOptions,
 ): Promise<Server> {
   const { signal } = options;
+  validateStreamOptions(options);
   if (signal?.aborted) throw abortReasonToError(signal, 'startServer');
   // TLS cannot half-close, and a half-open TLS server keeps failed handshakes open forever.
   const netServer = options.tls
@@ -332,14 +346,13 @@ async function serve(
   }
   await server.listen(target, options.backlog);
   if (signal !== undefined) {
-    signal.addEventListener(
-      'abort',
-      () => {
-        server.close();
-        server.closeClients();
-      },
-      { once: true },
-    );
+    const stop = () => {
+      server.close();
+      server.closeClients();
+    };
+    // The signal may have fired while we were binding.
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
   }
   return server;
 }

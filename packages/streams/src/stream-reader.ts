@@ -64,6 +64,8 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   #eof = false;
   #exception: Error | null = null;
   #waiter: Waiter | null = null;
+  /** A read is in progress (from its start until it settles), so a second one is refused. */
+  #busy = false;
   #flow: ReadFlowControl | undefined;
   #paused = false;
 
@@ -139,14 +141,22 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
    * @throws the connection's error, `AbortedError` / `TimeoutError` when cancelled
    */
   async read(n = -1, options?: ReadOptions): Promise<Uint8Array> {
-    if (this.#waiter !== null) throw new ReadPendingError('read');
-    if (n === 0) return EMPTY;
-    if (n < 0) {
-      while (!this.#eof) await this.#wait('read', options?.signal);
-      return this.#consume(this.#queue.size);
+    if (!Number.isInteger(n)) {
+      throw new StreamsError('ERR_INVALID_ARGUMENT', `read() needs an integer byte count, got ${n}`);
     }
-    while (this.#queue.size === 0 && !this.#eof) await this.#wait('read', options?.signal);
-    return this.#consume(Math.min(n, this.#queue.size));
+    if (this.#busy) throw new ReadPendingError('read');
+    if (n === 0) return EMPTY;
+    this.#busy = true;
+    try {
+      if (n < 0) {
+        while (!this.#eof) await this.#wait('read', options?.signal);
+        return this.#consume(this.#queue.size);
+      }
+      while (this.#queue.size === 0 && !this.#eof) await this.#wait('read', options?.signal);
+      return this.#consume(Math.min(n, this.#queue.size));
+    } finally {
+      this.#busy = false;
+    }
   }
 
   /**
@@ -160,12 +170,17 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     if (!Number.isInteger(n) || n < 0) {
       throw new StreamsError('ERR_INVALID_ARGUMENT', `readExactly() needs a non-negative integer, got ${n}`);
     }
-    if (this.#waiter !== null) throw new ReadPendingError('readExactly');
-    while (this.#queue.size < n) {
-      if (this.#eof) throw new IncompleteReadError(this.#consume(this.#queue.size), n);
-      await this.#wait('readExactly', options?.signal);
+    if (this.#busy) throw new ReadPendingError('readExactly');
+    this.#busy = true;
+    try {
+      while (this.#queue.size < n) {
+        if (this.#eof) throw new IncompleteReadError(this.#consume(this.#queue.size), n);
+        await this.#wait('readExactly', options?.signal);
+      }
+      return this.#consume(n);
+    } finally {
+      this.#busy = false;
     }
-    return this.#consume(n);
   }
 
   /**
@@ -178,7 +193,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
    */
   readLine(options?: ReadOptions): Promise<Uint8Array> {
     // Fast path: a whole line already buffered resolves without an extra async frame.
-    const line = this.#waiter === null ? this.#queue.takeLine(this.limit) : null;
+    const line = this.#busy ? null : this.#queue.takeLine(this.limit);
     if (line !== null) {
       if (this.#paused) this.#resumeIfBelowLimit();
       return Promise.resolve(line);
@@ -210,7 +225,20 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   }
 
   async #readUntil(seps: Uint8Array[], method: string, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    if (this.#waiter !== null) throw new ReadPendingError(method);
+    if (this.#busy) throw new ReadPendingError(method);
+    this.#busy = true;
+    try {
+      return await this.#searchUntil(seps, method, signal);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #searchUntil(
+    seps: Uint8Array[],
+    method: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Uint8Array> {
     let maxLen = 0;
     for (const sep of seps) maxLen = Math.max(maxLen, sep.byteLength);
     let from = 0;
@@ -234,10 +262,12 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
         return this.#consume(best + bestLen);
       }
       const size = this.#queue.size;
-      if (size > this.limit) {
+      // Only the last maxLen-1 bytes could still start a separator; past that the limit is certain.
+      const searched = size - maxLen + 1;
+      if (searched > this.limit) {
         throw new LimitOverrunError(
           `separator is not found, and chunk exceeds the limit ${this.limit}`,
-          size,
+          searched,
         );
       }
       if (this.#eof) throw new IncompleteReadError(this.#consume(size), null);
@@ -250,7 +280,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     return {
       next: (): Promise<IteratorResult<Uint8Array>> => {
-        const line = this.#waiter === null ? this.#queue.takeLine(this.limit) : null;
+        const line = this.#busy ? null : this.#queue.takeLine(this.limit);
         if (line !== null) {
           if (this.#paused) this.#resumeIfBelowLimit();
           return Promise.resolve({ value: line, done: false });
@@ -280,7 +310,6 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   }
 
   #wait(method: string, signal: AbortSignal | undefined): Promise<void> {
-    if (this.#waiter !== null) return Promise.reject(new ReadPendingError(method));
     if (this.#exception !== null) return Promise.reject(this.#exception);
     if (signal?.aborted) return Promise.reject(abortReasonToError(signal, method));
     // Never wait with the connection paused: that would deadlock a reader below its limit.

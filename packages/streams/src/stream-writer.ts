@@ -1,4 +1,4 @@
-import { ConnectionClosedError } from './errors.js';
+import { abortReasonToError, ConnectionClosedError } from './errors.js';
 import type { StartTlsOptions, StreamTransport } from './transport.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -51,14 +51,33 @@ export class StreamWriter {
   /**
    * Waits until the write buffer is at or below the low-water mark; resolves at once when it
    * is not above the high-water mark.
+   * @param options - `signal` stops waiting (nothing is discarded)
    * @throws the connection's error, or {@link ConnectionClosedError} once the connection is gone
    */
-  drain(): Promise<void> {
+  drain(options?: { signal?: AbortSignal | undefined }): Promise<void> {
     // A connection that failed rejects with its error; one that closed cleanly has nothing left to wait for.
     if (this.#lost) return this.#lostError === null ? RESOLVED : Promise.reject(this.#lostError);
     if (!this.#paused) return RESOLVED;
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(abortReasonToError(signal, 'drain'));
     return new Promise<void>((resolve, reject) => {
-      this.#drainWaiters.push({ resolve, reject });
+      const waiter = { resolve, reject };
+      this.#drainWaiters.push(waiter);
+      if (signal === undefined) return;
+      const onAbort = () => {
+        const i = this.#drainWaiters.indexOf(waiter);
+        if (i !== -1) this.#drainWaiters.splice(i, 1);
+        reject(abortReasonToError(signal, 'drain'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      waiter.resolve = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      waiter.reject = (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      };
     });
   }
 

@@ -2,8 +2,7 @@ import { TimeoutError } from './errors.js';
 
 /**
  * Waits for `promise`, or rejects with a {@link TimeoutError} after `ms` milliseconds
- * (asyncio's `wait_for`). The timer never keeps the process alive and is cleared as soon as the
- * promise settles.
+ * (asyncio's `wait_for`). The timer is cleared as soon as the promise settles.
  *
  * Reads on a `StreamReader` are cancel-safe, but `withTimeout` cannot cancel the operation
  * itself: prefer passing `{ signal: AbortSignal.timeout(ms) }` to the call, which both stops
@@ -21,7 +20,6 @@ import { TimeoutError } from './errors.js';
 export function withTimeout<T>(promise: PromiseLike<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new TimeoutError(`operation timed out after ${ms} ms`)), ms);
-    timer.unref?.();
     Promise.resolve(promise).then(
       (value) => {
         clearTimeout(timer);

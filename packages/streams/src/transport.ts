@@ -1,7 +1,13 @@
 import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import { TLSSocket, connect as tlsConnect } from 'node:tls';
-import { StreamsError, WriteAfterCloseError } from './errors.js';
+import {
+  abortReasonToError,
+  ConnectionClosedError,
+  StreamsError,
+  TimeoutError,
+  WriteAfterCloseError,
+} from './errors.js';
 
 /** Default write-buffer high-water mark: `drain()` waits above it. */
 export const DEFAULT_HIGH_WATER_MARK = 65_536;
@@ -81,6 +87,10 @@ export type StartTlsOptions = (ConnectionOptions | TlsOptions) & {
   server?: boolean | undefined;
   /** Server name for SNI and certificate checks on the client side. */
   serverHostname?: string | undefined;
+  /** Cancels the handshake (the connection is closed). */
+  signal?: AbortSignal | undefined;
+  /** Handshake deadline in ms; the connection is closed when it passes. @default 60000 */
+  handshakeTimeout?: number | undefined;
 };
 
 /** How a socket transport was made, for defaults such as the TLS side. */
@@ -94,8 +104,9 @@ export interface SocketTransportOptions {
 }
 
 const NOOP_LISTENER: TransportListener = { data() {}, eof: () => false, closed() {} };
-/** Above this average chunk size, flushes hand chunks to writev instead of joining them. */
-const JOIN_MAX_AVG = 16_384;
+/** Writes below this size are copied into the arena; larger ones are queued by reference. */
+const COPY_MAX = 16_384;
+const ARENA_SIZE = 65_536;
 
 /** A {@link StreamTransport} over a `net.Socket` or `tls.TLSSocket`. */
 export class SocketTransport implements StreamTransport {
@@ -104,13 +115,17 @@ export class SocketTransport implements StreamTransport {
   #hasListener = false;
   #early: Uint8Array[] | null = [];
   #earlyEof = false;
+  /** Chunks ready for the socket, in order; small writes are first copied into `#arena`. */
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
-  /** The last queued write, kept as a span of its ArrayBuffer so adjacent writes can extend it. */
-  #tailView: Uint8Array | null = null;
-  #tailBuffer: ArrayBufferLike | null = null;
-  #tailStart = 0;
-  #tailEnd = 0;
+  /** Small writes are copied here (asyncio copies too), so callers may reuse their buffers at once. */
+  #arena: Buffer | null = null;
+  #arenaStart = 0;
+  #arenaEnd = 0;
+  /** Set while `startTls()` runs: writes queue up and leave over TLS once it is established. */
+  #upgrading: TLSSocket | null = null;
+  #tlsPending = false;
+  #flushWaiters: (() => void)[] = [];
   /** The socket's own queue as of the last flush or drain: reading `writableLength` per write is costly. */
   #socketBuffered = 0;
   #flushScheduled = false;
@@ -171,14 +186,25 @@ export class SocketTransport implements StreamTransport {
   };
 
   static #onClose = function (this: Socket): void {
-    const t = transportOf(this);
-    if (t.#lost) return;
-    t.#lost = true;
-    t.#closing = true;
-    t.#writePaused = false;
-    t.#dropPending();
-    t.#resolveClosed();
-    t.#listener.closed(t.#error);
+    transportOf(this).#finish();
+  };
+
+  /** The connection is gone: runs once, whichever way it ended. */
+  #finish(): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    this.#closing = true;
+    this.#writePaused = false;
+    this.#dropPending();
+    this.#resolveClosed();
+    this.#listener.closed(this.#error);
+  }
+
+  /** Called by the socket once a flushed chunk reached the kernel. */
+  #afterWrite = (err?: Error | null): void => {
+    // A failed write is followed by 'close': the writer must not look drained meanwhile.
+    if (err) this.#error ??= err;
+    else this.#maybeResume();
   };
 
   static #onDrain = function (this: Socket): void {
@@ -227,20 +253,18 @@ export class SocketTransport implements StreamTransport {
   write(data: Uint8Array | string): void {
     if (this.#writeClosed !== null) throw new WriteAfterCloseError(this.#writeClosed);
     if (this.#lost) return;
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    const n = bytes.byteLength;
-    if (n === 0) return;
-    // Echo-style writers hand back adjacent slices of one received chunk: extend the span
-    // instead of queueing a view per write, so the flush sends the original bytes uncopied.
-    const offset = bytes.byteOffset;
-    if (this.#tailBuffer === bytes.buffer && this.#tailEnd === offset) {
-      this.#tailEnd = offset + n;
+    let n: number;
+    if (typeof data === 'string') {
+      n = this.#copyString(data);
     } else {
-      this.#materializeTail();
-      this.#tailBuffer = bytes.buffer;
-      this.#tailStart = offset;
-      this.#tailEnd = offset + n;
-      this.#tailView = bytes;
+      n = data.byteLength;
+      if (n === 0) return;
+      if (n < COPY_MAX) this.#copyBytes(data, n);
+      else {
+        // Large chunks are queued by reference, as node:net does: no copy on the bulk path.
+        this.#sealArena();
+        this.#pending.push(data);
+      }
     }
     this.#pendingBytes += n;
     if (!this.#flushScheduled) {
@@ -253,60 +277,110 @@ export class SocketTransport implements StreamTransport {
     }
   }
 
+  #copyBytes(data: Uint8Array, n: number): void {
+    let arena = this.#arena;
+    if (arena === null || this.#arenaEnd + n > arena.byteLength) arena = this.#newArena(n);
+    arena.set(data, this.#arenaEnd);
+    this.#arenaEnd += n;
+  }
+
+  #copyString(text: string): number {
+    // Three bytes per UTF-16 unit is the UTF-8 worst case, so a write that fits cannot truncate.
+    if (text.length * 3 < COPY_MAX) {
+      let arena = this.#arena;
+      if (arena === null || this.#arenaEnd + text.length * 3 > arena.byteLength)
+        arena = this.#newArena(text.length * 3);
+      const n = arena.write(text, this.#arenaEnd, 'utf8');
+      this.#arenaEnd += n;
+      return n;
+    }
+    const bytes = Buffer.from(text, 'utf8');
+    this.#sealArena();
+    this.#pending.push(bytes);
+    return bytes.byteLength;
+  }
+
+  /** Regions already handed to the socket are never written again: a full arena is replaced, not reset. */
+  #newArena(atLeast: number): Buffer {
+    this.#sealArena();
+    const arena = Buffer.allocUnsafeSlow(Math.max(ARENA_SIZE, atLeast));
+    this.#arena = arena;
+    this.#arenaStart = 0;
+    this.#arenaEnd = 0;
+    return arena;
+  }
+
+  #sealArena(): void {
+    if (this.#arenaEnd > this.#arenaStart) {
+      this.#pending.push(this.#arena!.subarray(this.#arenaStart, this.#arenaEnd));
+      this.#arenaStart = this.#arenaEnd;
+    }
+  }
+
   #dropPending(): void {
     this.#pending = [];
     this.#pendingBytes = 0;
-    this.#tailView = null;
-    this.#tailBuffer = null;
-  }
-
-  #materializeTail(): void {
-    const view = this.#tailView;
-    if (view === null) return;
-    this.#pending.push(
-      view.byteOffset === this.#tailStart && view.byteLength === this.#tailEnd - this.#tailStart
-        ? view
-        : Buffer.from(this.#tailBuffer!, this.#tailStart, this.#tailEnd - this.#tailStart),
-    );
-    this.#tailView = null;
-    this.#tailBuffer = null;
+    this.#arenaStart = this.#arenaEnd;
+    const waiters = this.#flushWaiters;
+    this.#flushWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** Hands every queued chunk to the socket now. */
   flush(): void {
     this.#flushScheduled = false;
-    this.#materializeTail();
+    if (this.#tlsPending) return;
+    this.#flushNow();
+  }
+
+  #flushNow(): void {
+    if (this.#lost) return;
+    this.#sealArena();
     const pending = this.#pending;
     const count = pending.length;
-    if (count === 0 || this.#lost) return;
-    const bytes = this.#pendingBytes;
+    if (count === 0) return;
     this.#pending = [];
     this.#pendingBytes = 0;
     const socket = this.#socket;
     if (count === 1) {
-      socket.write(pending[0]!);
-    } else if (bytes / count < JOIN_MAX_AVG) {
-      socket.write(Buffer.concat(pending, bytes));
+      socket.write(pending[0]!, this.#afterWrite);
     } else {
       socket.cork();
-      for (const chunk of pending) socket.write(chunk);
+      for (let i = 0; i < count - 1; i++) socket.write(pending[i]!);
+      socket.write(pending[count - 1]!, this.#afterWrite);
       socket.uncork();
     }
     this.#maybeResume();
   }
 
   #maybeResume(): void {
-    this.#socketBuffered = this.#socket.writableLength;
-    if (this.#writePaused && this.#pendingBytes + this.#socketBuffered <= this.#low) {
+    const buffered = this.#socket.writableLength;
+    this.#socketBuffered = buffered;
+    if (this.#writePaused && this.#pendingBytes + buffered <= this.#low) {
       this.#writePaused = false;
       this.#listener.writeResumed?.();
     }
+    if (buffered === 0 && this.#flushWaiters.length > 0) {
+      const waiters = this.#flushWaiters;
+      this.#flushWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Hands queued bytes to the socket and resolves once they reached the kernel (or the connection is gone). */
+  #flushed(): Promise<void> {
+    this.#flushNow();
+    if (this.#lost || this.#socket.writableLength === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#flushWaiters.push(resolve));
   }
 
   writeEof(): void {
     if (this.#writeClosed !== null || this.#lost) return;
     if (!this.canWriteEof()) {
       throw new StreamsError('ERR_INVALID_ARGUMENT', 'writeEof() is not supported on a TLS connection');
+    }
+    if (this.#tlsPending) {
+      throw new StreamsError('ERR_INVALID_ARGUMENT', 'writeEof() while a TLS upgrade is in progress');
     }
     this.#writeClosed = 'writeEof()';
     this.flush();
@@ -321,6 +395,11 @@ export class SocketTransport implements StreamTransport {
     if (this.#closing) return;
     this.#closing = true;
     this.#writeClosed ??= 'close()';
+    if (this.#tlsPending) {
+      // Mid-handshake there is nothing to flush over: give up the upgrade.
+      this.abort();
+      return;
+    }
     this.flush();
     // destroySoon: end after the queue is flushed, then destroy, so a half-open peer cannot keep it alive.
     this.#socket.destroySoon();
@@ -331,6 +410,7 @@ export class SocketTransport implements StreamTransport {
     this.#closing = true;
     this.#dropPending();
     if (error !== undefined) this.#error ??= error;
+    this.#upgrading?.destroy();
     this.#socket.destroy();
   }
 
@@ -409,38 +489,97 @@ export class SocketTransport implements StreamTransport {
   async startTls(options: StartTlsOptions): Promise<void> {
     const raw = this.#socket;
     if (raw instanceof TLSSocket) throw new StreamsError('ERR_TLS_UPGRADE', 'connection already uses TLS');
+    if (this.#tlsPending) throw new StreamsError('ERR_TLS_UPGRADE', 'a TLS upgrade is already in progress');
     if (this.isClosing())
       throw new StreamsError('ERR_TLS_UPGRADE', 'cannot start TLS on a closing connection');
+    const {
+      server = this.#serverSide,
+      serverHostname,
+      signal,
+      handshakeTimeout = 60_000,
+      ...tlsOptions
+    } = options;
+    if (signal?.aborted) throw abortReasonToError(signal, 'startTls');
+    // Bytes written before this call leave in plaintext now; later writes wait for the TLS socket.
+    const flushed = this.#flushed();
+    this.#tlsPending = true;
+    try {
+      await flushed;
+      if (this.#lost) throw new StreamsError('ERR_TLS_UPGRADE', 'connection closed before the TLS handshake');
+      await this.#handshake(raw, server, serverHostname, signal, handshakeTimeout, tlsOptions);
+    } finally {
+      this.#tlsPending = false;
+    }
+    if (this.#closing) {
+      // close() was called during the handshake and already aborted.
+      this.#socket.destroy();
+      return;
+    }
     this.flush();
-    if (raw.writableLength > 0) await new Promise<void>((resolve) => raw.once('drain', resolve));
-    const { server = this.#serverSide, serverHostname, ...tlsOptions } = options;
+  }
+
+  async #handshake(
+    raw: Socket,
+    server: boolean,
+    serverHostname: string | undefined,
+    signal: AbortSignal | undefined,
+    handshakeTimeout: number,
+    tlsOptions: ConnectionOptions | TlsOptions,
+  ): Promise<void> {
     this.#detach(raw);
     const secure = await new Promise<TLSSocket>((resolve, reject) => {
-      let tlsSocket: TLSSocket;
-      const fail = (err: Error) => {
-        tlsSocket.destroy();
-        reject(new StreamsError('ERR_TLS_UPGRADE', `tls handshake failed: ${err.message}`, { cause: err }));
+      const tlsSocket = server
+        ? new TLSSocket(raw, { ...(tlsOptions as TlsOptions), isServer: true })
+        : tlsConnect({
+            ...(tlsOptions as ConnectionOptions),
+            socket: raw,
+            servername: serverHostname ?? (tlsOptions as ConnectionOptions).servername ?? sniName(this.#host),
+          });
+      this.#upgrading = tlsSocket;
+      const timer = setTimeout(
+        () => fail(new TimeoutError(`tls handshake timed out after ${handshakeTimeout} ms`)),
+        handshakeTimeout,
+      );
+      const onAbort = () => fail(abortReasonToError(signal!, 'startTls'));
+      const onClose = () => fail(new ConnectionClosedError('connection closed during the TLS handshake'));
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        tlsSocket.off('error', fail);
+        tlsSocket.off('close', onClose);
+        tlsSocket.off('end', onClose);
+        raw.off('close', onClose);
+        raw.off('end', onClose);
       };
-      if (server) {
-        tlsSocket = new TLSSocket(raw, { ...(tlsOptions as TlsOptions), isServer: true });
-        tlsSocket.once('secure', () => {
-          tlsSocket.off('error', fail);
-          resolve(tlsSocket);
-        });
-      } else {
-        const servername = serverHostname ?? (options as ConnectionOptions).servername ?? sniName(this.#host);
-        tlsSocket = tlsConnect({ ...(tlsOptions as ConnectionOptions), socket: raw, servername });
-        tlsSocket.once('secureConnect', () => {
-          tlsSocket.off('error', fail);
-          resolve(tlsSocket);
-        });
+      function fail(err: Error): void {
+        done();
+        // Destroying may still emit an error: it is already reported through the rejection.
+        tlsSocket.on('error', () => {});
+        tlsSocket.destroy();
+        raw.destroy();
+        reject(
+          err instanceof StreamsError
+            ? err
+            : new StreamsError('ERR_TLS_UPGRADE', `tls handshake failed: ${err.message}`, { cause: err }),
+        );
       }
+      tlsSocket.once(server ? 'secure' : 'secureConnect', () => {
+        done();
+        resolve(tlsSocket);
+      });
       tlsSocket.once('error', fail);
+      tlsSocket.once('close', onClose);
+      tlsSocket.once('end', onClose);
+      raw.once('close', onClose);
+      raw.once('end', onClose);
+      signal?.addEventListener('abort', onAbort, { once: true });
     }).catch((err: unknown) => {
-      this.#attach(raw);
-      raw.destroy();
+      this.#upgrading = null;
+      this.#error ??= err as Error;
+      this.#finish();
       throw err;
     });
+    this.#upgrading = null;
     this.#socket = secure;
     this.#attach(secure);
     if (!this.#reading) secure.pause();
@@ -469,7 +608,8 @@ function flushTick(transport: SocketTransport): void {
   transport.flush();
 }
 
-function checkLimits(high: number, low: number): void {
+/** Validates write-buffer water marks (before any socket is opened). */
+export function checkLimits(high: number, low: number): void {
   if (!(Number.isFinite(high) && Number.isFinite(low) && low >= 0 && high >= low)) {
     throw new StreamsError(
       'ERR_INVALID_ARGUMENT',
