@@ -76,18 +76,21 @@ async function benchEcho() {
 }
 
 function measureCodec(workload, impl) {
-  const out = execFileSync(
-    process.execPath,
-    [
-      fileURLToPath(new URL('./codecs.mjs', import.meta.url)),
-      workload,
-      impl,
-      String(CODEC_MIB),
-      String(CODEC_REPS),
-    ],
-    { encoding: 'utf8' },
-  );
-  return JSON.parse(out);
+  const script = fileURLToPath(new URL('./codecs.mjs', import.meta.url));
+  const args = [script, workload, impl, String(CODEC_MIB), String(CODEC_REPS)];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const out = execFileSync(process.execPath, args, {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      return JSON.parse(out);
+    } catch (err) {
+      // In a shared checkout a sibling's rebuild can briefly remove its dist: wait and retry.
+      if (attempt >= 5 || !String(err.stderr).includes('ERR_MODULE_NOT_FOUND')) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);
+    }
+  }
 }
 
 function benchCodecs() {
