@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { memoryBus } from './bus.js';
 import { ChatClient, type ChatEvent } from './client.js';
 import { ChatError } from './errors.js';
-import { type ChatServer, type ChatServerOptions, createChatServer } from './server.js';
+import type { ChatServerOptions } from './options.js';
+import { type ChatServer, createChatServer } from './server.js';
 
 const servers: ChatServer[] = [];
 const chats: ChatClient[] = [];

@@ -10,15 +10,15 @@ export { ChatClient } from './client.js';
 // Errors
 export type { ChatErrorCode } from './errors.js';
 export { ChatError } from './errors.js';
-export type { RedisBusOptions } from './redis-bus.js';
-export { redisBus } from './redis-bus.js';
 export type {
   ChatServerOptions,
-  ChatStats,
   CloseOptions,
   FloodControlOptions,
   ListenOptions,
   SendQueueOptions,
-} from './server.js';
+} from './options.js';
+export type { RedisBusOptions } from './redis-bus.js';
+export { redisBus } from './redis-bus.js';
+export type { ChatStats } from './server.js';
 export { ChatServer, createChatServer } from './server.js';
 export { VERSION } from './version.js';

@@ -1,7 +1,8 @@
 import { Client as IrcClient } from 'irc-framework';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ircUser, LineClient, plainUser } from './__fixtures__/line-client.js';
-import { type ChatServer, type ChatServerOptions, createChatServer } from './server.js';
+import type { ChatServerOptions } from './options.js';
+import { type ChatServer, createChatServer } from './server.js';
 
 const servers: ChatServer[] = [];
 const clients: LineClient[] = [];

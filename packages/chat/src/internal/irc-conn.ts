@@ -4,65 +4,15 @@ import { foldCase, nickProblem, roomProblem } from './casemap.js';
 import { ClientConn } from './client-conn.js';
 import type { ChatTransport, Ctx } from './context.js';
 import type { Room } from './hub.js';
+import { encodeIrc } from './irc-encode.js';
 import { formatIrcMessage as fmt, type IrcMessage, parseIrcMessage } from './irc-message.js';
 
-const encoder = new TextEncoder();
-const EMPTY = new Uint8Array(0);
 // C0 controls except the IRC formatting codes (\x01 CTCP, \x02 bold, \x03 colour, \x0f reset,
 // \x11 monospace, \x16 reverse, \x1d italic, \x1e strike, \x1f underline) and TAB.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const CONTROL_RE = /[\x00\x04-\x08\x0a-\x0e\x10\x12-\x15\x17-\x1c\x7f]/;
 /** RFC 1459: 512 bytes including CRLF. */
 export const IRC_MAX_LINE = 510;
-
-function prefixOf(ev: { nick: string; user: string; host: string }): string {
-  return `${ev.nick}!${ev.user}@${ev.host}`;
-}
-
-function msgText(kind: MsgKind, text: string): string {
-  return kind === 'action' ? `\x01ACTION ${text}\x01` : text;
-}
-
-/** Encodes a hub event as one IRC line (for a recipient called `me` when it is private). */
-export function encodeIrc(ev: BusEvent, me: string): Uint8Array {
-  let line: string;
-  switch (ev.t) {
-    case 'msg':
-      line = fmt(
-        prefixOf(ev),
-        ev.kind === 'notice' ? 'NOTICE' : 'PRIVMSG',
-        [ev.room, msgText(ev.kind, ev.text)],
-        true,
-      );
-      break;
-    case 'priv':
-      line = fmt(
-        prefixOf(ev),
-        ev.kind === 'notice' ? 'NOTICE' : 'PRIVMSG',
-        [me, msgText(ev.kind, ev.text)],
-        true,
-      );
-      break;
-    case 'join':
-      line = fmt(prefixOf(ev), 'JOIN', [ev.room]);
-      break;
-    case 'part':
-      line = fmt(prefixOf(ev), 'PART', ev.reason ? [ev.room, ev.reason] : [ev.room], ev.reason !== '');
-      break;
-    case 'quit':
-      line = fmt(prefixOf(ev), 'QUIT', [`Quit: ${ev.reason}`], true);
-      break;
-    case 'nick':
-      line = fmt(prefixOf(ev), 'NICK', [ev.newNick], true);
-      break;
-    case 'topic':
-      line = fmt(prefixOf(ev), 'TOPIC', [ev.room, ev.topic], true);
-      break;
-    default:
-      return EMPTY;
-  }
-  return encoder.encode(line);
-}
 
 /** The IRC front end: an RFC 1459/2812 subset that irssi, WeeChat, HexChat and irc-framework accept. */
 export class IrcConn extends ClientConn {

@@ -1,0 +1,130 @@
+import type { ChatBus } from './bus.js';
+import { ChatError } from './errors.js';
+import type { Resolved } from './internal/context.js';
+
+/** Per-client send queue limits. */
+export interface SendQueueOptions {
+  /** Over this many queued bytes the oldest room messages are dropped (the client is told). @default 1048576 */
+  soft?: number;
+  /** Over this many queued bytes that cannot be dropped the client is disconnected. @default 4194304 */
+  hard?: number;
+  /** A client that stays over `soft` this long is disconnected. @default 30000 */
+  stuckTimeout?: number;
+}
+
+/** Token-bucket flood control per client. */
+export interface FloodControlOptions {
+  /** Lines a client may send at once. @default 10 */
+  burst?: number;
+  /** Lines per second refilled. @default 2 */
+  rate?: number;
+}
+
+/** Options for {@link createChatServer}. */
+export interface ChatServerOptions {
+  /** The bus shared with other nodes. @default a private {@link memoryBus} */
+  bus?: ChatBus;
+  /** Server name used as the IRC prefix. @default 'asyncnet.chat' */
+  serverName?: string;
+  /** Network name in IRC's 001 and 005. @default 'asyncnet' */
+  network?: string;
+  /** Longest plain-protocol line in bytes (IRC is fixed at 512 with CRLF). @default 1024 */
+  maxLineLength?: number;
+  /** Longest nick. @default 30 */
+  nickMaxLength?: number;
+  /** Longest room name. @default 50 */
+  roomMaxLength?: number;
+  /** A connection that has not registered (sent a valid nick) after this many ms is closed. @default 30000 */
+  registrationTimeout?: number;
+  /** IRC clients silent this long get a PING. 0 disables. @default 90000 */
+  pingInterval?: number;
+  /** An IRC client that does not answer a PING within this many ms is disconnected. @default 60000 */
+  pingTimeout?: number;
+  /** Plain clients silent this long are disconnected (nc cannot answer PING). 0 disables. @default 0 */
+  idleTimeout?: number;
+  /** Per-client flood control; `false` turns it off (benchmarks). @default { burst: 10, rate: 2 } */
+  floodControl?: boolean | FloodControlOptions;
+  /** Connections allowed from one IP address. 0 means unlimited. @default 32 */
+  maxConnectionsPerIp?: number;
+  /** Messages per room replayed on join. @default 20 */
+  history?: number;
+  /** Per-client send queue limits. */
+  sendQueue?: SendQueueOptions;
+  /** Message of the day lines (IRC). @default ['welcome to asyncnet chat'] */
+  motd?: string[];
+  /** Room plain clients join after registering. @default '#lobby' */
+  defaultRoom?: string;
+  /** Per-connection transport write-buffer high-water mark in bytes. @default 65536 */
+  highWaterMark?: number;
+  /**
+   * Another node silent this long (no events, no heartbeat) is presumed crashed and its members
+   * leave; each node sends a heartbeat every quarter of it. @default 20000
+   */
+  nodeTimeout?: number;
+  /** Where log lines go. @default one line to stderr */
+  log?: (line: string) => void;
+}
+
+/** Where to listen. */
+export interface ListenOptions {
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** Plain-protocol port; 0 picks a free one. @default 0 */
+  port?: number;
+  /** IRC port; 0 picks a free one; omitted means no IRC listener. */
+  ircPort?: number;
+}
+
+/** Options for {@link ChatServer.close}. */
+export interface CloseOptions {
+  /** Ms to flush clients' queues before connections are aborted. @default 5000 */
+  timeout?: number;
+}
+
+/** Validates a numeric option. */
+export function positive(name: string, value: number, allowZero = false): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new ChatError(
+      'ERR_INVALID_OPTION',
+      `option ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Applies defaults and validates every limit. */
+export function resolveOptions(o: ChatServerOptions): Resolved {
+  const fc = o.floodControl ?? true;
+  const flood =
+    fc === false
+      ? null
+      : {
+          burst: positive('floodControl.burst', (fc === true ? undefined : fc.burst) ?? 10),
+          rate: positive('floodControl.rate', (fc === true ? undefined : fc.rate) ?? 2),
+        };
+  const sq = o.sendQueue ?? {};
+  const soft = positive('sendQueue.soft', sq.soft ?? 1_048_576);
+  const hard = positive('sendQueue.hard', sq.hard ?? 4 * 1_048_576);
+  if (hard < soft)
+    throw new ChatError(
+      'ERR_INVALID_OPTION',
+      `option sendQueue.hard (${hard}) must be >= sendQueue.soft (${soft})`,
+    );
+  return {
+    serverName: o.serverName ?? 'asyncnet.chat',
+    network: o.network ?? 'asyncnet',
+    maxLineLength: positive('maxLineLength', o.maxLineLength ?? 1024),
+    nickMaxLength: positive('nickMaxLength', o.nickMaxLength ?? 30),
+    roomMaxLength: positive('roomMaxLength', o.roomMaxLength ?? 50),
+    registrationTimeout: positive('registrationTimeout', o.registrationTimeout ?? 30_000),
+    pingInterval: positive('pingInterval', o.pingInterval ?? 90_000, true),
+    pingTimeout: positive('pingTimeout', o.pingTimeout ?? 60_000),
+    idleTimeout: positive('idleTimeout', o.idleTimeout ?? 0, true),
+    flood,
+    maxConnectionsPerIp: positive('maxConnectionsPerIp', o.maxConnectionsPerIp ?? 32, true),
+    sendQueue: { soft, hard, stuckMs: positive('sendQueue.stuckTimeout', sq.stuckTimeout ?? 30_000) },
+    closeGrace: 5_000,
+    motd: o.motd ?? ['welcome to asyncnet chat'],
+    defaultRoom: o.defaultRoom ?? '#lobby',
+  };
+}
