@@ -236,7 +236,7 @@ export function startUnixTransportServer(
 /**
  * Starts a TCP (or TLS) server (asyncio's `start_server`). `handler(reader, writer)` runs for
  * each connection; if it throws or rejects, only that connection is closed and `onError` is told.
- * When the handler returns, the connection stays open until the handler's writer closes it.
+ * When the handler returns, the connection stays open until its writer closes it or the peer sends EOF.
  *
  * @param handler - called for each connection
  * @param host - address to bind, e.g. `127.0.0.1`
