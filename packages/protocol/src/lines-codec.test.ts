@@ -83,6 +83,27 @@ describe('LinesCodec', () => {
     );
   });
 
+  it('bounds invalid UTF-8 lines by their bytes, not by their decoded length', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(0x61, 0x0a, 0x0d, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xff, 0xf0, 0x9f), {
+          maxLength: 120,
+        }),
+        cutsArb(120),
+        fc.integer({ min: 0, max: 15 }),
+        (arr, cuts, max) => {
+          const input = Buffer.from(arr);
+          const got = decodeAll(new LinesCodec({ maxLength: max }).createDecoder(), splitAt(input, cuts));
+          const want = reference(input, max);
+          expect(got.frames).toEqual(want.frames.map((l) => Buffer.from(l, 'latin1').toString('utf8')));
+          if (want.tooLarge) expect(got.error).toBeInstanceOf(FrameTooLargeError);
+          else expect(got.error).toBeNull();
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('decodes invalid UTF-8 the same as a one-shot decode, for any chunking', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), cutsArb(200), (bytes, cuts) => {

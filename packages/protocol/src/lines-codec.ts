@@ -121,29 +121,41 @@ class LinesDecoderImpl implements LinesDecoder<string | Uint8Array> {
 
   /**
    * Text mode: decodes every complete line of `buf[start..]` with one UTF-8 decode and slices
-   * the string, walking the bytes in step for exact byte lengths ('\n' is ASCII, so the two
-   * always agree). Returns the offset after the last '\n'.
+   * the string. A line of `n` UTF-16 units has between `n` and `3n` bytes, so the exact byte
+   * length is only needed when `max / 3 < n <= max`; then a byte cursor catches up over the
+   * '\n's it has not passed yet ('\n' is ASCII, so bytes and string agree line by line). Every
+   * byte is still searched at most once. Returns the offset after the last '\n'.
    */
   #splitText(buf: Buffer, start: number, out: Array<string | Uint8Array>): number {
     const last = buf.lastIndexOf(LF);
     if (last < start) return start;
     const max = this.#max;
     const s = buf.toString('utf8', start, last + 1);
-    let si = 0;
+    const end = s.length;
+    // Byte cursor: `bi` is the byte offset where line number `bLine` starts.
     let bi = start;
-    while (bi <= last) {
-      const bj = buf.indexOf(LF, bi);
+    let bLine = 0;
+    let line = 0;
+    let si = 0;
+    while (si < end) {
       const sj = s.indexOf('\n', si);
-      let bend = bj;
-      let send = sj;
-      if (bj > bi && buf[bj - 1] === CR) {
-        bend--;
-        send--;
+      const send = sj > si && s.charCodeAt(sj - 1) === 13 ? sj - 1 : sj;
+      const units = send - si;
+      if (units > max) this.#fail(new FrameTooLargeError(units, max, 'line'), out);
+      if (units * 3 > max) {
+        while (bLine < line) {
+          bi = buf.indexOf(LF, bi) + 1;
+          bLine++;
+        }
+        const bj = buf.indexOf(LF, bi);
+        const bytes = (bj > bi && buf[bj - 1] === CR ? bj - 1 : bj) - bi;
+        if (bytes > max) this.#fail(new FrameTooLargeError(bytes, max, 'line'), out);
+        bi = bj + 1;
+        bLine++;
       }
-      if (bend - bi > max) this.#fail(new FrameTooLargeError(bend - bi, max, 'line'), out);
       out.push(s.slice(si, send));
-      bi = bj + 1;
       si = sj + 1;
+      line++;
     }
     return last + 1;
   }
