@@ -302,6 +302,37 @@ describe('createServer / createConnection', () => {
     expect(await client.lost.promise).toBeNull();
   });
 
+  it('upgrades a plain connection in place with transport.startTls() (STARTTLS)', async () => {
+    const { key, cert } = makeCert();
+    const server = await serve((): Protocol => {
+      let t!: Transport;
+      let upgraded = false;
+      return {
+        connectionMade: (tr) => {
+          t = tr;
+        },
+        dataReceived: (d) => {
+          if (!upgraded) {
+            expect(Buffer.from(d).toString()).toBe('STARTTLS\n');
+            upgraded = true;
+            t.write('OK\n');
+            void t.startTls({ key, cert });
+            return;
+          }
+          t.write(`tls echo: ${Buffer.from(d).toString()}`);
+        },
+      };
+    });
+    const client = new RecordingProtocol();
+    const [transport] = await connect(() => client, portOf(server));
+    transport.write('STARTTLS\n');
+    await until(() => client.received.toString() === 'OK\n');
+    await transport.startTls({ ca: cert, servername: 'localhost' });
+    expect(transport.getExtraInfo('cipher')).toBeTruthy();
+    transport.write('hi');
+    await until(() => client.received.toString() === 'OK\ntls echo: hi');
+  });
+
   it('rejects a connection to a closed port with ECONNREFUSED, without calling the factory', async () => {
     const server = await serve(() => new EchoProtocol());
     const port = portOf(server);
