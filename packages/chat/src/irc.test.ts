@@ -71,6 +71,8 @@ describe('IRC front end', () => {
     await expectLine('PING :abc', /^:asyncnet.chat PONG asyncnet.chat :abc$/);
     await expectLine('PART #dev :bye', /^:nums!~nums@127\.0\.0\.1 PART #Dev :bye$/);
     await expectLine('PART #dev', / 403 nums #dev /);
+    c.send(`JOIN ${Array.from({ length: 25 }, (_, k) => `#r${k}`).join(',')}`);
+    await c.waitFor(/ 405 nums #r20 :You have joined too many channels/);
     await expectLine('QUIT :done', /^ERROR :Closing Link: 127\.0\.0\.1 \(Quit: done\)$/);
     await c.ended;
   });

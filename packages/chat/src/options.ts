@@ -54,6 +54,8 @@ export interface ChatServerOptions {
   motd?: string[];
   /** Room plain clients join after registering. @default '#lobby' */
   defaultRoom?: string;
+  /** Rooms one IRC client may be in at once (005 CHANLIMIT); more get 405. @default 20 */
+  maxRoomsPerClient?: number;
   /** Per-connection transport write-buffer high-water mark in bytes. @default 65536 */
   highWaterMark?: number;
   /**
@@ -126,5 +128,6 @@ export function resolveOptions(o: ChatServerOptions): Resolved {
     closeGrace: 5_000,
     motd: o.motd ?? ['welcome to asyncnet chat'],
     defaultRoom: o.defaultRoom ?? '#lobby',
+    maxRoomsPerClient: positive('maxRoomsPerClient', o.maxRoomsPerClient ?? 20),
   };
 }

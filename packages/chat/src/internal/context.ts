@@ -37,6 +37,7 @@ export interface Resolved {
   closeGrace: number;
   motd: string[];
   defaultRoom: string;
+  maxRoomsPerClient: number;
 }
 
 /** Shared state of one server, handed to every connection. */

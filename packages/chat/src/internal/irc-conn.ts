@@ -172,6 +172,7 @@ export class IrcConn extends ClientConn {
       '005',
       'CASEMAPPING=rfc1459',
       'CHANTYPES=#',
+      `CHANLIMIT=#:${o.maxRoomsPerClient}`,
       `NICKLEN=${o.nickMaxLength}`,
       `CHANNELLEN=${o.roomMaxLength}`,
       `NETWORK=${o.network}`,
@@ -227,6 +228,10 @@ export class IrcConn extends ClientConn {
           }
           const room = hub.room(name);
           if (room !== undefined && this.rooms.has(room)) continue;
+          if (this.rooms.size >= o.maxRoomsPerClient) {
+            this.#numT('405', name, 'You have joined too many channels');
+            continue;
+          }
           const joined = hub.join(this, name);
           this.send(fmt(`${this.nick}!${this.user}@${this.host}`, 'JOIN', [joined.name]));
           if (joined.topic) this.#numT('332', joined.name, joined.topic);
