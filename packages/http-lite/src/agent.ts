@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ConnectionOptions } from 'node:tls';
 import { openTransport, TimeoutError } from '@asyncnet/streams';
 import { HttpError } from './errors.js';
@@ -30,6 +31,8 @@ class Pool implements ConnectionOwner, Tickable {
   queue: Exchange[] = [];
   open = 0;
   readonly all = new Set<Connection>();
+  /** Exchanges waiting for their own new connection. */
+  readonly connecting = new Set<Exchange>();
   #watching = false;
 
   constructor(agent: Agent, target: PoolKey) {
@@ -55,24 +58,29 @@ class Pool implements ConnectionOwner, Tickable {
 
   #connect(ex: Exchange): void {
     this.open++;
+    this.connecting.add(ex);
     const t = this.target;
     const s = ex.spec;
     openTransport(t.host, t.port, {
       timeout: s.connectTimeout || undefined,
       tls: t.tls ?? undefined,
       noDelay: true,
+      signal: this.agent.signal,
     }).then(
       (transport) => {
+        this.connecting.delete(ex);
         const conn = new Connection(transport, this);
         this.all.add(conn);
         if (this.agent.destroyed) {
           conn.destroy(null);
+          ex.fail(new HttpError('ERR_ABORTED', 'agent destroyed'));
           return;
         }
         if (ex.settled) this.release(conn, null);
         else conn.run(ex);
       },
       (err: unknown) => {
+        this.connecting.delete(ex);
         this.open--;
         let e = err as Error;
         if (err instanceof TimeoutError) {
@@ -167,6 +175,7 @@ class Pool implements ConnectionOwner, Tickable {
   destroyAll(err: HttpError): void {
     for (const ex of this.queue) ex.fail(err);
     this.queue = [];
+    for (const ex of this.connecting) ex.fail(err);
     for (const c of [...this.all]) {
       const ex = c.current;
       if (ex !== null) ex.fail(err);
@@ -198,6 +207,9 @@ export class Agent {
   #closeWaiters: (() => void)[] = [];
   closing = false;
   destroyed = false;
+  readonly #abort = new AbortController();
+  /** @internal Aborts connects still in progress when the agent is destroyed. */
+  readonly signal: AbortSignal = this.#abort.signal;
 
   /**
    * @param options - connection limit and keep-alive timing.
@@ -207,6 +219,8 @@ export class Agent {
     this.connections = options.connections ?? Number.POSITIVE_INFINITY;
     this.keepAliveTimeout = options.keepAliveTimeout ?? 4000;
     this.keepAliveMargin = options.keepAliveMargin ?? 1000;
+    // One listener per connect in progress: many at once is normal, not a leak.
+    setMaxListeners(0, this.signal);
     if (!(this.connections >= 1)) throw new RangeError(`connections must be >= 1, got ${this.connections}`);
   }
 
@@ -264,6 +278,7 @@ export class Agent {
     this.closing = true;
     this.destroyed = true;
     for (const p of [...this.#pools.values()]) p.destroyAll(err);
+    this.#abort.abort(err);
   }
 }
 

@@ -512,6 +512,24 @@ describe('agents and arguments', () => {
     expect(await codeOf(res.body.text())).toBe('ERR_ABORTED');
   });
 
+  it('destroy() fails requests that are still connecting', async () => {
+    const sockets: Socket[] = [];
+    const silent: NetServer = createNetServer((sk) => sockets.push(sk));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const agent = newAgent();
+      // TLS never completes against a silent server, so the request stays in the connect phase.
+      const p = get(`https://127.0.0.1:${port}/`, { agent, timeouts: { connect: 10_000 } });
+      await new Promise((r) => setTimeout(r, 30));
+      agent.destroy();
+      expect(await codeOf(p)).toBe('ERR_ABORTED');
+    } finally {
+      for (const sk of sockets) sk.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
   it('rejects bad URLs, protocols and header injection', async () => {
     expect(await codeOf(get('not a url'))).toBe('ERR_INVALID_URL');
     expect(await codeOf(get('ftp://127.0.0.1/'))).toBe('ERR_UNSUPPORTED_PROTOCOL');
