@@ -87,6 +87,36 @@ describe.skipIf(TMUX === null)('asyncnet-demo chat (interactive, in tmux)', () =
     expect(screen()).toContain('* bye');
     await left;
   });
+  it('keeps a wrapped, half-edited line intact on a narrow terminal', async () => {
+    server = new CliProcess(['chat-server', '--port', '0', '--irc-port', 'off']);
+    const port = Number((await server.waitFor(/plain 127\.0\.0\.1:(\d+)/))[1]);
+    const command = `env NO_COLOR=1 ${process.execPath} ${CLI} chat 127.0.0.1:${port} --nick tina; sleep 30`;
+    tmux('new-session', '-d', '-s', session, '-x', '40', '-y', '20', command);
+    await eventually('the chat prompt', () => lines().at(-1) === '[#lobby] tina>');
+    const bob = await ChatClient.connect('127.0.0.1', port, { nick: 'bob' });
+    clients.push(bob);
+    await eventually('the join notice', () => screen().includes('* bob joined #lobby'));
+    // 15 + 47 characters: the input wraps onto a second row of the 40-column pane.
+    tmux('send-keys', '-t', session, '-l', 'a long line that wraps around a narrow terminal');
+    await eventually('the typed text', () => screen().includes('narrow terminal'));
+    tmux('send-keys', '-t', session, 'Left', 'Left', 'Left', 'Left');
+    bob.say('first');
+    bob.say('second');
+    await eventually('both lines', () => screen().includes('<bob> second'));
+    tmux('send-keys', '-t', session, '-l', 'X');
+    await eventually('the edit', () => screen().includes('termXinal'));
+    const shown = lines();
+    expect(shown.slice(-4)).toEqual([
+      '<bob> first',
+      '<bob> second',
+      '[#lobby] tina> a long line that wraps ar',
+      'ound a narrow termXinal',
+    ]);
+    expect(screen().match(/a long line/g)).toHaveLength(1);
+    const heard = new Promise<ChatEvent>((resolve) => bob.once('message', resolve));
+    tmux('send-keys', '-t', session, 'Enter');
+    expect(await heard).toMatchObject({ text: 'a long line that wraps around a narrow termXinal' });
+  });
 });
 
 describe.skipIf(TMUX === null)('asyncnet-demo get -o (progress bar, in tmux)', () => {

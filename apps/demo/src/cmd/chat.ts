@@ -33,31 +33,54 @@ export class PromptPrinter {
     this.#tty = tty;
   }
 
-  /** Prints `text` (one or more lines) above the prompt. */
-  print(text: string): void {
+  /**
+   * Prints `text` (one or more lines) above the prompt, then redraws the prompt (`nextPrompt` if
+   * given) and the input with the cursor where it was.
+   */
+  print(text: string, nextPrompt?: string): void {
+    const rl = this.#rl;
     if (!this.#tty) {
+      if (nextPrompt !== undefined) rl.setPrompt(nextPrompt);
       this.#out.write(`${text}\n`);
       return;
     }
-    const { rows } = this.#rl.getCursorPos();
-    // Go to the first row of the prompt, clear it and everything under it.
-    this.#out.write(`${rows > 0 ? `\x1b[${rows}A` : ''}\r\x1b[J${text}\n`);
-    this.#rl.prompt(true);
+    // The row the cursor is on now, counted from the prompt's first row (as drawn, old prompt).
+    const shown = rl.getCursorPos();
+    if (nextPrompt !== undefined) rl.setPrompt(nextPrompt);
+    // Where the cursor and the end of the input will be once redrawn.
+    const cursor = rl.getCursorPos();
+    const saved = rl.cursor;
+    (rl as { cursor: number }).cursor = rl.line.length;
+    const end = rl.getCursorPos();
+    (rl as { cursor: number }).cursor = saved;
+    let seq = `${shown.rows > 0 ? `\x1b[${shown.rows}A` : ''}\r\x1b[J${text}\n${rl.getPrompt()}${rl.line}`;
+    if (end.cols === 0) seq += ' '; // leave the terminal's pending-wrap state, as readline does
+    seq += `\r${cursor.cols > 0 ? `\x1b[${cursor.cols}C` : ''}`;
+    if (end.rows > cursor.rows) seq += `\x1b[${end.rows - cursor.rows}A`;
+    this.#out.write(seq);
+    // readline redraws from the row it believes the cursor is on; after a paste that belief can
+    // be stale, so tell it where the cursor really is now.
+    if ('prevRows' in rl) (rl as unknown as { prevRows: number }).prevRows = cursor.rows;
   }
 
-  /** Replaces the just-submitted input line (still on screen) with `text`. */
+  /** Replaces the just-submitted input line (still on screen, the cursor now below it) with `text`. */
   replaceSubmitted(submitted: string, text: string): void {
     if (!this.#tty) return;
-    const cols = Math.max(this.#out.columns ?? 80, 1);
-    const width = visibleLength(this.#rl.getPrompt()) + submitted.length;
-    const rows = Math.max(1, Math.ceil(width / cols) || 1);
+    // Measure the submitted line the way readline laid it out: prompt + input, cursor at the end.
+    const rl = this.#rl as unknown as {
+      line: string;
+      cursor: number;
+      getCursorPos(): { rows: number; cols: number };
+    };
+    const { line, cursor } = rl;
+    rl.line = submitted;
+    rl.cursor = submitted.length;
+    const end = rl.getCursorPos();
+    rl.line = line;
+    rl.cursor = cursor;
+    const rows = end.cols === 0 && end.rows > 0 ? end.rows : end.rows + 1;
     this.#out.write(`\x1b[${rows}A\r\x1b[J${text}\n`);
   }
-}
-
-function visibleLength(s: string): number {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
-  return s.replace(/\x1b\[[0-9;]*m/g, '').length;
 }
 
 /** `asyncnet-demo chat host:port`: an interactive client on `ChatClient`. */
@@ -83,9 +106,8 @@ export async function chatCommand(args: ParsedArgs): Promise<number> {
   }
   const rl = createInterface({ input: process.stdin, output: out, terminal: tty, historySize: 100 });
   const printer = new PromptPrinter(rl, out, tty);
-  const setPrompt = () =>
-    rl.setPrompt(`${style.cyan(`[${client.room ?? 'no room'}]`)} ${style.nick(client.nick)}> `);
-  setPrompt();
+  const promptText = () => `${style.cyan(`[${client.room ?? 'no room'}]`)} ${style.nick(client.nick)}> `;
+  rl.setPrompt(promptText());
   printer.print(
     style.dim(`* connected to ${host}:${port} as ${client.nick}; /help for commands, Ctrl-C to quit`),
   );
@@ -105,11 +127,8 @@ export async function chatCommand(args: ParsedArgs): Promise<number> {
   };
   client.on('event', (ev: ChatEvent) => {
     if (quitting) return;
-    printer.print(formatEvent(ev, style));
-    if (ev.type === 'notice') {
-      setPrompt();
-      rl.prompt(true);
-    }
+    // A notice may change the room or the nick, both shown in the prompt.
+    printer.print(formatEvent(ev, style), ev.type === 'notice' ? promptText() : undefined);
   });
   client.on('close', () => {
     if (quitting) return;
