@@ -9,11 +9,11 @@ import { type Tickable, unwatch, watch } from './internal/ticker.js';
 /** Options of {@link Agent}. */
 export interface AgentOptions {
   /** Most connections per origin; further requests queue. @default Infinity */
-  connections?: number;
+  connections?: number | undefined;
   /** How long an idle connection stays in the pool, in ms (capped by the server's `Keep-Alive: timeout=` hint minus {@link AgentOptions.keepAliveMargin}). @default 4000 */
-  keepAliveTimeout?: number;
+  keepAliveTimeout?: number | undefined;
   /** Safety margin subtracted from the server's keep-alive hint, in ms. @default 1000 */
-  keepAliveMargin?: number;
+  keepAliveMargin?: number | undefined;
 }
 
 /** @internal Connect parameters of one pool. */

@@ -17,55 +17,55 @@ export type RequestHeaders =
 /** Timeouts in milliseconds; `0` disables one. */
 export interface Timeouts {
   /** TCP connect plus TLS handshake. @default 10000 */
-  connect?: number;
+  connect?: number | undefined;
   /** From the request being sent to the end of the response head. @default 30000 */
-  headers?: number;
+  headers?: number | undefined;
   /** Longest pause between two body chunks (not counted while the consumer applies backpressure). @default 30000 */
-  body?: number;
+  body?: number | undefined;
   /** The whole request, redirects included, until the body's last byte. @default 0 (none) */
-  total?: number;
+  total?: number | undefined;
 }
 
 /** TLS options for `https:` URLs. */
 export interface RequestTlsOptions {
   /** Trusted CA certificates (PEM). @default Node's bundled roots */
-  ca?: ConnectionOptions['ca'];
+  ca?: ConnectionOptions['ca'] | undefined;
   /** Verify the server certificate. @default true */
-  rejectUnauthorized?: boolean;
+  rejectUnauthorized?: boolean | undefined;
   /** SNI and certificate name. @default the URL host (none for IP literals) */
-  servername?: string;
+  servername?: string | undefined;
   /** Client certificate (PEM). */
-  cert?: ConnectionOptions['cert'];
+  cert?: ConnectionOptions['cert'] | undefined;
   /** Client key (PEM). */
-  key?: ConnectionOptions['key'];
+  key?: ConnectionOptions['key'] | undefined;
 }
 
 /** Options of {@link request}. */
 export interface RequestOptions {
   /** Method, e.g. `'POST'`. @default 'GET' */
-  method?: string;
+  method?: string | undefined;
   /** Request fields. */
-  headers?: RequestHeaders;
+  headers?: RequestHeaders | undefined;
   /** Request body; sent with Content-Length when its size is known, else chunked. @default null */
-  body?: RequestBody;
+  body?: RequestBody | undefined;
   /** Cancels the request (any phase, body reading included) with `ERR_ABORTED`. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Timeouts (ms). */
-  timeouts?: Timeouts;
+  timeouts?: Timeouts | undefined;
   /** Largest response head (and trailer section) in bytes. @default 16384 */
-  maxHeaderSize?: number;
+  maxHeaderSize?: number | undefined;
   /** Largest response body in bytes (after decompression). @default Infinity */
-  maxResponseSize?: number;
+  maxResponseSize?: number | undefined;
   /** Redirects to follow (301, 302, 303, 307, 308). @default 0 */
-  maxRedirects?: number;
+  maxRedirects?: number | undefined;
   /** Decode `Content-Encoding: gzip | deflate | br` and send `Accept-Encoding` when not set. @default false */
-  decompress?: boolean;
+  decompress?: boolean | undefined;
   /** Connection pool to use. @default the global agent */
-  agent?: Agent;
+  agent?: Agent | undefined;
   /** TLS options for https. */
-  tls?: RequestTlsOptions;
+  tls?: RequestTlsOptions | undefined;
   /** Accept obsolete header line folding in responses. @default false */
-  allowObsFold?: boolean;
+  allowObsFold?: boolean | undefined;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

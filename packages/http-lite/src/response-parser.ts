@@ -5,11 +5,11 @@ import { HttpHeaders } from './headers.js';
 /** Options of {@link ResponseParser}. */
 export interface ResponseParserOptions {
   /** Method of the request this response answers; `HEAD` responses never have a body. @default 'GET' */
-  method?: string;
+  method?: string | undefined;
   /** Largest response head (status line + fields + CRLFs) and largest trailer section, in bytes. @default 16384 */
-  maxHeaderSize?: number;
+  maxHeaderSize?: number | undefined;
   /** Accept obsolete line folding (RFC 9112 5.2), replacing each fold with one space. @default false */
-  allowObsFold?: boolean;
+  allowObsFold?: boolean | undefined;
 }
 
 /** How the body of a response is delimited (RFC 9112 6.3). */
