@@ -117,6 +117,27 @@ describe.concurrent('asyncnet-demo get', () => {
     );
   });
 
+  it('explains an untrusted certificate, and fetches with -k', async () => {
+    const { makeSelfSignedCert } = await import('./cert.js');
+    const { createServer: createHttps } = await import('node:https');
+    const tls = createHttps(makeSelfSignedCert(), (_req, res) => res.end('secret\n'));
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    try {
+      const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}/`;
+      const refused = await runCli(['get', url]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(
+        /^asyncnet-demo: error: get https:.* failed: self.signed certificate.*-k\/--insecure.*\n$/,
+      );
+      const ok = await runCli(['get', '-k', url]);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toBe('secret\n');
+    } finally {
+      tls.closeAllConnections();
+      tls.close();
+    }
+  });
+
   it('prints the body of a 404 and exits 1 with one line on stderr', async () => {
     const r = await runCli(['get', `${base}/missing`]);
     expect(r.code).toBe(1);

@@ -5,6 +5,15 @@ import { flag, int, list, type ParsedArgs, str } from '../args.js';
 import { describeError, runtimeError, usageError } from '../errors.js';
 import { Progress } from '../progress.js';
 
+const TLS_TRUST_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 function parseUrl(text: string): URL {
   let url: URL;
   try {
@@ -76,7 +85,11 @@ export async function getCommand(args: ParsedArgs): Promise<number> {
         ...(flag(args, 'insecure') ? { tls: { rejectUnauthorized: false } } : {}),
       });
     } catch (err) {
-      throw runtimeError(`get ${target} failed: ${describeError(err, `${url.host}`)}`, err);
+      const code = String((err as { code?: unknown }).code ?? '');
+      const tlsHint = TLS_TRUST_CODES.has(code)
+        ? ': pass -k/--insecure to skip verification (only for servers you trust)'
+        : '';
+      throw runtimeError(`get ${target} failed: ${describeError(err, `${url.host}`)}${tlsHint}`, err);
     }
     if (head) {
       process.stdout.write(headText(res));
