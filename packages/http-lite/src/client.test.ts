@@ -52,6 +52,21 @@ describe('request against node:http', () => {
     expect(await res.body.text()).toBe('hello');
   });
 
+  it('accepts Headers and pair-array request fields and reads bodies as ArrayBuffer', async () => {
+    server = await startHttp((req, res) => res.end(`${req.headers['x-a']}|${req.headers['x-b']}`));
+    const agent = newAgent();
+    const a = await get(server.origin, { agent, headers: new Headers({ 'x-a': '1', 'x-b': '2' }) });
+    expect(Buffer.from(await a.body.arrayBuffer()).toString()).toBe('1|2');
+    const b = await get(server.origin, {
+      agent,
+      headers: [
+        ['x-a', '3'],
+        ['X-B', '4'],
+      ],
+    });
+    expect(await b.body.text()).toBe('3|4');
+  });
+
   it('reuses one connection for sequential requests, released in the same tick', async () => {
     server = await startHttp((_req, res) => res.end('x'));
     const agent = newAgent();
