@@ -1,6 +1,6 @@
 import { ChatClient, type ChatEvent } from '@asyncnet/chat';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CliProcess, eventually, requireBuiltCli } from './__fixtures__/run-cli.js';
+import { CliProcess, eventually, requireBuiltCli, runCli } from './__fixtures__/run-cli.js';
 
 beforeAll(requireBuiltCli);
 
@@ -42,6 +42,27 @@ describe('asyncnet-demo chat-server', () => {
       expect(await server.exited).toEqual({ code: 0, signal: null });
       await closed;
       expect(server.stdout).toContain('SIGTERM, closing 2 connections');
+    } finally {
+      for (const c of clients) await c.close().catch(() => {});
+      server.kill();
+    }
+  });
+
+  it('takes chat lines from a pipe with the chat command, and exits 0 at end of input', async () => {
+    const server = new CliProcess(['chat-server', '--port', '0', '--irc-port', 'off']);
+    const clients: ChatClient[] = [];
+    try {
+      const port = Number((await server.waitFor(/plain 127\.0\.0\.1:(\d+)/))[1]);
+      const listener = await ChatClient.connect('127.0.0.1', port, { nick: 'listener' });
+      clients.push(listener);
+      const heard = next(listener, (e) => e.type === 'message');
+      const r = await runCli(['chat', `127.0.0.1:${port}`, '--nick', 'piper'], {
+        input: 'hello from a pipe\n',
+      });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('* connected to');
+      expect(await heard).toMatchObject({ from: 'piper', text: 'hello from a pipe' });
     } finally {
       for (const c of clients) await c.close().catch(() => {});
       server.kill();

@@ -46,6 +46,7 @@ describe.concurrent('asyncnet-demo bad input', () => {
     ['a bad header', ['get', '-H', 'no colon', 'http://127.0.0.1/'], /bad header "no colon"/],
     ['an extra argument', ['tour', 'extra'], /unexpected argument "extra"/],
     ['a bad --history', ['chat-server', '--history', '-3'], /--history/],
+    ['a bad nick', ['chat', '127.0.0.1:7000', '--nick', '1abc'], /bad nick "1abc"/],
   ];
   it.each(usage)('exits 2 with one line on stderr for %s', async (_what, args, message) => {
     const r = await runCli(args);

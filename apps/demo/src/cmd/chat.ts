@@ -86,8 +86,10 @@ export class PromptPrinter {
 /** `asyncnet-demo chat host:port`: an interactive client on `ChatClient`. */
 export async function chatCommand(args: ParsedArgs): Promise<number> {
   const { host, port } = parseHostPort(args.positionals[0]!);
-  const nick = str(args, 'nick') ?? (process.env.USER || 'guest');
-  if (!/^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]*$/.test(nick)) {
+  const nickRe = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]*$/;
+  const user = process.env.USER ?? '';
+  const nick = str(args, 'nick') ?? (nickRe.test(user) ? user : 'guest');
+  if (!nickRe.test(nick)) {
     throw usageError(`bad nick ${JSON.stringify(nick)}: use letters, digits and - _ [ ] { } | ^ \``);
   }
   const out = process.stdout;
