@@ -1,6 +1,7 @@
 // Bulk-echo workload: one raw node:net load generator, CONNS connections each sending BYTES and
 // reading every byte back. Servers run in their own processes (see servers/).
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -28,6 +29,7 @@ export function startEchoServer(name) {
         clearTimeout(timer);
         resolve({
           port: Number(m[1]),
+          pid: child.pid,
           stop: () =>
             new Promise((r) => {
               child.once('exit', r);
@@ -73,4 +75,14 @@ export async function runEcho(port, { conns, bytes }) {
   await Promise.all(Array.from({ length: conns }, () => oneConnection(port, bytes, chunk)));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return (conns * bytes) / seconds / 1e6;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc; NaN where there is no /proc. */
+export function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }

@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { codecWorkloads } from './codecs.mjs';
-import { runEcho, startEchoServer } from './echo.mjs';
+import { cpuSeconds, runEcho, startEchoServer } from './echo.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ECHO_BYTES = Number(process.env.BENCH_ECHO_MIB ?? 128) * 1024 * 1024;
@@ -48,12 +48,16 @@ async function benchEcho() {
   const servers = {};
   for (const n of names) servers[n] = await startEchoServer(n);
   const results = Object.fromEntries(names.map((n) => [n, []]));
+  const cpu = Object.fromEntries(names.map((n) => [n, []]));
   try {
     // One short warm-up per server (JIT, socket buffers), not counted.
     for (const n of names) await runEcho(servers[n].port, { conns: CONNS, bytes: 8 * 1024 * 1024 });
     for (let round = 0; round < ROUNDS; round++) {
       for (const n of rotate(names, round)) {
+        const cpu0 = cpuSeconds(servers[n].pid);
         results[n].push(await runEcho(servers[n].port, { conns: CONNS, bytes: ECHO_BYTES }));
+        // Server CPU per GiB echoed: steadier than throughput on a shared machine.
+        cpu[n].push(((cpuSeconds(servers[n].pid) - cpu0) * 1e3) / ((CONNS * ECHO_BYTES) / 2 ** 30));
       }
     }
   } finally {
@@ -62,14 +66,20 @@ async function benchEcho() {
   const ours = results.ours;
   const peers = names.filter((n) => n !== 'ours');
   table(
-    `Bulk echo, ${CONNS} connections x ${ECHO_BYTES / 1024 / 1024} MiB, MB/s (10^6 B/s), ${ROUNDS} rounds`,
+    `Bulk echo, ${CONNS} connections x ${ECHO_BYTES / 1024 / 1024} MiB each way, MB/s = 10^6 B/s, ${ROUNDS} rounds`,
     ['workload', 'ours', ...peers, ...peers.map((p) => `ours/${p}`)],
     [
       [
-        'EchoProtocol bulk echo',
+        'EchoProtocol bulk echo, MB/s (higher is better)',
         fmt(ours),
         ...peers.map((p) => fmt(results[p])),
         ...peers.map((p) => `${(median(ours) / median(results[p])).toFixed(2)}x`),
+      ],
+      [
+        'server CPU ms per GiB echoed (lower is better)',
+        fmt(cpu.ours),
+        ...peers.map((p) => fmt(cpu[p])),
+        ...peers.map((p) => `${(median(cpu.ours) / median(cpu[p])).toFixed(2)}x`),
       ],
     ],
   );
