@@ -205,7 +205,9 @@ export class Agent {
   readonly keepAliveMargin: number;
   #pools = new Map<string, Pool>();
   #closeWaiters: (() => void)[] = [];
+  /** @internal `close()` or `destroy()` was called. */
   closing = false;
+  /** @internal `destroy()` was called. */
   destroyed = false;
   readonly #abort = new AbortController();
   /** @internal Aborts connects still in progress when the agent is destroyed. */
