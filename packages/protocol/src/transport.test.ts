@@ -1,0 +1,115 @@
+import type { AddressInfo } from 'node:net';
+import { openConnection, type Server } from '@asyncnet/streams';
+import { afterEach, describe, expect, it } from 'vitest';
+import { deferred, portOf, RecordingProtocol, until } from './__fixtures__/helpers.js';
+import { createConnection } from './create-connection.js';
+import { createServer } from './create-server.js';
+import { createDatagramEndpoint } from './datagram.js';
+import type { Protocol, Transport } from './protocol.js';
+
+const HOST = '127.0.0.1';
+const servers: Server[] = [];
+const transports: Transport[] = [];
+
+afterEach(async () => {
+  for (const t of transports.splice(0)) t.abort();
+  for (const s of servers.splice(0)) await s[Symbol.asyncDispose]();
+});
+
+describe('Transport', () => {
+  it('reports addresses, writes lines in order and validates water marks', async () => {
+    const serverT = deferred<Transport>();
+    const server = await createServer(
+      (): Protocol => ({ connectionMade: (t) => serverT.resolve(t) }),
+      HOST,
+      0,
+    );
+    servers.push(server);
+    const [t, client] = await createConnection(() => new RecordingProtocol(), HOST, portOf(server));
+    transports.push(t);
+    const st = await serverT.promise;
+    expect((t.getExtraInfo('peername') as AddressInfo).port).toBe(portOf(server));
+    expect((st.getExtraInfo('sockname') as AddressInfo).port).toBe(portOf(server));
+    expect(t.getExtraInfo('no such thing', 'dflt')).toBe('dflt');
+    expect(t.getExtraInfo('cipher', 'none')).toBe('none');
+    expect(t.canWriteEof()).toBe(true);
+    expect(t.isReading()).toBe(true);
+    st.writeLines(['a', Buffer.from('b'), 'c\n']);
+    await until(() => client.received.toString() === 'abc\n');
+    expect(() => st.setWriteBufferLimits({ high: 10, low: 20 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
+    st.setWriteBufferLimits({ low: 100 });
+    expect(st.getWriteBufferLimits()).toEqual({ high: 400, low: 100 });
+    expect(st.getWriteBufferSize()).toBe(0);
+  });
+
+  it('throws ERR_WRITE_AFTER_CLOSE for a write after close(), and isClosing() turns true', async () => {
+    const server = await createServer(() => ({}), HOST, 0);
+    servers.push(server);
+    const [t, client] = await createConnection(() => new RecordingProtocol(), HOST, portOf(server));
+    t.close();
+    expect(t.isClosing()).toBe(true);
+    expect(() => t.write('late')).toThrow(expect.objectContaining({ code: 'ERR_WRITE_AFTER_CLOSE' }));
+    expect(await client.lost.promise).toBeNull();
+  });
+
+  it('writeEof() half-closes: the peer sees EOF and can still answer', async () => {
+    const server = await createServer(
+      (): Protocol => {
+        let t!: Transport;
+        return {
+          connectionMade: (tr) => {
+            t = tr;
+          },
+          eofReceived: () => {
+            t.write('bye');
+            return false;
+          },
+        };
+      },
+      HOST,
+      0,
+    );
+    servers.push(server);
+    const [t, client] = await createConnection(() => new RecordingProtocol(), HOST, portOf(server));
+    t.writeEof();
+    await client.lost.promise;
+    expect(client.received.toString()).toBe('bye');
+    expect(client.events).toEqual(['made', 'data', 'eof', 'lost']);
+  });
+});
+
+describe('DatagramTransport', () => {
+  it('close() still sends the datagrams already passed to sendto()', async () => {
+    const [server] = await createDatagramEndpoint(() => ({}), { localAddr: ['127.0.0.1', 0] });
+    const { port } = server.getExtraInfo('sockname') as AddressInfo;
+    const got: string[] = [];
+    const [receiver] = await createDatagramEndpoint(
+      () => ({ datagramReceived: (d: Uint8Array) => got.push(Buffer.from(d).toString()) }),
+      { localAddr: ['127.0.0.1', 0] },
+    );
+    const rport = (receiver.getExtraInfo('sockname') as AddressInfo).port;
+    for (let i = 0; i < 20; i++) server.sendto(`d${i}`, ['127.0.0.1', rport]);
+    expect(server.getWriteBufferSize()).toBeGreaterThan(0);
+    server.close();
+    await server.closed;
+    await until(() => got.length === 20);
+    expect(got.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `d${i}`).sort());
+    expect(port).toBeGreaterThan(0);
+    receiver.close();
+    await receiver.closed;
+  });
+});
+
+describe('createConnection options', () => {
+  it('honours an already-aborted signal', async () => {
+    const server = await createServer(() => ({}), HOST, 0);
+    servers.push(server);
+    await expect(
+      createConnection(() => ({}), HOST, portOf(server), { signal: AbortSignal.abort() }),
+    ).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    const [, w] = await openConnection(HOST, portOf(server));
+    w.close();
+  });
+});
