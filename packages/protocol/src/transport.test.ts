@@ -80,6 +80,63 @@ describe('Transport', () => {
   });
 });
 
+describe('close() and abort() stop delivery', () => {
+  it('delivers no data after close(), even while the socket drains (an echo never writes after close)', async () => {
+    const counts: number[] = [];
+    const lost = deferred<Error | null>();
+    const server = await createServer(
+      (): Protocol => {
+        let t!: Transport;
+        let n = 0;
+        return {
+          connectionMade: (tr) => {
+            t = tr;
+          },
+          dataReceived: (d) => {
+            n++;
+            t.write(d); // would throw ERR_WRITE_AFTER_CLOSE if called after close()
+            t.close();
+          },
+          connectionLost: (e) => {
+            counts.push(n);
+            lost.resolve(e);
+          },
+        };
+      },
+      HOST,
+      0,
+      { onError: () => {} },
+    );
+    servers.push(server);
+    const [reader, writer] = await openConnection(HOST, portOf(server));
+    writer.write(Buffer.alloc(4 * 1024 * 1024, 1));
+    expect(await lost.promise).toBeNull();
+    expect(counts).toEqual([1]);
+    await reader.read().catch(() => undefined);
+  });
+
+  it('does the same over connectProtocol', async () => {
+    const { createStreamPair } = await import('@asyncnet/streams');
+    const { connectProtocol } = await import('./adapters.js');
+    const [[, writer], [r2, w2]] = createStreamPair({ chunking: 'random', maxChunk: 10 });
+    let n = 0;
+    const lost = deferred<Error | null>();
+    const t = connectProtocol(r2, w2, {
+      dataReceived: (d) => {
+        n++;
+        t.write(d);
+        t.close();
+      },
+      connectionLost: (e) => lost.resolve(e),
+    });
+    writer.write(Buffer.alloc(1000, 1));
+    await until(() => n > 0);
+    writer.close();
+    expect(await lost.promise).toBeNull();
+    expect(n).toBe(1);
+  });
+});
+
 describe('DatagramTransport', () => {
   it('close() still sends the datagrams already passed to sendto()', async () => {
     const [server] = await createDatagramEndpoint(() => ({}), { localAddr: ['127.0.0.1', 0] });

@@ -22,6 +22,8 @@ export class ProtocolTransport implements Transport {
   #heldEof = false;
   #flushScheduled = false;
   #failed = false;
+  /** close() or abort() was called: like asyncio, no more data is delivered. */
+  #closing = false;
   #lost = false;
   #detached = false;
   #resolveClosed!: () => void;
@@ -57,7 +59,7 @@ export class ProtocolTransport implements Transport {
   // --- TransportListener: events from the core --------------------------------------------
 
   #onData(chunk: Uint8Array): void {
-    if (this.#failed || this.#detached) return;
+    if (this.#failed || this.#detached || this.#closing) return;
     if (this.#paused || this.#held.length > 0) {
       this.#held.push(chunk);
       return;
@@ -66,7 +68,7 @@ export class ProtocolTransport implements Transport {
   }
 
   #onEof(): boolean {
-    if (this.#failed || this.#detached) return false;
+    if (this.#failed || this.#detached || this.#closing) return false;
     if (this.#paused || this.#held.length > 0) {
       // Deliver it after the held data; keep the write side open until the protocol decides.
       this.#heldEof = true;
@@ -125,10 +127,14 @@ export class ProtocolTransport implements Transport {
   }
 
   close(): void {
+    this.#closing = true;
+    this.#held = [];
     this.#t.close();
   }
 
   abort(error?: Error): void {
+    this.#closing = true;
+    this.#held = [];
     this.#t.abort(error);
   }
 
@@ -214,10 +220,17 @@ export class ProtocolTransport implements Transport {
   /** @internal */
   flushHeld(): void {
     this.#flushScheduled = false;
-    while (this.#held.length > 0 && !this.#paused && !this.#failed && !this.#detached) {
+    while (this.#held.length > 0 && !this.#paused && !this.#failed && !this.#detached && !this.#closing) {
       this.#deliver(this.#held.shift()!);
     }
-    if (this.#held.length === 0 && this.#heldEof && !this.#paused && !this.#failed && !this.#detached) {
+    if (
+      this.#held.length === 0 &&
+      this.#heldEof &&
+      !this.#paused &&
+      !this.#failed &&
+      !this.#detached &&
+      !this.#closing
+    ) {
       this.#heldEof = false;
       if (!this.#deliverEof() || !this.#t.canWriteEof()) this.#t.close();
     }

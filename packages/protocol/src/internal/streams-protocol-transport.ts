@@ -103,7 +103,8 @@ export class StreamsProtocolTransport implements Transport {
       } finally {
         this.#readPending = false;
       }
-      if (this.#failure !== null) return;
+      // After close()/abort() nothing more is delivered, as in asyncio.
+      if (this.#failure !== null || this.#closing) return;
       if (chunk.byteLength === 0) {
         if (this.#closing || this.#lost) return;
         let keepOpen = false;
