@@ -57,8 +57,10 @@ async function load(name: string): Promise<Runner> {
   }
 }
 
-async function main(argv: string[]): Promise<number> {
-  const debug = argv.includes('--debug');
+async function main(rawArgv: string[]): Promise<number> {
+  // --debug is global: it may come before the command too.
+  const debug = rawArgv.includes('--debug');
+  const argv = rawArgv.filter((a) => a !== '--debug');
   try {
     const first = argv[0];
     if (first === '--help' || first === '-h' || first === 'help') {
