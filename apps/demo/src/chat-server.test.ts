@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { ChatClient, type ChatEvent } from '@asyncnet/chat';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, eventually, requireBuiltCli, runCli } from './__fixtures__/run-cli.js';
@@ -78,6 +81,65 @@ describe('asyncnet-demo chat-server', () => {
       expect(server.child.exitCode).toBe(0);
     } finally {
       server.kill();
+    }
+  });
+
+  const redisServer = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
+  if (redisServer === undefined) console.warn('SKIPPED: the chat-server --redis test needs redis-server');
+
+  it.skipIf(redisServer === undefined)('joins two chat-server processes over --redis', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const redis = spawn(
+      redisServer!,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const servers: CliProcess[] = [];
+    const clients: ChatClient[] = [];
+    try {
+      const url = `redis://127.0.0.1:${port}`;
+      await eventually(
+        'redis to listen',
+        () =>
+          new Promise<boolean>((resolve) => {
+            const probe = connect(port, '127.0.0.1');
+            probe.on('connect', () => {
+              probe.destroy();
+              resolve(true);
+            });
+            probe.on('error', () => resolve(false));
+          }),
+      );
+      for (let i = 0; i < 2; i++)
+        servers.push(new CliProcess(['chat-server', '--port', '0', '--irc-port', 'off', '--redis', url]));
+      const ports = await Promise.all(
+        servers.map(async (s) => Number((await s.waitFor(/plain 127\.0\.0\.1:(\d+), bus redis:/))[1])),
+      );
+      const ann = await ChatClient.connect('127.0.0.1', ports[0]!, { nick: 'ann' });
+      clients.push(ann);
+      const ben = await ChatClient.connect('127.0.0.1', ports[1]!, { nick: 'ben' });
+      clients.push(ben);
+      const heard = next(ben, (e) => e.type === 'message');
+      // Presence travels over the bus asynchronously: repeat until ben (on the other node) hears it.
+      await eventually('a message across nodes', async () => {
+        ann.say('across nodes');
+        return Promise.race([
+          heard.then(() => true),
+          new Promise<boolean>((r) => setTimeout(() => r(false), 300)),
+        ]);
+      });
+      expect(await heard).toMatchObject({ from: 'ann', text: 'across nodes' });
+    } finally {
+      for (const c of clients) await c.close().catch(() => {});
+      for (const s of servers) s.kill();
+      redis.kill('SIGKILL');
     }
   });
 });
