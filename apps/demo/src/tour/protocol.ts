@@ -71,6 +71,10 @@ export async function protocolSection(ctx: TourContext): Promise<void> {
   writer.writeEof();
   await reader.read();
   await writer.waitClosed().catch(() => {});
+  // The server side's connectionLost may run just after the client saw the close.
+  for (let i = 0; i < 100 && !EchoProtocol.events.some((e) => e.startsWith('connectionLost')); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
   n.say(
     `callbacks seen: ${EchoProtocol.events.join(', ')}; dataReceived() ran ${EchoProtocol.dataCalls} times`,
   );
