@@ -349,3 +349,40 @@ describe('1,000 resets', () => {
     for (const e of errors) expect((e as { code?: string }).code).toBe('ECONNRESET');
   });
 });
+
+describe('cancellation and listener failures', () => {
+  it('a read started right after an abort is accepted and sees every byte', async () => {
+    const r = new StreamReader();
+    r.feedData(Buffer.from('ab'));
+    const ac = new AbortController();
+    const first = r.readExactly(4, { signal: ac.signal });
+    ac.abort();
+    const second = r.readExactly(4);
+    r.feedData(Buffer.from('cd'));
+    await expect(first).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    expect((await second).toString()).toBe('abcd');
+  });
+
+  it('a transport listener that throws fails its own connection, not the process', async () => {
+    const { startTransportServer } = await import('./server.js');
+    const closed: (Error | null)[] = [];
+    const server = await startTransportServer(
+      (t) =>
+        t.setListener({
+          data() {
+            throw new Error('listener bug');
+          },
+          eof: () => false,
+          closed: (e) => closed.push(e),
+        }),
+      '127.0.0.1',
+      0,
+    );
+    servers.push(server);
+    const [reader, writer] = await openConnection('127.0.0.1', portOf(server));
+    writer.write('boom');
+    await reader.read().catch(() => {});
+    while (closed.length === 0) await sleep(5);
+    expect(closed[0]?.message).toBe('listener bug');
+  });
+});

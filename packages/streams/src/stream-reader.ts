@@ -64,8 +64,12 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   #eof = false;
   #exception: Error | null = null;
   #waiter: Waiter | null = null;
-  /** A read is in progress (from its start until it settles), so a second one is refused. */
-  #busy = false;
+  /**
+   * The read in progress, from its start until it settles, so a second one is refused. A token
+   * rather than a flag: a cancelled read releases the reader at once, and its late cleanup must
+   * not release a read started after it.
+   */
+  #owner: object | null = null;
   #flow: ReadFlowControl | undefined;
   #paused = false;
 
@@ -144,9 +148,10 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     if (!Number.isInteger(n)) {
       throw new StreamsError('ERR_INVALID_ARGUMENT', `read() needs an integer byte count, got ${n}`);
     }
-    if (this.#busy) throw new ReadPendingError('read');
+    if (this.#owner !== null) throw new ReadPendingError('read');
     if (n === 0) return EMPTY;
-    this.#busy = true;
+    const owner = {};
+    this.#owner = owner;
     try {
       if (n < 0) {
         while (!this.#eof) await this.#wait('read', options?.signal);
@@ -155,7 +160,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
       while (this.#queue.size === 0 && !this.#eof) await this.#wait('read', options?.signal);
       return this.#consume(Math.min(n, this.#queue.size));
     } finally {
-      this.#busy = false;
+      if (this.#owner === owner) this.#owner = null;
     }
   }
 
@@ -170,8 +175,9 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     if (!Number.isInteger(n) || n < 0) {
       throw new StreamsError('ERR_INVALID_ARGUMENT', `readExactly() needs a non-negative integer, got ${n}`);
     }
-    if (this.#busy) throw new ReadPendingError('readExactly');
-    this.#busy = true;
+    if (this.#owner !== null) throw new ReadPendingError('readExactly');
+    const owner = {};
+    this.#owner = owner;
     try {
       while (this.#queue.size < n) {
         if (this.#eof) throw new IncompleteReadError(this.#consume(this.#queue.size), n);
@@ -179,7 +185,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
       }
       return this.#consume(n);
     } finally {
-      this.#busy = false;
+      if (this.#owner === owner) this.#owner = null;
     }
   }
 
@@ -193,7 +199,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
    */
   readLine(options?: ReadOptions): Promise<Uint8Array> {
     // Fast path: a whole line already buffered resolves without an extra async frame.
-    const line = this.#busy ? null : this.#queue.takeLine(this.limit);
+    const line = this.#owner !== null ? null : this.#queue.takeLine(this.limit);
     if (line !== null) {
       if (this.#paused) this.#resumeIfBelowLimit();
       return Promise.resolve(line);
@@ -225,12 +231,13 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   }
 
   async #readUntil(seps: Uint8Array[], method: string, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    if (this.#busy) throw new ReadPendingError(method);
-    this.#busy = true;
+    if (this.#owner !== null) throw new ReadPendingError(method);
+    const owner = {};
+    this.#owner = owner;
     try {
       return await this.#searchUntil(seps, method, signal);
     } finally {
-      this.#busy = false;
+      if (this.#owner === owner) this.#owner = null;
     }
   }
 
@@ -280,7 +287,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     return {
       next: (): Promise<IteratorResult<Uint8Array>> => {
-        const line = this.#busy ? null : this.#queue.takeLine(this.limit);
+        const line = this.#owner !== null ? null : this.#queue.takeLine(this.limit);
         if (line !== null) {
           if (this.#paused) this.#resumeIfBelowLimit();
           return Promise.resolve({ value: line, done: false });
@@ -324,6 +331,8 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
       }
       const onAbort = () => {
         if (this.#waiter === waiter) this.#waiter = null;
+        // Cancelled: the reader is free for the next read right away.
+        this.#owner = null;
         reject(abortReasonToError(signal, method));
       };
       const waiter: Waiter = {

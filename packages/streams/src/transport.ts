@@ -171,7 +171,7 @@ export class SocketTransport implements StreamTransport {
   static #onData = function (this: Socket, chunk: Buffer): void {
     const t = transportOf(this);
     if (t.#early !== null) t.#early.push(chunk);
-    else t.#listener.data(chunk);
+    else t.#deliver(chunk);
   };
 
   static #onEnd = function (this: Socket): void {
@@ -228,13 +228,24 @@ export class SocketTransport implements StreamTransport {
     socket.off('drain', SocketTransport.#onDrain);
   }
 
+  /** A listener that throws fails its own connection, never the process. */
+  #deliver(chunk: Uint8Array): void {
+    try {
+      this.#listener.data(chunk);
+    } catch (err) {
+      this.abort(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
   #deliverEof(): void {
     let keepOpen = false;
     try {
       keepOpen = this.#listener.eof() === true && this.canWriteEof();
-    } finally {
-      if (!keepOpen) this.close();
+    } catch (err) {
+      this.abort(err instanceof Error ? err : new Error(String(err)));
+      return;
     }
+    if (!keepOpen) this.close();
   }
 
   setListener(listener: TransportListener): void {
@@ -242,7 +253,7 @@ export class SocketTransport implements StreamTransport {
     this.#hasListener = true;
     const early = this.#early;
     this.#early = null;
-    if (early !== null) for (const chunk of early) listener.data(chunk);
+    if (early !== null) for (const chunk of early) this.#deliver(chunk);
     if (this.#earlyEof) {
       this.#earlyEof = false;
       this.#deliverEof();
