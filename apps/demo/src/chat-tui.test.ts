@@ -117,6 +117,20 @@ describe.skipIf(TMUX === null)('asyncnet-demo chat (interactive, in tmux)', () =
     tmux('send-keys', '-t', session, 'Enter');
     expect(await heard).toMatchObject({ text: 'a long line that wraps around a narrow termXinal' });
   });
+  it('colours nicks on a terminal', async () => {
+    server = new CliProcess(['chat-server', '--port', '0', '--irc-port', 'off']);
+    const port = Number((await server.waitFor(/plain 127\.0\.0\.1:(\d+)/))[1]);
+    const command = `env -u NO_COLOR ${process.execPath} ${CLI} chat 127.0.0.1:${port} --nick tina; sleep 30`;
+    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '20', command);
+    await eventually('the chat prompt', () => lines().at(-1) === '[#lobby] tina>');
+    const bob = await ChatClient.connect('127.0.0.1', port, { nick: 'bob' });
+    clients.push(bob);
+    bob.say('in colour');
+    await eventually('the message', () => screen().includes('<bob> in colour'));
+    const raw = tmux('capture-pane', '-p', '-e', '-t', session);
+    // An SGR colour sequence right before the nick, and the default colour after it.
+    expect(raw).toMatch(/<\u001b\[[0-9;]*mbob\u001b\[[0-9;]*m> in colour/);
+  });
 });
 
 describe.skipIf(TMUX === null)('asyncnet-demo get -o (progress bar, in tmux)', () => {
