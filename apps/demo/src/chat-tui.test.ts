@@ -129,7 +129,8 @@ describe.skipIf(TMUX === null)('asyncnet-demo chat (interactive, in tmux)', () =
     await eventually('the message', () => screen().includes('<bob> in colour'));
     const raw = tmux('capture-pane', '-p', '-e', '-t', session);
     // An SGR colour sequence right before the nick, and the default colour after it.
-    expect(raw).toMatch(/<\u001b\[[0-9;]*mbob\u001b\[[0-9;]*m> in colour/);
+    const sgr = `${String.fromCharCode(27)}\\[[0-9;]*m`;
+    expect(raw).toMatch(new RegExp(`<${sgr}bob${sgr}> in colour`));
   });
 });
 
