@@ -34,6 +34,10 @@ export class SendQueue {
   #items: Uint8Array[] = [];
   #droppable: boolean[] = [];
   #head = 0;
+  /** Trimming resumes here: every droppable message before it is already dropped. */
+  #scan = 0;
+  /** Dropped messages still holding a slot in `#items` (after `#head`). */
+  #holes = 0;
   #bytes = 0;
   #paused = false;
   #missed = 0;
@@ -55,6 +59,11 @@ export class SendQueue {
 
   /** Messages waiting here. */
   get length(): number {
+    return this.#items.length - this.#head - this.#holes;
+  }
+
+  /** Slots in use, dropped holes included (bounded to about twice {@link length}). */
+  get slots(): number {
     return this.#items.length - this.#head;
   }
 
@@ -65,7 +74,7 @@ export class SendQueue {
 
   /** Enqueues one encoded message; `droppable` marks room traffic that may be shed. */
   push(data: Uint8Array, droppable: boolean): void {
-    if (this.#closed) return;
+    if (this.#closed || data.length === 0) return;
     if (!this.#paused && this.#head === this.#items.length) {
       this.#sink.write(data);
       return;
@@ -96,10 +105,14 @@ export class SendQueue {
       const data = items[this.#head]!;
       items[this.#head] = EMPTY;
       this.#head++;
-      if (data.length === 0) continue; // a dropped message's hole
+      if (data.length === 0) {
+        this.#holes--; // a dropped message's hole
+        continue;
+      }
       this.#bytes -= data.length;
       this.#sink.write(data);
     }
+    if (this.#scan < this.#head) this.#scan = this.#head;
     this.#compact();
     if (this.#bytes <= this.#limits.soft) this.#clearStuck();
   }
@@ -110,19 +123,22 @@ export class SendQueue {
     this.#paused = false;
     const items = this.#items;
     for (let k = this.#head; k < items.length; k++) if (items[k]!.length > 0) this.#sink.write(items[k]!);
-    this.#items = [];
-    this.#droppable = [];
-    this.#head = 0;
-    this.#bytes = 0;
+    this.#reset();
   }
 
   /** Forgets everything queued; later pushes are ignored. */
   close(): void {
     this.#closed = true;
     this.#clearStuck();
+    this.#reset();
+  }
+
+  #reset(): void {
     this.#items = [];
     this.#droppable = [];
     this.#head = 0;
+    this.#scan = 0;
+    this.#holes = 0;
     this.#bytes = 0;
   }
 
@@ -130,8 +146,11 @@ export class SendQueue {
     const items = this.#items;
     const droppable = this.#droppable;
     let dropped = 0;
-    // Drop the oldest droppable messages; non-droppable ones keep their order.
-    for (let k = this.#head; k < items.length && this.#bytes > this.#limits.soft; k++) {
+    // Drop the oldest droppable messages; non-droppable ones keep their order. The scan resumes
+    // where the last one stopped, so messages that cannot be dropped (and holes) are passed once,
+    // not on every push: trimming stays O(1) amortized behind a non-droppable head.
+    let k = Math.max(this.#head, this.#scan);
+    for (; k < items.length && this.#bytes > this.#limits.soft; k++) {
       if (droppable[k]) {
         this.#bytes -= items[k]!.length;
         items[k] = EMPTY;
@@ -139,12 +158,19 @@ export class SendQueue {
         dropped++;
       }
     }
+    this.#scan = k;
     if (dropped > 0) {
       this.#missed += dropped;
+      this.#holes += dropped;
       this.#owner.dropped(dropped);
       // Skip the holes at the head so they cost nothing later.
-      while (this.#head < items.length && items[this.#head]!.length === 0) this.#head++;
-      this.#compact();
+      while (this.#head < items.length && items[this.#head]!.length === 0) {
+        this.#head++;
+        this.#holes--;
+      }
+      if (this.#scan < this.#head) this.#scan = this.#head;
+      if (this.#holes > 1024 && this.#holes * 2 > items.length - this.#head) this.#squeeze();
+      else this.#compact();
     }
     if (this.#bytes > this.#limits.hard) {
       this.#owner.overflow('sendq exceeded');
@@ -164,11 +190,33 @@ export class SendQueue {
       this.#items = [];
       this.#droppable = [];
       this.#head = 0;
+      this.#scan = 0;
+      this.#holes = 0;
     } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#droppable = this.#droppable.slice(this.#head);
+      this.#scan -= this.#head;
       this.#head = 0;
     }
+  }
+
+  /** Removes the holes dropped messages left behind a message that could not be dropped. */
+  #squeeze(): void {
+    const items: Uint8Array[] = [];
+    const droppable: boolean[] = [];
+    let scan = 0;
+    for (let k = this.#head; k < this.#items.length; k++) {
+      const data = this.#items[k]!;
+      if (data.length === 0) continue;
+      if (k < this.#scan) scan++;
+      items.push(data);
+      droppable.push(this.#droppable[k]!);
+    }
+    this.#items = items;
+    this.#droppable = droppable;
+    this.#head = 0;
+    this.#scan = scan;
+    this.#holes = 0;
   }
 
   #clearStuck(): void {
