@@ -15,8 +15,7 @@ function* sources(dir) {
     // Test fixtures use dev dependencies; only shipped code is checked.
     if (statSync(path).isDirectory()) {
       if (name !== '__fixtures__') yield* sources(path);
-    }
-    else if (/\.(ts|mts|cts)$/.test(name) && !/\.test\.ts$/.test(name)) yield path;
+    } else if (/\.(ts|mts|cts)$/.test(name) && !/\.test\.ts$/.test(name)) yield path;
   }
 }
 
