@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ircUser, LineClient, plainUser } from './__fixtures__/line-client.js';
+import { type ChatBus, memoryBus } from './bus.js';
 import type { ChatServerOptions } from './options.js';
 import { type ChatServer, createChatServer } from './server.js';
 
@@ -87,6 +88,80 @@ describe('plain commands', () => {
       '<alice> line 4',
       '<alice> line 5',
     ]);
+  });
+});
+
+/** A memory bus whose nick registry answers only when the test opens the gate (a slow Redis). */
+function gatedBus(): { bus: ChatBus; open(): void; waiting(): number } {
+  const inner = memoryBus();
+  let gates: Array<() => void> = [];
+  const bus: ChatBus = {
+    async attach(handler) {
+      const node = await inner.attach(handler);
+      return {
+        nodeId: node.nodeId,
+        publish: (ev) => node.publish(ev),
+        releaseNick: (f, o) => node.releaseNick(f, o),
+        stats: () => node.stats(),
+        close: () => node.close(),
+        async claimNick(folded, owner) {
+          await new Promise<void>((r) => gates.push(r));
+          return node.claimNick(folded, owner);
+        },
+      };
+    },
+  };
+  return {
+    bus,
+    open() {
+      const g = gates;
+      gates = [];
+      for (const f of g) f();
+    },
+    waiting: () => gates.length,
+  };
+}
+
+function track(c: LineClient): LineClient {
+  clients.push(c);
+  return c;
+}
+
+async function until(what: string, fn: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('nick registry races', () => {
+  it('a client that disconnects while its rename is being claimed does not keep the new nick', async () => {
+    const gate = gatedBus();
+    const { server, port, irc } = await start({ bus: gate.bus, floodControl: false });
+    const pending = [user(port, 'alice'), ircUser(irc, 'ircy').then(track)];
+    await until('two registration claims', () => gate.waiting() === 2);
+    gate.open();
+    const [a, i] = await Promise.all(pending);
+    // Both ask for a new nick, then vanish before the registry answers.
+    a!.send('/nick alicia');
+    i!.send('NICK ircster');
+    await until('two rename claims', () => gate.waiting() === 2);
+    a!.close();
+    i!.close();
+    await until('both connections gone', () => server.stats().connections === 0);
+    gate.open();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.stats().clients).toBe(0);
+    // The nicks are free again.
+    const again = user(port, 'alicia');
+    await until('a third claim', () => gate.waiting() === 1);
+    gate.open();
+    expect((await again).lines.some((l) => l.includes('hello alicia'))).toBe(true);
+    const again2 = ircUser(irc, 'IRCSTER').then(track);
+    await until('a fourth claim', () => gate.waiting() === 1);
+    gate.open();
+    await again2;
   });
 });
 

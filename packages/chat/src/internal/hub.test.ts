@@ -11,6 +11,7 @@ function member(id: number, nick: string, kind: 0 | 1 = 0): HubMember & { got: B
     user: 'u',
     host: 'h',
     rooms: new Set<Room>(),
+    closing: false,
     got: [] as BusEvent[],
     encodes: 0,
     deliver(out: Outgoing) {

@@ -20,6 +20,8 @@ export interface HubMember {
   user: string;
   host: string;
   readonly rooms: Set<Room>;
+  /** True once the member is disconnecting; a nick claim that completes after that is undone. */
+  readonly closing: boolean;
   /** Encodes (or reuses the encoding of) an event and queues it; never awaits. */
   deliver(out: Outgoing, droppable: boolean): void;
 }
@@ -101,7 +103,9 @@ export class Hub {
     const folded = foldCase(nick);
     if (this.nickTaken(folded, m)) return false;
     let ok = true;
+    let claimed = false;
     if (this.bus !== null && folded !== m.folded) {
+      claimed = true;
       try {
         ok = await this.bus.claimNick(folded, this.owner(m));
       } catch (err) {
@@ -109,8 +113,10 @@ export class Hub {
         this.#log(`nick registry unreachable, accepting "${nick}" locally: ${(err as Error).message}`);
       }
     }
-    if (!ok || this.nickTaken(folded, m)) {
-      if (ok) this.bus?.releaseNick(folded, this.owner(m));
+    // The member may have disconnected while the registry answered: its quit has already run, so
+    // taking the nick now would hold it (and a ghost member) forever.
+    if (!ok || m.closing || this.nickTaken(folded, m)) {
+      if (ok && claimed) this.bus?.releaseNick(folded, this.owner(m));
       return false;
     }
     const old = m.folded;
