@@ -44,6 +44,7 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   #used = false;
   #waiter: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: Error) => void } | null = null;
   #collector: Collector | null = null;
+  /** Bytes dropped while disposing; -1 when not dumping, -Infinity for an unlimited {@link ResponseBody.dump}. */
   #dumping = -1;
   #onEnd: Array<() => void> | null = null;
   /** @internal */
@@ -74,7 +75,7 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
       c.bytes += chunk.byteLength;
       return;
     }
-    if (this.#dumping >= 0) {
+    if (this.#dumping !== -1) {
       this.#dumping += chunk.byteLength;
       if (this.#dumping > DISPOSE_DRAIN_LIMIT) this.#giveUp();
       return;
@@ -223,6 +224,7 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   /** @internal Dispose: drain a small remainder so the connection survives, else close it. */
   discard(): Promise<void> {
     if (this.#ended || this.#error) return Promise.resolve();
+    if (this.#dumping !== -1) return this.#whenSettled(); // dump() already running: keep its (unlimited) budget
     this.#used = true;
     if (this.#queued > DISPOSE_DRAIN_LIMIT || this.#waiter !== null || this.#collector !== null) {
       this.#giveUp();
