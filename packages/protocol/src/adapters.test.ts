@@ -184,6 +184,18 @@ describe('attachProtocol (a Protocol on a core transport)', () => {
   });
 });
 
+describe('attachProtocol on a transport that is already gone', () => {
+  it('still calls connectionMade first, then connectionLost once with the error', () => {
+    const [a, b] = createTransportPair();
+    b.reset();
+    const p = new RecordingProtocol();
+    attachProtocol(a, p, { onError: () => {} });
+    expect(p.events[0]).toBe('made');
+    expect(p.lostCount).toBe(1);
+    expect(p.events.at(-1)).toMatch(/^lost/);
+  });
+});
+
 describe('detachStreams (a reader/writer pair from a protocol connection)', () => {
   it('switches a createServer connection to streams after an upgrade line, losing nothing', async () => {
     const server = await createServer(

@@ -59,6 +59,49 @@ describe('flow control', () => {
     expect(sha(client.received)).toBe(sha(payload));
   });
 
+  it('calls pauseWriting for writes made inside connectionMade (an asyncio producer writes until paused)', async () => {
+    const events: string[] = [];
+    let written = 0;
+    const done = deferred();
+    const server = await createServer(
+      () => {
+        let paused = false;
+        let transport: Transport;
+        return {
+          connectionMade: (t: Transport) => {
+            transport = t;
+            // Bounded so that a missing pauseWriting fails the test instead of hanging it.
+            while (!paused && written < 256) {
+              t.write(Buffer.alloc(16384, 1));
+              written++;
+            }
+            events.push(`made ${paused ? 'paused' : 'not paused'}`);
+          },
+          pauseWriting: () => {
+            paused = true;
+            events.push('pause');
+          },
+          resumeWriting: () => {
+            events.push('resume');
+            transport.close();
+          },
+          connectionLost: () => done.resolve(),
+        };
+      },
+      HOST,
+      0,
+    );
+    servers.push(server);
+    const [reader, writer] = await openConnection(HOST, portOf(server));
+    const all = await reader.read(-1);
+    writer.close();
+    await done.promise;
+    expect(events).toEqual(['pause', 'made paused', 'resume']);
+    // 64 KiB high-water mark: the fifth 16 KiB write crosses it.
+    expect(written).toBe(5);
+    expect(all.byteLength).toBe(written * 16384);
+  });
+
   it('stops dataReceived while reading is paused and loses nothing', async () => {
     const received: Buffer[] = [];
     const serverT = deferred<Transport>();

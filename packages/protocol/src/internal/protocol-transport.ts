@@ -26,6 +26,10 @@ export class ProtocolTransport implements Transport {
   #closing = false;
   #lost = false;
   #detached = false;
+  /** Inside {@link ProtocolTransport.start} until `connectionMade` has returned. */
+  #starting = false;
+  /** The core reported the connection lost before `connectionMade` returned. */
+  #lostWhileStarting: Error | null | undefined = undefined;
   #resolveClosed!: () => void;
   readonly closed: Promise<void>;
 
@@ -39,13 +43,13 @@ export class ProtocolTransport implements Transport {
     });
   }
 
-  /** Calls `connectionMade`, then starts delivering events (data that came early is held by the core). */
+  /**
+   * Becomes the core transport's listener, then calls `connectionMade`, then delivers what came
+   * early. The listener is set first so that writes in `connectionMade` already reach
+   * `pauseWriting` (an asyncio producer writes there until told to pause); data, EOF and loss
+   * that the core reports meanwhile wait until `connectionMade` has returned.
+   */
   start(): void {
-    try {
-      this.#protocol.connectionMade?.(this);
-    } catch (err) {
-      this.#fail(err);
-    }
     const listener: TransportListener = {
       data: (chunk) => this.#onData(chunk),
       eof: () => this.#onEof(),
@@ -53,14 +57,30 @@ export class ProtocolTransport implements Transport {
       writeResumed: () => this.#onWriteResumed(),
       closed: (error) => this.#onClosed(error),
     };
-    this.#t.setListener(listener);
+    this.#starting = true;
+    try {
+      this.#t.setListener(listener);
+      try {
+        this.#protocol.connectionMade?.(this);
+      } catch (err) {
+        this.#fail(err);
+      }
+    } finally {
+      this.#starting = false;
+    }
+    if (this.#held.length > 0 || this.#heldEof) this.flushHeld();
+    const lost = this.#lostWhileStarting;
+    if (lost !== undefined && !this.#detached) {
+      this.#lostWhileStarting = undefined;
+      this.#onClosed(lost);
+    }
   }
 
   // --- TransportListener: events from the core --------------------------------------------
 
   #onData(chunk: Uint8Array): void {
     if (this.#failed || this.#detached || this.#closing) return;
-    if (this.#paused || this.#held.length > 0) {
+    if (this.#paused || this.#starting || this.#held.length > 0) {
       this.#held.push(chunk);
       return;
     }
@@ -69,7 +89,7 @@ export class ProtocolTransport implements Transport {
 
   #onEof(): boolean {
     if (this.#failed || this.#detached || this.#closing) return false;
-    if (this.#paused || this.#held.length > 0) {
+    if (this.#paused || this.#starting || this.#held.length > 0) {
       // Deliver it after the held data; keep the write side open until the protocol decides.
       this.#heldEof = true;
       return true;
@@ -97,6 +117,11 @@ export class ProtocolTransport implements Transport {
 
   #onClosed(error: Error | null): void {
     if (this.#lost) return;
+    if (this.#starting) {
+      // connectionLost must follow connectionMade (and the data that came before the loss).
+      this.#lostWhileStarting = error;
+      return;
+    }
     this.#lost = true;
     this.#held = [];
     try {
