@@ -151,6 +151,44 @@ describe.skipIf(bin === null)('redisBus: two server processes', () => {
   });
 });
 
+describe.skipIf(bin === null)('redisBus: nick registry while Redis is away', () => {
+  it('a nick accepted while Redis was down is claimed in Redis once it is back', async () => {
+    const { createChatServer } = await import('./server.js');
+    const { redisBus } = await import('./redis-bus.js');
+    const { Redis } = await import('ioredis');
+    const r = await RedisProcess.start(bin!);
+    const prefix = 'asyncnet:test';
+    const server = createChatServer({
+      bus: redisBus({ url: r.url, prefix, maxRetryDelay: 100 }),
+      log: () => {},
+    });
+    let probe: InstanceType<typeof Redis> | null = null;
+    try {
+      await server.listen();
+      const port = server.address()!.port;
+      await r.kill();
+      await until('the node to notice', async () => !server.stats().bus.connected);
+      const erin = await plainUser(port, 'Erin');
+      await r.restart();
+      await until('the reconnect', async () => server.stats().bus.reconnects >= 1);
+      probe = new Redis(r.url, { lazyConnect: true });
+      await probe.connect();
+      const key = `${prefix}:nick:erin`;
+      // Before the fix the nick was never written: another node could take it.
+      await until('the nick to be reclaimed', async () => (await probe!.get(key)) !== null, 10_000);
+      // And it is released when its owner leaves.
+      erin.send('/quit');
+      await erin.ended;
+      erin.close();
+      await until('the release', async () => (await probe!.get(key)) === null, 10_000);
+    } finally {
+      probe?.disconnect();
+      await server.close({ timeout: 200 });
+      await r.stop();
+    }
+  }, 30_000);
+});
+
 describe('redisBus: unreachable', () => {
   it('fails listen() with the connection error and leaves nothing running', async () => {
     const { createChatServer } = await import('./server.js');

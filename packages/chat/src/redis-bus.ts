@@ -183,7 +183,15 @@ export function redisBus(options: RedisBusOptions): ChatBus {
           });
         },
         async claimNick(folded, owner) {
-          const ok = (await pub.eval(CLAIM, 1, nickKey(folded), owner, lease)) === 1;
+          let ok: boolean;
+          try {
+            ok = (await pub.eval(CLAIM, 1, nickKey(folded), owner, lease)) === 1;
+          } catch (err) {
+            // Redis is away and the server accepts the nick locally: remember it so that the
+            // reconnect reclaims it (or reports the conflict) and renewals and release cover it.
+            owned.set(folded, owner);
+            throw err;
+          }
           if (ok) owned.set(folded, owner);
           return ok;
         },
