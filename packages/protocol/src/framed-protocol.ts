@@ -9,7 +9,9 @@ import type { Protocol, Transport } from './protocol.js';
  *
  * On bad input (`FrameTooLargeError`, `FrameError`) the frames before it are still delivered,
  * then `frameError(err)` runs; by default it aborts the connection, so `connectionLost(err)`
- * follows. Overriding `connectionMade` or `eofReceived`? Call `super`'s.
+ * follows; it runs once and later data is ignored. After `close()`/`abort()` in `frameReceived`,
+ * the remaining frames of that chunk are not delivered. Overriding `connectionMade` or
+ * `eofReceived`? Call `super`'s.
  *
  * @example
  * ```ts
@@ -60,7 +62,7 @@ export class FramedProtocol<TFrame> implements Protocol {
       this.#failed(err);
       return;
     }
-    for (const frame of frames) this.frameReceived(frame);
+    this.#deliver(frames);
   }
 
   /**
@@ -78,7 +80,7 @@ export class FramedProtocol<TFrame> implements Protocol {
       this.#failed(err);
       return undefined;
     }
-    for (const frame of frames) this.frameReceived(frame);
+    this.#deliver(frames);
     return undefined;
   }
 
@@ -116,9 +118,25 @@ export class FramedProtocol<TFrame> implements Protocol {
     else transport.write(bytes);
   }
 
+  /**
+   * Hands `frames` to `frameReceived` in order, stopping once the transport is closing: after
+   * `close()` or `abort()` in a `frameReceived`, the rest of the chunk is not delivered (as in
+   * asyncio, no data after close), so a handler never writes into a closed transport.
+   */
+  #deliver(frames: readonly TFrame[]): void {
+    for (const frame of frames) {
+      if (this.transport?.isClosing() === true) return;
+      this.frameReceived(frame);
+    }
+  }
+
   #failed(err: unknown): void {
     if (!(err instanceof FrameError)) throw err;
-    for (const frame of err.frames as TFrame[]) this.frameReceived(frame);
+    // The decoder is finished: it would throw this same error (with the same frames) again on
+    // every later chunk, so later data is ignored and frameError runs once.
+    this.#decoder = null;
+    this.#deliver(err.frames as TFrame[]);
+    if (this.transport?.isClosing() === true) return;
     this.frameError(err);
   }
 }

@@ -1,7 +1,7 @@
 import { createStreamPair, openConnection, type Server, startServer } from '@asyncnet/streams';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deferred, portOf } from './__fixtures__/helpers.js';
+import { deferred, portOf, until } from './__fixtures__/helpers.js';
 import { createServer } from './create-server.js';
 import { FrameTooLargeError } from './errors.js';
 import { framed } from './framed.js';
@@ -143,6 +143,62 @@ describe('FramedProtocol', () => {
     expect(seen).toEqual(['good']);
     // abort() discards queued bytes and resets: the client sees the end of the connection.
     await reader.read().catch(() => undefined);
+  });
+
+  it('delivers no more frames after close() in frameReceived, so the rest of the chunk cannot break the close', async () => {
+    const seen: string[] = [];
+    const errors: unknown[] = [];
+    const lost = deferred<Error | null>();
+    const server = await createServer(
+      () =>
+        Object.assign(
+          new FramedProtocol(new LinesCodec(), (line: string, p) => {
+            seen.push(line);
+            if (line === 'quit') {
+              p.send('bye');
+              p.transport?.close();
+            } else p.send(`echo ${line}`);
+          }),
+          { connectionLost: (e: Error | null) => lost.resolve(e) },
+        ),
+      HOST,
+      0,
+      { onError: (e) => errors.push(e) },
+    );
+    servers.push(server);
+    const [reader, writer] = await openConnection(HOST, portOf(server));
+    writer.write('a\nquit\nb\nc\n');
+    expect(Buffer.from(await reader.read(-1)).toString()).toBe('echo a\nbye\n');
+    expect(await lost.promise).toBeNull();
+    expect(seen).toEqual(['a', 'quit']);
+    expect(errors).toEqual([]);
+    writer.close();
+  });
+
+  it('calls frameError once and delivers the frames before the error once, whatever arrives later', async () => {
+    const [[, w1], [r2, w2]] = createStreamPair();
+    const seen: string[] = [];
+    const frameErrors: unknown[] = [];
+    const lost = deferred<Error | null>();
+    const { connectProtocol } = await import('./adapters.js');
+    const p = Object.assign(
+      new FramedProtocol(new LinesCodec({ maxLength: 4 }), (l: string) => seen.push(l)),
+      {
+        // Keeps the connection open (say, to answer with an error line) instead of aborting.
+        frameError: (e: unknown) => frameErrors.push(e),
+        connectionLost: (e: Error | null) => lost.resolve(e),
+      },
+    );
+    const t = connectProtocol(r2, w2, p);
+    w1.write('ok\ntoo long\n');
+    await until(() => frameErrors.length > 0);
+    w1.write('more\n');
+    w1.writeEof();
+    await until(() => t.isClosing());
+    await lost.promise;
+    expect(seen).toEqual(['ok']);
+    expect(frameErrors).toHaveLength(1);
+    expect(frameErrors[0]).toBeInstanceOf(FrameTooLargeError);
   });
 
   it('accepts an onFrame callback instead of a subclass', async () => {
