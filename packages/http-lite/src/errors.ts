@@ -13,6 +13,7 @@ export type HttpErrorCode =
   | 'ERR_UNSUPPORTED_PROTOCOL'
   | 'ERR_TOO_MANY_REDIRECTS'
   | 'ERR_INVALID_HEADER'
+  | 'ERR_CONTENT_LENGTH_MISMATCH'
   | 'ERR_AGENT_CLOSED';
 
 /** Extra data an {@link HttpError} may carry. */

@@ -44,3 +44,93 @@ describe('review regressions', () => {
     expect(server.accepted()).toBe(1);
   });
 });
+
+const codeOf = async (p: Promise<unknown>) => {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(HttpError);
+    return (err as HttpError).code;
+  }
+  throw new Error('expected a rejection');
+};
+
+/** A raw server that records every byte it receives and answers 200 once a body ending in `world` arrived. */
+async function startRecorder(): Promise<{ origin: string; wire: () => string }> {
+  let wire = '';
+  raw = createNetServer((s) => {
+    s.on('error', () => {});
+    s.on('data', (d) => {
+      wire += d.toString('latin1');
+      if (wire.endsWith('world')) s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    });
+  });
+  await new Promise<void>((r) => raw!.listen(0, '127.0.0.1', r));
+  const port = (raw.address() as { port: number }).port;
+  return { origin: `http://127.0.0.1:${port}`, wire: () => wire };
+}
+
+describe('stream bodies with a caller Content-Length', () => {
+  async function* chunks(...parts: string[]) {
+    for (const p of parts) yield Buffer.from(p);
+  }
+
+  it('never sends more bytes than the declared content-length (no smuggled request)', async () => {
+    const s = await startRecorder();
+    const agent = newAgent();
+    const smuggle = 'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\nworld';
+    const code = await codeOf(
+      request(s.origin, {
+        agent,
+        method: 'POST',
+        headers: { 'content-length': '5' },
+        body: chunks('hello', smuggle),
+        timeouts: { headers: 2000 },
+      }),
+    );
+    expect(code).toBe('ERR_CONTENT_LENGTH_MISMATCH');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(s.wire()).not.toContain('/smuggled');
+  });
+
+  it('fails a stream that ends short of the declared content-length', async () => {
+    const s = await startRecorder();
+    const code = await codeOf(
+      request(s.origin, {
+        agent: newAgent(),
+        method: 'PUT',
+        headers: { 'content-length': '10' },
+        body: chunks('hello'),
+        timeouts: { headers: 2000 },
+      }),
+    );
+    expect(code).toBe('ERR_CONTENT_LENGTH_MISMATCH');
+  });
+
+  it('rejects a non-numeric or conflicting content-length for a stream body', async () => {
+    const s = await startRecorder();
+    const agent = newAgent();
+    for (const headers of [
+      { 'content-length': 'abc' },
+      { 'content-length': '-1' },
+      [
+        ['content-length', '5'],
+        ['Content-Length', '6'],
+      ] as [string, string][],
+    ]) {
+      expect(await codeOf(request(s.origin, { agent, method: 'POST', headers, body: chunks('hello') }))).toBe(
+        'ERR_INVALID_HEADER',
+      );
+    }
+    expect(s.wire()).toBe('');
+    // An exact match still goes out raw.
+    const res = await request(s.origin, {
+      agent,
+      method: 'POST',
+      headers: { 'content-length': '10' },
+      body: chunks('hello', 'world'),
+    });
+    expect(await res.body.text()).toBe('ok');
+    expect(s.wire()).toMatch(/Content-Length: 10\r\n\r\nhelloworld$/);
+  });
+});

@@ -181,7 +181,8 @@ function normalizeHeaders(h: RequestHeaders | undefined): [string, string][] {
  * @returns the response; read or dispose its body to free the connection.
  * @throws {@link HttpError} with codes `ERR_INVALID_URL`, `ERR_UNSUPPORTED_PROTOCOL`, `ERR_INVALID_HEADER`,
  *   `ERR_CONNECT_TIMEOUT`, `ERR_HEADERS_TIMEOUT`, `ERR_TOTAL_TIMEOUT`, `ERR_ABORTED`, `ERR_HTTP_PARSE`,
- *   `ERR_HEADERS_OVERFLOW`, `ERR_PREMATURE_CLOSE`, `ERR_RESPONSE_TOO_LARGE`, `ERR_TOO_MANY_REDIRECTS`;
+ *   `ERR_HEADERS_OVERFLOW`, `ERR_PREMATURE_CLOSE`, `ERR_RESPONSE_TOO_LARGE`, `ERR_TOO_MANY_REDIRECTS`,
+ *   `ERR_CONTENT_LENGTH_MISMATCH`;
  *   Node socket errors (`ECONNREFUSED`, …) pass through.
  * @example
  * ```ts
@@ -221,6 +222,7 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
       headAscii: true,
       body: body.body,
       chunked: false,
+      declaredLength: null,
       retryable: IDEMPOTENT.has(method) && body.replayable,
       maxHeaderSize: options.maxHeaderSize ?? 16384,
       maxResponseSize: options.maxResponseSize ?? Number.POSITIVE_INFINITY,
@@ -235,7 +237,10 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
       redirected: redirects > 0,
     };
     spec.headAscii = !NON_ASCII.test(spec.head);
-    spec.chunked = body.body !== null && body.length === null && !hasHeader(headers, 'content-length');
+    if (body.body !== null && body.length === null) {
+      spec.declaredLength = declaredLength(headers);
+      spec.chunked = spec.declaredLength === null;
+    }
     const res = await new Promise<HttpResponse>((resolve, reject) => {
       agent.dispatch(target.pool, new Exchange(spec, resolve, reject));
     });
@@ -281,9 +286,21 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
   }
 }
 
-function hasHeader(headers: [string, string][], lower: string): boolean {
-  for (const [n] of headers) if (n.toLowerCase() === lower) return true;
-  return false;
+/** The caller's Content-Length for a stream body: plain digits, every repeat equal, or `ERR_INVALID_HEADER`. */
+function declaredLength(headers: [string, string][]): number | null {
+  let out: number | null = null;
+  for (const [n, v] of headers) {
+    if (n.toLowerCase() !== 'content-length') continue;
+    const len = /^[0-9]{1,15}$/.test(v) ? Number(v) : -1;
+    if (len < 0 || (out !== null && out !== len)) {
+      throw new HttpError(
+        'ERR_INVALID_HEADER',
+        `invalid content-length for a stream body: ${JSON.stringify(v)}`,
+      );
+    }
+    out = len;
+  }
+  return out;
 }
 
 function buildHead(

@@ -76,6 +76,10 @@ export class Connection implements TransportListener {
 
   async #pump(ex: Exchange, body: AsyncIterable<Uint8Array>, chunked: boolean): Promise<void> {
     const t = this.transport;
+    // A raw (Content-Length) stream must match the declared length: extra bytes would be read by
+    // the server as the start of another request (smuggling), missing ones leave it waiting.
+    const declared = chunked ? null : ex.spec.declaredLength;
+    let written = 0;
     try {
       for await (const chunk of body) {
         if (this.current !== ex || ex.settled) return;
@@ -84,11 +88,16 @@ export class Connection implements TransportListener {
           t.write(`${chunk.byteLength.toString(16)}\r\n`);
           t.write(chunk);
           t.write('\r\n');
-        } else t.write(chunk);
+        } else {
+          written += chunk.byteLength;
+          if (declared !== null && written > declared) throw lengthMismatch(declared, written, 'more');
+          t.write(chunk);
+        }
         if (this.#writePaused) await new Promise<void>((r) => this.#writeWaiters.push(r));
       }
       if (this.current !== ex || ex.settled) return;
       if (chunked) t.write('0\r\n\r\n');
+      else if (declared !== null && written !== declared) throw lengthMismatch(declared, written, 'only');
       ex.sent = true;
     } catch (err) {
       if (this.current === ex) ex.fail(err instanceof Error ? err : new Error(String(err)));
@@ -244,4 +253,13 @@ export class Connection implements TransportListener {
     if (graceful) this.transport.close();
     else this.transport.abort(err ?? undefined);
   }
+}
+
+function lengthMismatch(declared: number, written: number, what: 'more' | 'only'): HttpError {
+  return new HttpError(
+    'ERR_CONTENT_LENGTH_MISMATCH',
+    what === 'more'
+      ? `request body stream longer than its content-length ${declared}: ${written} bytes so far`
+      : `request body stream ended after ${written} bytes, content-length is ${declared}`,
+  );
 }

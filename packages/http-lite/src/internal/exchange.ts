@@ -17,6 +17,8 @@ export interface ExchangeSpec {
   body: string | Uint8Array | AsyncIterable<Uint8Array> | null;
   /** Stream bodies: frame with chunked encoding (false when the caller gave a Content-Length). */
   chunked: boolean;
+  /** Stream bodies sent raw: the Content-Length the caller declared (the stream must match it exactly). */
+  declaredLength: number | null;
   /** Idempotent method with a replayable body: may be retried once on a fresh connection. */
   retryable: boolean;
   maxHeaderSize: number;
