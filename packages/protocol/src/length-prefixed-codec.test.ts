@@ -49,6 +49,36 @@ describe('LengthPrefixedCodec', () => {
     expect(d.bufferedSize).toBe(0);
   });
 
+  it('allocates payload memory as bytes arrive, not as the header announces', () => {
+    const codec = new LengthPrefixedCodec(); // 8 MiB maximum
+    const header = Buffer.from([0, 0x80, 0, 0]); // announces exactly 8 MiB
+    const decoders = [];
+    const before = process.memoryUsage().arrayBuffers;
+    for (let i = 0; i < 32; i++) {
+      const d = codec.createDecoder();
+      expect(d.push(Buffer.concat([header, Buffer.from('x')]))).toEqual([]);
+      decoders.push(d);
+    }
+    const grown = process.memoryUsage().arrayBuffers - before;
+    // Reserving the announced length would be 32 x 8 MiB = 256 MiB for 160 bytes received.
+    expect(grown).toBeLessThan(32 * 1024 * 1024);
+    expect(decoders[0]!.bufferedSize).toBe(5);
+  });
+
+  it('grows a payload that spans many chunks without losing or reordering bytes', () => {
+    const codec = new LengthPrefixedCodec();
+    const payload = Buffer.alloc(300_000);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 7919) % 251;
+    const wire = Buffer.concat(codec.encode(payload));
+    const d = codec.createDecoder();
+    const frames: Uint8Array[] = [];
+    for (let off = 0; off < wire.length; off += 999) frames.push(...d.push(wire.subarray(off, off + 999)));
+    expect(frames).toHaveLength(1);
+    expect(Buffer.compare(Buffer.from(frames[0]!), payload)).toBe(0);
+    expect(d.bufferedSize).toBe(0);
+    expect(d.end()).toEqual([]);
+  });
+
   it('caps maxFrameLength at what the header can express', () => {
     expect(new LengthPrefixedCodec({ lengthBytes: 1 }).maxFrameLength).toBe(255);
     expect(() => new LengthPrefixedCodec({ lengthBytes: 1 }).encode(new Uint8Array(256))).toThrow(

@@ -28,6 +28,9 @@ export interface LengthPrefixedDecoder extends Decoder<Uint8Array> {
   readonly bufferedSize: number;
 }
 
+/** First allocation for a payload that spans chunks; larger payloads grow by doubling. */
+const INITIAL_BODY = 65_536;
+
 class LengthPrefixedDecoderImpl implements LengthPrefixedDecoder {
   readonly #lengthBytes: number;
   readonly #little: boolean;
@@ -35,7 +38,10 @@ class LengthPrefixedDecoderImpl implements LengthPrefixedDecoder {
   readonly #header: Buffer;
   #headerLength = 0;
   /** The payload being filled across chunks, or null between frames. */
+  /** The payload being filled; it grows with what arrives, up to `#bodyLength`. */
   #body: Buffer | null = null;
+  /** Payload length the header announced. */
+  #bodyLength = 0;
   #bodyFilled = 0;
   #error: FrameError | null = null;
 
@@ -71,8 +77,7 @@ class LengthPrefixedDecoderImpl implements LengthPrefixedDecoder {
       this.#headerLength = 0;
       const length = this.#readLength(this.#header, 0);
       if (length > max) this.#fail(new FrameTooLargeError(length, max), out);
-      this.#body = Buffer.allocUnsafe(length);
-      this.#bodyFilled = 0;
+      this.#startBody(length);
       pos = this.#fillBody(buf, pos, out);
       if (this.#body !== null) return out;
     }
@@ -89,9 +94,7 @@ class LengthPrefixedDecoderImpl implements LengthPrefixedDecoder {
         out.push(buf.subarray(pos, pos + length));
         pos += length;
       } else {
-        // Allocate the whole payload once and fill it as chunks arrive: one copy per byte.
-        this.#body = Buffer.allocUnsafe(length);
-        this.#bodyFilled = 0;
+        this.#startBody(length);
         this.#fillBody(buf, pos, out);
         return out;
       }
@@ -104,12 +107,30 @@ class LengthPrefixedDecoderImpl implements LengthPrefixedDecoder {
   }
 
   /** Copies payload bytes from `buf[pos..]`; emits the frame when complete. Returns the new position. */
+  /**
+   * Starts a payload of `length` bytes that spans chunks. Memory follows what actually arrives
+   * (the buffer doubles as it fills, up to `length`): a 4-byte header announcing the maximum
+   * must not make the decoder reserve the whole maximum at once.
+   */
+  #startBody(length: number): void {
+    this.#body = Buffer.allocUnsafe(Math.min(length, INITIAL_BODY));
+    this.#bodyLength = length;
+    this.#bodyFilled = 0;
+  }
+
   #fillBody(buf: Buffer, pos: number, out: Uint8Array[]): number {
-    const body = this.#body!;
-    const take = Math.min(body.length - this.#bodyFilled, buf.length - pos);
-    buf.copy(body, this.#bodyFilled, pos, pos + take);
-    this.#bodyFilled += take;
-    if (this.#bodyFilled === body.length) {
+    let body = this.#body!;
+    const filled = this.#bodyFilled;
+    const take = Math.min(this.#bodyLength - filled, buf.length - pos);
+    if (filled + take > body.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.#bodyLength, Math.max(filled + take, body.length * 2)));
+      body.copy(grown, 0, 0, filled);
+      body = grown;
+      this.#body = grown;
+    }
+    buf.copy(body, filled, pos, pos + take);
+    this.#bodyFilled = filled + take;
+    if (this.#bodyFilled === this.#bodyLength) {
       out.push(body);
       this.#body = null;
     }
@@ -122,7 +143,7 @@ class LengthPrefixedDecoderImpl implements LengthPrefixedDecoder {
       this.#fail(
         new FrameError(
           'ERR_FRAME_TRUNCATED',
-          `stream ended after ${this.#bodyFilled} of ${this.#body.length} payload bytes`,
+          `stream ended after ${this.#bodyFilled} of ${this.#bodyLength} payload bytes`,
           this.bufferedSize,
         ),
         [],
