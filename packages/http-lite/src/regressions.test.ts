@@ -134,3 +134,35 @@ describe('stream bodies with a caller Content-Length', () => {
     expect(s.wire()).toMatch(/Content-Length: 10\r\n\r\nhelloworld$/);
   });
 });
+
+describe('decompression backpressure', () => {
+  it.each(['br', 'gzip'])(
+    'does not inflate a %s bomb into memory while the body is not read',
+    async (enc) => {
+      const size = 96 * 1024 * 1024;
+      const zeros = Buffer.alloc(size);
+      const comp =
+        enc === 'br'
+          ? zlib.brotliCompressSync(zeros, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1 } })
+          : zlib.gzipSync(zeros, { level: 1 });
+      server = await startHttp((_req, res) => {
+        res.writeHead(200, { 'content-encoding': enc, 'content-length': comp.length });
+        res.end(comp);
+      });
+      const res = await request(server.origin, { agent: newAgent(), decompress: true });
+      const it = res.body[Symbol.asyncIterator]();
+      let n = (await it.next()).value!.byteLength;
+      const base = process.memoryUsage().arrayBuffers;
+      await new Promise((r) => setTimeout(r, 400));
+      // Unread: at most the read-ahead window plus zlib's buffers, never the 96 MiB body.
+      expect(process.memoryUsage().arrayBuffers - base).toBeLessThan(24 * 1024 * 1024);
+      for (;;) {
+        const r = await it.next();
+        if (r.done) break;
+        n += r.value.byteLength;
+      }
+      expect(n).toBe(size);
+    },
+    30_000,
+  );
+});

@@ -169,12 +169,15 @@ export class Exchange implements Tickable, BodyController {
   // BodyController: the consumer's backpressure reaches the socket only while this exchange owns it.
   pause(): void {
     this.#paused = true;
+    // Hold the decoder too: a small compressed chunk can inflate to gigabytes (zlib honours readable backpressure).
+    this.#decoder?.pause();
     const conn = this.conn;
     if (conn !== null && conn.current === this) conn.transport.pauseReading();
   }
 
   resume(): void {
     this.#paused = false;
+    this.#decoder?.resume();
     const conn = this.conn;
     if (conn !== null && conn.current === this) conn.transport.resumeReading();
   }
