@@ -112,9 +112,15 @@ describe.skipIf(bin === null)('redisBus: two server processes', () => {
   it('reconnects and resubscribes after a Redis restart and reports what was lost', async () => {
     const carol = await user(a.port, 'carol');
     const dave = await user(b.port, 'dave');
+    const frank = await user(b.port, 'frank');
     await carol.waitFor(/^\* dave joined #lobby$/);
+    await carol.waitFor(/^\* frank joined #lobby$/);
     await redis.kill();
     await until('node A to notice', async () => !(await a.stats()).bus.connected);
+    await until('node B to notice', async () => !(await b.stats()).bus.connected);
+    // frank leaves while Redis is away: his quit never reaches node A.
+    frank.send('/quit');
+    await frank.ended;
     carol.send('lost while redis is down');
     await until('the failed publish', async () => (await a.stats()).bus.publishFailed > 0);
     await redis.restart();
@@ -134,6 +140,10 @@ describe.skipIf(bin === null)('redisBus: two server processes', () => {
     });
     dave.send('dave is back');
     await carol.waitFor(/^<dave> dave is back$/);
+    // Node B's presence after the restart is its whole state: frank leaves node A too.
+    await carol.waitFor(/^\* frank quit \(left while the bus was unreachable\)$/);
+    carol.send('/who');
+    expect(await carol.waitFor(/^\* in #lobby: /)).not.toMatch(/frank/);
     expect(dave.lines.some((l) => l.includes('lost while redis is down'))).toBe(false);
     const [sa, sb] = await Promise.all([a.stats(), b.stats()]);
     expect(sa.bus.publishFailed).toBeGreaterThanOrEqual(1);

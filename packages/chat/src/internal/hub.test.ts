@@ -112,6 +112,18 @@ describe('Hub', () => {
     );
     expect(hub.room('#x')!.nicks()).toEqual(['alice', 'bob']);
     expect(hub.room('#y')!.topic).toBe('why');
+    // Presence is B's whole state: bob left #x and carol quit while the bus was away (those events
+    // were lost); a later presence makes them leave here too instead of lingering as ghosts.
+    a.got.length = 0;
+    hub.remote(from('B', { t: 'presence', rooms: { '#y': ['bob'] }, topics: {} }));
+    expect(hub.room('#x')!.nicks()).toEqual(['alice']);
+    expect(hub.room('#y')!.nicks()).toEqual(['bob']);
+    expect(hub.nickTaken('carol', null)).toBe(false);
+    expect(hub.nickTaken('bob', null)).toBe(true);
+    expect(a.got).toEqual([expect.objectContaining({ t: 'part', room: '#x', nick: 'bob' })]);
+    hub.remote(from('B', { t: 'presence', rooms: {}, topics: {} }));
+    expect(hub.nickTaken('bob', null)).toBe(false);
+    expect(hub.room('#y')).toBeUndefined();
     hub.remote(from('B', { t: 'bye' }));
     expect(hub.room('#y')).toBeUndefined();
     expect(hub.room('#x')!.nicks()).toEqual(['alice']);

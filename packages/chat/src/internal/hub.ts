@@ -329,6 +329,7 @@ export class Hub {
         this.bus?.publish(this.presence());
         return;
       case 'presence': {
+        this.#prune(ev.node, ev.rooms);
         for (const [name, nicks] of Object.entries(ev.rooms)) {
           const room = this.#ensureRoom(name);
           for (const nick of nicks) {
@@ -344,6 +345,66 @@ export class Hub {
       case 'bye':
         this.#dropNode(ev.node, 'node shut down');
         return;
+    }
+  }
+
+  /**
+   * A node's presence is its whole state: members of `node` we still list in a room it no longer
+   * reports left while the bus was away (their part or quit was lost), so they leave here too.
+   */
+  #prune(node: string, reported: Record<string, string[]>): void {
+    const listed = new Set<string>();
+    const present = new Set<string>();
+    for (const [name, nicks] of Object.entries(reported)) {
+      const room = foldCase(name);
+      for (const nick of nicks) {
+        listed.add(`${room} ${foldCase(nick)}`);
+        present.add(foldCase(nick));
+      }
+    }
+    const gone = new Map<string, Room[]>();
+    for (const room of this.rooms.values()) {
+      for (const [folded, r] of room.remote) {
+        if (r.node !== node || listed.has(`${room.folded} ${folded}`)) continue;
+        let rooms = gone.get(folded);
+        if (rooms === undefined) gone.set(folded, (rooms = []));
+        rooms.push(room);
+      }
+    }
+    for (const [folded, rooms] of gone) {
+      const r = this.remoteNicks.get(folded);
+      const nick = r?.nick ?? rooms[0]!.remote.get(folded)!.nick;
+      if (present.has(folded)) {
+        // Still on that node, in other rooms: it only parted these.
+        for (const room of rooms) {
+          room.remote.delete(folded);
+          const part: BusEvent = {
+            t: 'part',
+            room: room.name,
+            nick,
+            user: '~remote',
+            host: node,
+            reason: '',
+          };
+          this.#fanout(room, new Outgoing(part), null, false);
+          this.#maybeDrop(room);
+        }
+      } else {
+        if (r?.node === node) this.remoteNicks.delete(folded);
+        const quit: BusEvent = {
+          t: 'quit',
+          nick,
+          user: '~remote',
+          host: node,
+          reason: 'left while the bus was unreachable',
+          rooms: [],
+        };
+        this.#remoteLeaves(
+          folded,
+          rooms.map((room) => room.name),
+          new Outgoing(quit),
+        );
+      }
     }
   }
 
