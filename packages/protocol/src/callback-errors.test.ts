@@ -31,6 +31,29 @@ async function connect<T extends Protocol>(
 }
 
 describe('callback failures', () => {
+  it('survives an onError that throws while reporting a throwing factory', async () => {
+    let calls = 0;
+    const server = await serve(
+      () => {
+        calls++;
+        if (calls === 1) throw new Error('factory failed');
+        return { connectionMade: (t: Transport) => t.write('ok') };
+      },
+      {
+        onError: (e: unknown) => {
+          throw new Error(`onError failed on ${(e as Error).message}`);
+        },
+      },
+    );
+    const [r1, w1] = await openConnection(HOST, portOf(server));
+    await r1.read(-1).catch(() => undefined);
+    w1.close();
+    const [r2, w2] = await openConnection(HOST, portOf(server));
+    expect(Buffer.from(await r2.readExactly(2)).toString()).toBe('ok');
+    expect(server.isServing()).toBe(true);
+    w2.close();
+  });
+
   it('reports a throwing connectionLost to onError without crashing', async () => {
     const errors: unknown[] = [];
     const server = await serve(

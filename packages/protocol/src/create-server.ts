@@ -111,7 +111,11 @@ export function createServer(
       protocol = protocolFactory();
     } catch (err) {
       transport.abort(toError(err));
-      onError(err, { peername: transport.getExtraInfo('peername') as AddressInfo | undefined });
+      try {
+        onError(err, { peername: transport.getExtraInfo('peername') as AddressInfo | undefined });
+      } catch {
+        // As for the other callbacks: an onError that throws must not take the server down.
+      }
       return;
     }
     runOnTransport(transport, protocol, onError);
