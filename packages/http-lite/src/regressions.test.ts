@@ -166,3 +166,39 @@ describe('decompression backpressure', () => {
     30_000,
   );
 });
+
+describe('redirects with a one-shot body', () => {
+  it('returns a 301/302 for a PUT stream body instead of re-sending the spent stream', async () => {
+    const seen: string[] = [];
+    server = await startHttp((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        seen.push(`${req.method} ${req.url} ${JSON.stringify(body)}`);
+        if (req.url === '/a') res.writeHead(301, { location: '/b' }).end();
+        else if (req.url === '/c') res.writeHead(302, { location: '/b' }).end();
+        else res.end('ok');
+      });
+    });
+    const agent = newAgent();
+    async function* parts() {
+      yield Buffer.from('hello ');
+      yield Buffer.from('world');
+    }
+    const r1 = await request(`${server.origin}/a`, { agent, method: 'PUT', body: parts(), maxRedirects: 3 });
+    expect(r1.status).toBe(301);
+    await r1.body.dump();
+    const r2 = await request(`${server.origin}/c`, { agent, method: 'PUT', body: parts(), maxRedirects: 3 });
+    expect(r2.status).toBe(302);
+    await r2.body.dump();
+    // Replayable bodies are still followed with method and body intact.
+    const r3 = await request(`${server.origin}/a`, { agent, method: 'PUT', body: 'again', maxRedirects: 3 });
+    expect(await r3.body.text()).toBe('ok');
+    expect(seen).toEqual([
+      'PUT /a "hello world"',
+      'PUT /c "hello world"',
+      'PUT /a "again"',
+      'PUT /b "again"',
+    ]);
+  });
+});

@@ -247,8 +247,12 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
     if (maxRedirects === 0 || !REDIRECTS.has(res.status)) return res;
     const location = res.headers.get('location');
     if (location === null) return res;
-    const keepsBody = res.status === 307 || res.status === 308;
-    if (keepsBody && !body.replayable) return res; // the stream is spent: hand the 3xx to the caller
+    const toGet =
+      (res.status === 303 && method !== 'HEAD') ||
+      ((res.status === 301 || res.status === 302) && method === 'POST');
+    // The method and body are kept (307/308, and 301/302 for anything but POST): a spent stream cannot
+    // be sent again, so hand the 3xx to the caller.
+    if (!toGet && !body.replayable) return res;
     if (redirects >= maxRedirects) {
       await res.body.discard();
       throw new HttpError(
@@ -267,10 +271,7 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
     }
     await res.body.discard();
     const nextTarget = resolveTarget(next, options.tls);
-    if (
-      (res.status === 303 && method !== 'HEAD') ||
-      ((res.status === 301 || res.status === 302) && method === 'POST')
-    ) {
+    if (toGet) {
       method = 'GET';
       body = normalizeBody(null);
       headers = headers.filter(([n]) => !/^content-/i.test(n));
