@@ -202,3 +202,22 @@ describe('redirects with a one-shot body', () => {
     ]);
   });
 });
+
+describe('maxResponseSize and bodiless responses', () => {
+  it('ignores the Content-Length of HEAD and 304 responses, which carry no body', async () => {
+    server = await startHttp((req, res) => {
+      res.setHeader('content-length', 5_000_000);
+      res.statusCode = req.url === '/304' ? 304 : 200;
+      res.end();
+    });
+    const agent = newAgent();
+    const head = await request(server.origin, { agent, method: 'HEAD', maxResponseSize: 1000 });
+    expect(head.status).toBe(200);
+    expect(head.body.ended).toBe(true);
+    const notModified = await request(`${server.origin}/304`, { agent, maxResponseSize: 1000 });
+    expect(notModified.status).toBe(304);
+    expect(await codeOf(request(server.origin, { agent, maxResponseSize: 1000 }))).toBe(
+      'ERR_RESPONSE_TOO_LARGE',
+    );
+  });
+});

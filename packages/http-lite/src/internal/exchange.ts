@@ -137,8 +137,8 @@ export class Exchange implements Tickable, BodyController {
     const s = this.spec;
     if (
       s.maxResponseSize !== Number.POSITIVE_INFINITY &&
-      ev.contentLength !== null &&
-      ev.contentLength > s.maxResponseSize
+      ev.framing === 'length' && // HEAD/204/304: Content-Length describes a body that is not sent
+      ev.contentLength! > s.maxResponseSize
     ) {
       this.fail(tooLarge(s, ev.contentLength));
       return;
