@@ -105,6 +105,33 @@ describe('DelimiterCodec', () => {
     expect(() => codec.encode('123456789')).toThrow(FrameTooLargeError);
   });
 
+  it('encodes only frames that decode back to themselves, with several delimiters', () => {
+    // '\n' is appended, but 'a\r' + '\n' would decode as 'a' ending in the longer '\r\n'.
+    const crlf = new DelimiterCodec({ delimiters: ['\n', '\r\n'] });
+    expect(() => crlf.encode('a\r')).toThrow(expect.objectContaining({ code: 'ERR_FRAME_INVALID' }));
+    expect(() => new DelimiterCodec({ delimiters: ['b', 'ab'] }).encode('xa')).toThrow(
+      expect.objectContaining({ code: 'ERR_FRAME_INVALID' }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('a', 'b', '\r', '\n'), { maxLength: 6 }).map((a) => a.join('')),
+        fc.uniqueArray(fc.constantFrom('\n', '\r\n', 'ab', 'b', 'a\r'), { minLength: 1, maxLength: 3 }),
+        (frame, delimiters) => {
+          const codec = new DelimiterCodec({ delimiters });
+          let encoded: Uint8Array;
+          try {
+            encoded = codec.encode(frame);
+          } catch (err) {
+            expect(err).toMatchObject({ code: 'ERR_FRAME_INVALID' });
+            return;
+          }
+          expect(codec.createDecoder().push(encoded)).toEqual([frame]);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('raises ERR_FRAME_TRUNCATED when allowUnterminated is false and rejects bad options', () => {
     const d = new DelimiterCodec({ delimiters: ';', allowUnterminated: false }).createDecoder();
     expect(d.push(Buffer.from('a;b'))).toEqual(['a']);

@@ -241,10 +241,12 @@ class DelimiterCodecImpl implements DelimiterCodec<Frame> {
     const out = Buffer.allocUnsafe(n + d.length);
     bytes.copy(out, 0);
     d.copy(out, n);
-    // The encoded frame must decode back to exactly this frame: no delimiter may complete earlier.
+    // The encoded frame must decode back to exactly this frame: no delimiter may complete
+    // earlier, nor complete at the end while being longer than the appended one (the decoder
+    // prefers the longer delimiter, which would eat the end of the frame).
     for (const other of this.delimiters) {
       const idx = out.indexOf(other);
-      if (idx !== -1 && idx + other.length < out.length) {
+      if (idx !== -1 && (idx + other.length < out.length || other.length > d.length)) {
         throw new FrameError(
           'ERR_FRAME_INVALID',
           `frame ${JSON.stringify(preview(bytes))} contains the delimiter ${JSON.stringify(other.toString('latin1'))}`,
