@@ -138,7 +138,8 @@ export class Exchange implements Tickable, BodyController {
     if (
       s.maxResponseSize !== Number.POSITIVE_INFINITY &&
       ev.framing === 'length' && // HEAD/204/304: Content-Length describes a body that is not sent
-      ev.contentLength! > s.maxResponseSize
+      ev.contentLength !== null &&
+      ev.contentLength > s.maxResponseSize
     ) {
       this.fail(tooLarge(s, ev.contentLength));
       return;
