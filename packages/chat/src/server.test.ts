@@ -288,6 +288,39 @@ describe('limits and hygiene', () => {
   });
 });
 
+describe('ChatServer lifecycle: close during listen', () => {
+  it('close() while listen() is in progress leaves nothing listening', async () => {
+    for (const ircPort of [undefined, 0]) {
+      const server = createChatServer({ log: () => {} });
+      const listening = server.listen({ port: 0, ircPort }).then(
+        () => 'resolved',
+        (e: { code?: string }) => e.code,
+      );
+      await server.close();
+      expect(await listening).toBe('ERR_SERVER_CLOSED');
+      expect(server.address()).toBeNull();
+      expect(server.ircAddress()).toBeNull();
+    }
+    // close() after the bus attached, while the listener is still binding (resolving 'localhost').
+    const inner = memoryBus();
+    const server: ChatServer = createChatServer({
+      log: () => {},
+      bus: {
+        async attach(handler) {
+          const node = await inner.attach(handler);
+          process.nextTick(() => void server.close());
+          return node;
+        },
+      },
+    });
+    await expect(server.listen({ host: 'localhost', port: 0, ircPort: 0 })).rejects.toMatchObject({
+      code: 'ERR_SERVER_CLOSED',
+    });
+    expect(server.address()).toBeNull();
+    expect(server.ircAddress()).toBeNull();
+  });
+});
+
 describe('ChatServer lifecycle', () => {
   it('validates options and refuses a second listen or a listen after close', async () => {
     expect(() => createChatServer({ sendQueue: { soft: 10, hard: 5 } })).toThrow(

@@ -88,7 +88,8 @@ export class ChatServer {
    * Attaches to the bus and starts listening.
    * @param options - host, plain port, optional IRC port
    * @returns once both listeners are bound
-   * @throws ChatError `ERR_SERVER_LISTENING` when called twice, `ERR_SERVER_CLOSED` after close;
+   * @throws ChatError `ERR_SERVER_LISTENING` when called twice, `ERR_SERVER_CLOSED` after close
+   *   (also when {@link close} is called before this resolves);
    *   socket errors (EADDRINUSE) as they come; the Redis client's error when Redis is unreachable
    */
   async listen(options: ListenOptions = {}): Promise<void> {
@@ -109,6 +110,12 @@ export class ChatServer {
     } catch (err) {
       this.#state = 'closed';
       throw err;
+    }
+    if (this.#state !== 'listening') {
+      // close() ran while the bus was attaching: leave it and do not start listening.
+      await this.#node.close();
+      this.#node = null;
+      throw new ChatError('ERR_SERVER_CLOSED', 'server was closed while listen() was in progress');
     }
     hub.bus = this.#node;
     const serverOptions = {
@@ -136,6 +143,13 @@ export class ChatServer {
       await this.#node.close();
       this.#state = 'closed';
       throw err;
+    }
+    if (this.#state !== 'listening') {
+      // close() ran while the listeners were starting: it could not see them, so stop them here.
+      for (const srv of [this.#plain, this.#irc]) srv?.close();
+      this.#node.publish({ t: 'bye' });
+      await this.#node.close();
+      throw new ChatError('ERR_SERVER_CLOSED', 'server was closed while listen() was in progress');
     }
     const o = this.#opts;
     const every = Math.max(
