@@ -221,3 +221,36 @@ describe('maxResponseSize and bodiless responses', () => {
     );
   });
 });
+
+describe('headers timeout and stream uploads', () => {
+  it('does not count a stream upload that keeps making progress, but still fails a stalled one', async () => {
+    server = await startHttp((req, res) => {
+      let n = 0;
+      req.on('data', (d) => (n += d.length));
+      req.on('end', () => res.end(`got ${n}`));
+    });
+    const agent = newAgent();
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    async function* slow() {
+      for (let i = 0; i < 12; i++) {
+        await sleep(50);
+        yield Buffer.from('x'.repeat(10));
+      }
+    }
+    const res = await request(server.origin, {
+      agent,
+      method: 'POST',
+      body: slow(),
+      timeouts: { headers: 400 },
+    });
+    expect(await res.body.text()).toBe('got 120');
+    async function* stalled() {
+      yield Buffer.from('x');
+      await new Promise(() => {});
+    }
+    const code = await codeOf(
+      request(server.origin, { agent, method: 'POST', body: stalled(), timeouts: { headers: 200 } }),
+    );
+    expect(code).toBe('ERR_HEADERS_TIMEOUT');
+  });
+});

@@ -18,7 +18,7 @@ export type RequestHeaders =
 export interface Timeouts {
   /** TCP connect plus TLS handshake. @default 10000 */
   connect?: number | undefined;
-  /** From the request being sent to the end of the response head. @default 30000 */
+  /** From the request being sent to the end of the response head (while a stream body uploads: the longest pause in its progress). @default 30000 */
   headers?: number | undefined;
   /** Longest pause between two body chunks (not counted while the consumer applies backpressure). @default 30000 */
   body?: number | undefined;

@@ -93,12 +93,14 @@ export class Connection implements TransportListener {
           if (declared !== null && written > declared) throw lengthMismatch(declared, written, 'more');
           t.write(chunk);
         }
+        ex.uploaded();
         if (this.#writePaused) await new Promise<void>((r) => this.#writeWaiters.push(r));
       }
       if (this.current !== ex || ex.settled) return;
       if (chunked) t.write('0\r\n\r\n');
       else if (declared !== null && written !== declared) throw lengthMismatch(declared, written, 'only');
       ex.sent = true;
+      ex.uploaded();
     } catch (err) {
       if (this.current === ex) ex.fail(err instanceof Error ? err : new Error(String(err)));
     }

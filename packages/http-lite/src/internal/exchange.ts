@@ -106,8 +106,11 @@ export class Exchange implements Tickable, BodyController {
       return;
     }
     if (this.phase === Phase.Head) {
-      if (this.#since === 0) this.#since = now;
-      else if (s.headersTimeout && now - this.#since >= s.headersTimeout) {
+      // The clock starts once the request is sent: while a stream body uploads, each chunk restarts it.
+      if (this.#since === 0 || this.#activity !== this.#seenActivity) {
+        this.#seenActivity = this.#activity;
+        this.#since = now;
+      } else if (s.headersTimeout && now - this.#since >= s.headersTimeout) {
         this.fail(
           new HttpError(
             'ERR_HEADERS_TIMEOUT',
@@ -125,6 +128,11 @@ export class Exchange implements Tickable, BodyController {
         );
       }
     }
+  }
+
+  /** A chunk of a stream body was written (called by the connection's pump). */
+  uploaded(): void {
+    this.#activity++;
   }
 
   /** The request is on the wire (called by the connection). */
