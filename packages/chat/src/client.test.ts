@@ -103,6 +103,21 @@ describe('ChatClient', () => {
     });
   });
 
+  it('reports a refused connection as ERR_CONNECTION_CLOSED, not as a bad nick', async () => {
+    const port = await start({ maxConnectionsPerIp: 1 });
+    await connect(port, 'alice');
+    const err = await ChatClient.connect('127.0.0.1', port, { nick: 'bob' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChatError);
+    expect(err).toMatchObject({
+      code: 'ERR_CONNECTION_CLOSED',
+      message: `server 127.0.0.1:${port} refused the connection: too many connections from 127.0.0.1`,
+    });
+    // A nick that would smuggle a second line is refused before anything is sent.
+    await expect(ChatClient.connect('127.0.0.1', port, { nick: 'mallory\r\n/quit' })).rejects.toMatchObject({
+      code: 'ERR_PROTOCOL',
+    });
+  });
+
   it('ends iteration and emits close when the server goes away; methods then throw', async () => {
     const port = await start();
     const alice = await connect(port, 'alice');

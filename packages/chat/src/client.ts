@@ -67,9 +67,12 @@ export class ChatClient extends EventEmitter {
    * @param options - `nick`, `timeout`, `signal`
    * @returns a registered client
    * @throws ChatError `ERR_NICK_IN_USE` / `ERR_INVALID_NICK` when the server refuses the nick,
-   *   `ERR_CONNECTION_CLOSED` when it hangs up; streams' `TimeoutError` after `timeout`
+   *   `ERR_CONNECTION_CLOSED` when it hangs up or refuses the connection (too many from this
+   *   address), `ERR_PROTOCOL` for a nick holding CR or LF; streams' `TimeoutError` after `timeout`
    */
   static async connect(host: string, port: number, options: ChatClientOptions): Promise<ChatClient> {
+    if (/[\r\n]/.test(options.nick))
+      throw new ChatError('ERR_PROTOCOL', `nick holds a line break: ${JSON.stringify(options.nick)}`);
     const timeout = options.timeout ?? 10_000;
     const signal = options.signal
       ? AbortSignal.any([options.signal, AbortSignal.timeout(timeout)])
@@ -77,6 +80,7 @@ export class ChatClient extends EventEmitter {
     const [reader, writer] = await openConnection(host, port, { signal, timeout });
     try {
       let room: string | null = null;
+      let asked = false;
       for (;;) {
         const line = await readText(reader, signal);
         if (line === null)
@@ -85,9 +89,17 @@ export class ChatClient extends EventEmitter {
             `server ${host}:${port} closed the connection during registration`,
           );
         if (line === '* what is your nick?') {
+          asked = true;
           writer.write(`${options.nick}\r\n`);
         } else if (line.startsWith('* error: ')) {
           const text = line.slice(9);
+          // Before it asks for a nick the server can only be refusing the connection itself
+          // (too many connections from this address) and hangs up next.
+          if (!asked)
+            throw new ChatError(
+              'ERR_CONNECTION_CLOSED',
+              `server ${host}:${port} refused the connection: ${text}`,
+            );
           throw new ChatError(
             text.includes('is taken') ? 'ERR_NICK_IN_USE' : 'ERR_INVALID_NICK',
             `server refused nick "${options.nick}": ${text}`,
