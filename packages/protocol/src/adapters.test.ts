@@ -194,6 +194,24 @@ describe('attachProtocol on a transport that is already gone', () => {
     expect(p.lostCount).toBe(1);
     expect(p.events.at(-1)).toMatch(/^lost/);
   });
+
+  it('never calls eofReceived after connectionLost for an EOF held during pauseReading', async () => {
+    const [a, b] = createTransportPair();
+    b.write('hi');
+    b.writeEof();
+    const p = new (class extends RecordingProtocol {
+      override connectionMade(t: Transport): void {
+        super.connectionMade(t);
+        t.pauseReading(); // the data and EOF that already arrived are held
+      }
+    })();
+    const t = attachProtocol(a, p, { onError: () => {} });
+    a.reset(); // the connection fails while the protocol holds an EOF
+    expect(p.events).toEqual(['made', 'lost']);
+    t.resumeReading();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(p.events).toEqual(['made', 'lost']);
+  });
 });
 
 describe('detachStreams (a reader/writer pair from a protocol connection)', () => {

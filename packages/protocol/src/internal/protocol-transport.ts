@@ -123,7 +123,9 @@ export class ProtocolTransport implements Transport {
       return;
     }
     this.#lost = true;
+    // Nothing is delivered after connectionLost, not even an EOF held during pauseReading().
     this.#held = [];
+    this.#heldEof = false;
     try {
       this.#protocol.connectionLost?.(error);
     } catch (err) {
@@ -245,7 +247,14 @@ export class ProtocolTransport implements Transport {
   /** @internal */
   flushHeld(): void {
     this.#flushScheduled = false;
-    while (this.#held.length > 0 && !this.#paused && !this.#failed && !this.#detached && !this.#closing) {
+    while (
+      this.#held.length > 0 &&
+      !this.#paused &&
+      !this.#failed &&
+      !this.#detached &&
+      !this.#closing &&
+      !this.#lost
+    ) {
       this.#deliver(this.#held.shift()!);
     }
     if (
