@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, get, HttpError, post } from './index.js';
 
@@ -107,5 +108,26 @@ describe('https', () => {
     const res = await get(`https://127.0.0.1:${port}/`, { agent, tls: { rejectUnauthorized: false } });
     expect(res.status).toBe(200);
     await res.body.dump();
+  });
+
+  it('never reuses a connection made with other TLS settings, however many were seen', async () => {
+    const port = await start();
+    const agent = new Agent();
+    agents.push(agent);
+    const url = `https://127.0.0.1:${port}/`;
+    const res = await get(url, { agent, tls: { ca: Buffer.from(cert) } });
+    await res.body.dump();
+    // Many distinct CA objects (these fail before any connect: the header is invalid) ...
+    for (let i = 0; i < 1000; i++) {
+      await expect(
+        get(url, { agent, tls: { ca: Buffer.from(cert) }, headers: { 'bad header': 'x' } }),
+      ).rejects.toMatchObject({ code: 'ERR_INVALID_HEADER' });
+    }
+    // ... then a CA that did not sign the server's certificate must be checked on a new connection.
+    const err = await get(url, { agent, tls: { ca: Buffer.from(rootCertificates[0]!) } }).catch(
+      (e: Error) => e,
+    );
+    expect((err as NodeJS.ErrnoException).code).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY/);
+    expect(accepted).toBe(1);
   });
 });

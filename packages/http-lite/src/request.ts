@@ -136,12 +136,15 @@ function resolveTarget(input: string | URL, tls: RequestTlsOptions | undefined):
 }
 
 const ids = new Map<unknown, number>();
+// Ids only grow: after the map is cleared a new TLS object must never get an id that a live pool's key
+// still holds (that pool's connections were verified with, or authenticate as, something else).
+let nextId = 0;
 function idOf(v: unknown): number {
   if (v === undefined) return 0;
   let id = ids.get(v);
   if (id === undefined) {
-    if (ids.size > 1000) ids.clear();
-    ids.set(v, (id = ids.size + 1));
+    if (ids.size >= 1000) ids.clear();
+    ids.set(v, (id = ++nextId));
   }
   return id;
 }
