@@ -254,3 +254,24 @@ describe('headers timeout and stream uploads', () => {
     expect(code).toBe('ERR_HEADERS_TIMEOUT');
   });
 });
+
+describe('abort between redirects', () => {
+  it('does not follow a redirect once the signal fired while the 3xx body drained', async () => {
+    const ac = new AbortController();
+    const seen: string[] = [];
+    server = await startHttp((req, res) => {
+      seen.push(req.url!);
+      if (req.url === '/a') {
+        res.writeHead(302, { location: '/b', 'content-length': 10 });
+        res.write('12345');
+        setTimeout(() => ac.abort(new Error('stop')), 30);
+        setTimeout(() => res.end('67890'), 150);
+      } else res.end('followed');
+    });
+    const code = await codeOf(
+      request(`${server.origin}/a`, { agent: newAgent(), signal: ac.signal, maxRedirects: 2 }),
+    );
+    expect(code).toBe('ERR_ABORTED');
+    expect(seen).toEqual(['/a']);
+  });
+});

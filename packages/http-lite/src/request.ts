@@ -244,6 +244,8 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
       spec.declaredLength = declaredLength(headers);
       spec.chunked = spec.declaredLength === null;
     }
+    // The signal may have fired while the previous redirect's body was drained: its 'abort' event is gone.
+    if (signal?.aborted) throw abortError(signal);
     const res = await new Promise<HttpResponse>((resolve, reject) => {
       agent.dispatch(target.pool, new Exchange(spec, resolve, reject));
     });
