@@ -199,6 +199,45 @@ describe.skipIf(bin === null)('redisBus: nick registry while Redis is away', () 
   }, 30_000);
 });
 
+describe.skipIf(bin === null)('redisBus: malformed events', () => {
+  it('a malformed event on the channel is logged and ignored, never crashes the node', async () => {
+    const { createChatServer } = await import('./server.js');
+    const { redisBus } = await import('./redis-bus.js');
+    const { Redis } = await import('ioredis');
+    const r = await RedisProcess.start(bin!);
+    const logs: string[] = [];
+    const server = createChatServer({ bus: redisBus({ url: r.url }), log: (l) => logs.push(l) });
+    const raw = new Redis(r.url, { lazyConnect: true });
+    const users: LineClient[] = [];
+    try {
+      await server.listen();
+      const port = server.address()!.port;
+      users.push(await plainUser(port, 'alice'), await plainUser(port, 'bob'));
+      await raw.connect();
+      for (const payload of [
+        { node: 'evil', seq: 1, t: 'presence' },
+        { node: 'evil', seq: 2, t: 'quit', nick: 5 },
+        { node: 'evil', seq: 3, t: 'join', room: null, nick: 'x' },
+        { node: 'evil', seq: 4, t: 'nick', nick: 'a', rooms: 7 },
+        null,
+        [1, 2],
+      ]) {
+        await raw.publish('asyncnet:chat:events', JSON.stringify(payload));
+      }
+      await until('the malformed events to be logged', async () =>
+        logs.some((l) => l.startsWith('ignored a malformed presence event from node evil')),
+      );
+      users[0]!.send('still here');
+      await users[1]!.waitFor(/^<alice> still here$/);
+    } finally {
+      for (const u of users) u.close();
+      raw.disconnect();
+      await server.close({ timeout: 200 });
+      await r.stop();
+    }
+  }, 30_000);
+});
+
 describe('redisBus: unreachable', () => {
   it('fails listen() with the connection error and leaves nothing running', async () => {
     const { createChatServer } = await import('./server.js');

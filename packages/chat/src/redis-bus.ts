@@ -133,9 +133,16 @@ export function redisBus(options: RedisBusOptions): ChatBus {
         } catch {
           return;
         }
-        if (ev.node === nodeId || typeof ev.seq !== 'number') return;
+        if (typeof ev !== 'object' || ev === null || typeof ev.node !== 'string') return;
+        if (ev.node === nodeId || typeof ev.seq !== 'number' || typeof ev.t !== 'string') return;
         stats.received++;
-        handler.event(ev);
+        // A malformed event (another version, or anyone who can PUBLISH on the channel) must not
+        // throw into ioredis's parser: that would crash every node at once.
+        try {
+          handler.event(ev);
+        } catch (err) {
+          handler.log(`ignored a malformed ${ev.t} event from node ${ev.node}: ${(err as Error).message}`);
+        }
       });
 
       try {
