@@ -150,8 +150,12 @@ class Pool implements ConnectionOwner, Tickable {
 
   tick(now: number): void {
     const idle = this.idle;
-    // Oldest first: the stack bottom.
-    while (idle.length > 0 && idle[0]!.idleDeadline <= now) idle[0]!.destroy(null, true);
+    // Every entry: deadlines are not ordered (a server's Keep-Alive hint can shorten a later one).
+    // Backwards, because destroy() removes the connection from `idle` at once.
+    for (let i = idle.length - 1; i >= 0; i--) {
+      const conn = idle[i];
+      if (conn !== undefined && conn.idleDeadline <= now) conn.destroy(null, true);
+    }
     if (idle.length === 0) {
       this.#watching = false;
       unwatch(this);

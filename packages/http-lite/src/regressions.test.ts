@@ -275,3 +275,30 @@ describe('abort between redirects', () => {
     expect(seen).toEqual(['/a']);
   });
 });
+
+describe('idle expiry', () => {
+  it('expires an idle connection by its own Keep-Alive hint even when an older one lives longer', async () => {
+    let accepted = 0;
+    raw = createNetServer((s) => {
+      s.on('error', () => {});
+      const index = accepted++;
+      s.once('data', () => {
+        const reply = (hint: string) => s.write(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n${hint}\r\nok`);
+        if (index === 0) reply('');
+        else setTimeout(() => reply('Keep-Alive: timeout=1\r\n'), 50);
+      });
+    });
+    await new Promise<void>((r) => raw!.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(raw.address() as { port: number }).port}`;
+    const agent = newAgent({ keepAliveTimeout: 60_000, keepAliveMargin: 500 });
+    const [a, b] = await Promise.all([request(origin, { agent }), request(origin, { agent })]);
+    await a.body.text();
+    await b.body.text();
+    expect([...agent.stats().values()][0]!.idle).toBe(2);
+    // The second connection's deadline is 1000 - 500 ms; the first one's is a minute away.
+    for (let i = 0; i < 100 && [...agent.stats().values()][0]!.idle !== 1; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect([...agent.stats().values()][0]!.idle).toBe(1);
+  });
+});
