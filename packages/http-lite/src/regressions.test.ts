@@ -302,3 +302,29 @@ describe('idle expiry', () => {
     expect([...agent.stats().values()][0]!.idle).toBe(1);
   });
 });
+
+describe('empty encoded bodies', () => {
+  it('decodes an empty body with a content-encoding to an empty body, as fetch does', async () => {
+    server = await startHttp((req, res) => {
+      res.writeHead(200, { 'content-encoding': req.url!.slice(1), 'content-length': 0 });
+      res.end();
+    });
+    const agent = newAgent();
+    for (const enc of ['gzip', 'deflate', 'br']) {
+      const res = await request(`${server.origin}/${enc}`, { agent, decompress: true });
+      expect(await res.body.text()).toBe('');
+    }
+    // A truncated (non-empty) stream is still an error.
+    const cut = zlib.gzipSync(Buffer.from('hello world')).subarray(0, 8);
+    const s2 = await startHttp((_req, res) => {
+      res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': cut.length });
+      res.end(cut);
+    });
+    try {
+      const res = await request(s2.origin, { agent, decompress: true });
+      await expect(res.body.text()).rejects.toMatchObject({ code: 'ERR_HTTP_PARSE' });
+    } finally {
+      await s2.close();
+    }
+  });
+});

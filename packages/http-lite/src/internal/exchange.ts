@@ -61,6 +61,8 @@ export class Exchange implements Tickable, BodyController {
   #received = 0;
   #since = 0;
   #activity = 0;
+  /** Body bytes as received (before decoding). */
+  #wireBytes = 0;
   #seenActivity = 0;
   #paused = false;
   #onAbort: (() => void) | null = null;
@@ -234,6 +236,7 @@ export class Exchange implements Tickable, BodyController {
 
   onBody(chunk: Uint8Array): void {
     this.#activity++;
+    this.#wireBytes += chunk.byteLength;
     const d = this.#decoder;
     if (d === null) {
       this.#deliver(chunk);
@@ -263,7 +266,13 @@ export class Exchange implements Tickable, BodyController {
     this.phase = Phase.Done;
     this.#cleanup();
     const d = this.#decoder;
-    if (d !== null) d.end();
+    if (d !== null && this.#wireBytes === 0) {
+      // An empty body with a Content-Encoding (as fetch does): nothing to decode, not a truncated stream.
+      this.#decoder = null;
+      d.removeAllListeners();
+      d.destroy();
+      this.#body?.end();
+    } else if (d !== null) d.end();
     else this.#body?.end();
   }
 
