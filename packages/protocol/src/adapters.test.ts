@@ -153,6 +153,57 @@ describe('connectProtocol (a Protocol over a reader/writer pair)', () => {
     expect(await p.lost.promise).toBeNull();
   });
 
+  it('delivers nothing while paused, even when pauseReading() comes from a microtask', async () => {
+    const [[, w1], [r2, w2]] = createStreamPair();
+    const payload = randomBytes(200_000);
+    w1.write(payload);
+    w1.writeEof();
+    await until(() => r2.bufferedSize > 65536);
+    const events: string[] = [];
+    const chunks: Buffer[] = [];
+    const lost = deferred<Error | null>();
+    const t = connectProtocol(r2, w2, {
+      dataReceived: (d) => {
+        events.push(t.isReading() ? 'data' : 'data while paused');
+        chunks.push(Buffer.from(d));
+        // Backpressure decided one microtask later (say, after a queue's promise settles).
+        if (chunks.length === 1) queueMicrotask(() => t.pauseReading());
+      },
+      eofReceived: () => {
+        events.push(t.isReading() ? 'eof' : 'eof while paused');
+        return undefined;
+      },
+      connectionLost: (e) => lost.resolve(e),
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(events).toEqual(['data']);
+    t.resumeReading();
+    expect(await lost.promise).toBeNull();
+    expect(events.filter((e) => e.includes('paused'))).toEqual([]);
+    expect(events.at(-1)).toBe('eof');
+    expect(Buffer.concat(chunks).equals(payload)).toBe(true);
+  });
+
+  it('loses and reorders nothing when detached after such a pause', async () => {
+    const [[, w1], [r2, w2]] = createStreamPair();
+    const payload = randomBytes(200_000);
+    w1.write(payload);
+    w1.writeEof();
+    await until(() => r2.bufferedSize > 65536);
+    const chunks: Buffer[] = [];
+    const t = connectProtocol(r2, w2, {
+      dataReceived: (d) => {
+        chunks.push(Buffer.from(d));
+        if (chunks.length === 1) queueMicrotask(() => t.pauseReading());
+      },
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    const [reader] = detachStreams(t);
+    await new Promise((r) => setTimeout(r, 0));
+    const rest = Buffer.from(await reader.read(-1));
+    expect(Buffer.concat([...chunks, rest]).equals(payload)).toBe(true);
+  });
+
   it('fills a BufferedProtocol without ever exceeding its buffer', async () => {
     const [[, writer], [r2, w2]] = createStreamPair({ chunking: 'random', maxChunk: 300 });
     const got: Buffer[] = [];

@@ -1,7 +1,7 @@
 import type { StartTlsOptions, StreamReader, StreamWriter } from '@asyncnet/streams';
 import { ProtocolError } from '../errors.js';
 import type { AnyProtocol, BufferedProtocol, Transport } from '../protocol.js';
-import { isBuffered, toError } from './callbacks.js';
+import { feedBuffered, isBuffered, toError } from './callbacks.js';
 import type { CallbackErrorHandler } from './protocol-transport.js';
 
 /** Bytes asked for per read when pumping a reader into a protocol. */
@@ -28,6 +28,10 @@ export class StreamsProtocolTransport implements Transport {
   #stopped = false;
   #readCtl = new AbortController();
   #readPending = false;
+  /** Bytes a read took just before a pauseReading(): delivered first after resumeReading(). */
+  #heldChunk: Uint8Array | null = null;
+  /** An EOF read just before a pauseReading(). */
+  #heldEof = false;
   #resolveClosed!: () => void;
   readonly closed: Promise<void>;
 
@@ -70,6 +74,17 @@ export class StreamsProtocolTransport implements Transport {
         });
       }
       if (this.#stopped) return;
+      const held = this.#heldChunk;
+      if (held !== null) {
+        this.#heldChunk = null;
+        this.#deliverHeld(held);
+        if (this.#failure !== null || this.#closing) return;
+        continue;
+      }
+      if (this.#heldEof) {
+        this.#eof();
+        return;
+      }
       // A BufferedProtocol names the size of each read: a chunk always fits its buffer.
       const p = this.#protocol;
       let buf: Uint8Array | null = null;
@@ -105,19 +120,49 @@ export class StreamsProtocolTransport implements Transport {
       }
       // After close()/abort() nothing more is delivered, as in asyncio.
       if (this.#failure !== null || this.#closing) return;
+      if (this.#paused) {
+        // pauseReading() ran after the read had taken its bytes but before this continuation
+        // (from a microtask): hold them until resumeReading(), as a socket transport does.
+        if (chunk.byteLength === 0) this.#heldEof = true;
+        else this.#heldChunk = chunk;
+        // That pauseReading() aborted a read that had already finished: renew the signal.
+        if (this.#readCtl.signal.aborted) this.#readCtl = new AbortController();
+        continue;
+      }
       if (chunk.byteLength === 0) {
-        if (this.#closing || this.#lost) return;
-        let keepOpen = false;
-        try {
-          keepOpen = this.#protocol.eofReceived?.() === true;
-        } catch (err) {
-          this.#fail(err);
-          return;
-        }
-        if (!keepOpen || !this.#writer.canWriteEof()) this.#writer.close();
+        this.#eof();
         return;
       }
       this.#deliver(chunk, p, buf);
+    }
+  }
+
+  /** The reader reached EOF: `eofReceived`, then close unless it asked to stay half-open. */
+  #eof(): void {
+    this.#heldEof = false;
+    if (this.#closing || this.#lost) return;
+    let keepOpen = false;
+    try {
+      keepOpen = this.#protocol.eofReceived?.() === true;
+    } catch (err) {
+      this.#fail(err);
+      return;
+    }
+    if (!keepOpen || !this.#writer.canWriteEof()) this.#writer.close();
+  }
+
+  /** Delivers a chunk held during a pause; a BufferedProtocol may pause again inside it. */
+  #deliverHeld(chunk: Uint8Array): void {
+    const p = this.#protocol;
+    if (!isBuffered(p)) {
+      this.#deliver(chunk, p, null);
+      return;
+    }
+    try {
+      const off = feedBuffered(p, chunk, () => this.#paused || this.#failure !== null);
+      if (off < chunk.byteLength && this.#failure === null) this.#heldChunk = chunk.subarray(off);
+    } catch (err) {
+      this.#fail(err);
     }
   }
 
@@ -280,6 +325,18 @@ export class StreamsProtocolTransport implements Transport {
   detach(): [StreamReader, StreamWriter] {
     this.#detached = true;
     this.#stopReading();
+    const held = this.#heldChunk;
+    this.#heldChunk = null;
+    if (held !== null) {
+      // Bytes the adapter took during a pause go back to the reader when they can go first;
+      // otherwise (more arrived behind them, or EOF) the protocol gets them, in order, now.
+      if (this.#reader.bufferedSize === 0 && !this.#reader.atEof()) this.#reader.feedData(held);
+      else this.#deliverHeld(held);
+    }
+    if (this.#heldEof) {
+      this.#heldEof = false;
+      if (!this.#reader.atEof()) this.#reader.feedEof();
+    }
     return [this.#reader, this.#writer];
   }
 }
