@@ -147,8 +147,9 @@ describe('nick registry races', () => {
     a!.send('/nick alicia');
     i!.send('NICK ircster');
     await until('two rename claims', () => gate.waiting() === 2);
-    a!.close();
-    i!.close();
+    // Abruptly (RST): a FIN would let the server finish the pending rename first.
+    a!.socket.resetAndDestroy();
+    i!.socket.resetAndDestroy();
     await until('both connections gone', () => server.stats().connections === 0);
     gate.open();
     await new Promise((r) => setTimeout(r, 50));
@@ -162,6 +163,29 @@ describe('nick registry races', () => {
     await until('a fourth claim', () => gate.waiting() === 1);
     gate.open();
     await again2;
+  });
+});
+
+describe('half-close', () => {
+  it('lines sent before a FIN are handled even while the nick claim is still pending', async () => {
+    // `printf 'carol\nhello\n' | nc host port`: the FIN arrives while the registry is answering.
+    const gate = gatedBus();
+    const { port } = await start({ bus: gate.bus, floodControl: false });
+    const pendingBob = user(port, 'bob');
+    await until('bob claim', () => gate.waiting() === 1);
+    gate.open();
+    const bob = await pendingBob;
+    const carol = track(await LineClient.open(port));
+    await carol.waitFor(/what is your nick/);
+    carol.socket.end('carol\r\nhello from a pipe\r\n/me waves\r\n');
+    await until('carol claim', () => gate.waiting() === 1);
+    await new Promise((r) => setTimeout(r, 100)); // let the server see the FIN first
+    gate.open();
+    await bob.waitFor(/^<carol> hello from a pipe$/);
+    await bob.waitFor(/^\* carol waves$/);
+    await bob.waitFor(/^\* carol quit \(connection closed\)$/);
+    await carol.ended;
+    expect(carol.lines).toContain('* hello carol, type /help for commands');
   });
 });
 

@@ -30,6 +30,7 @@ export abstract class ClientConn implements HubMember, LineSink {
   #pending: string[] = [];
   #busy = false;
   #excess = 0;
+  #eof = false;
   #closing = false;
   #released = false;
   #lastRead = Date.now();
@@ -61,7 +62,11 @@ export abstract class ClientConn implements HubMember, LineSink {
         this.#decoder.push(chunk);
       },
       eof: () => {
-        this.disconnect('client quit', null, false, 'connection closed');
+        // Lines received before the FIN still count (`printf 'nick\nhello\n' | nc`): when some
+        // wait behind a pending command (a nick claim on a remote registry), quit after them.
+        if (this.#busy) this.#eof = true;
+        else this.disconnect('client quit', null, false, 'connection closed');
+        return this.#eof;
       },
       writePaused: () => this.queue.pause(),
       writeResumed: () => {
@@ -164,7 +169,9 @@ export abstract class ClientConn implements HubMember, LineSink {
   #done(): void {
     this.#busy = false;
     while (!this.#busy && !this.#closing && this.#pending.length > 0) this.#run(this.#pending.shift()!);
-    if (!this.#busy && !this.#closing) this.transport.resumeReading();
+    if (this.#busy || this.#closing) return;
+    if (this.#eof) this.disconnect('client quit', null, false, 'connection closed');
+    else this.transport.resumeReading();
   }
 
   /** Periodic check for registration and idle timeouts. */
