@@ -94,6 +94,8 @@ class Pool implements ConnectionOwner, Tickable {
         }
         ex.fail(e);
         this.#next();
+        // A pool whose only connect failed must go too, or close() waits for it forever.
+        this.#maybeDrop();
       },
     );
   }

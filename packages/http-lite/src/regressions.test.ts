@@ -328,3 +328,22 @@ describe('empty encoded bodies', () => {
     }
   });
 });
+
+describe('failed connects', () => {
+  it('drops the pool of an origin whose connect failed, so close() resolves', async () => {
+    const probe = createNetServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const agent = newAgent();
+    await expect(request(`http://127.0.0.1:${port}/`, { agent })).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
+    expect(agent.stats().size).toBe(0);
+    let closed = false;
+    const closing = agent.close().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closed).toBe(true);
+    await closing;
+  });
+});
