@@ -142,5 +142,8 @@ describe('DelimiterCodec', () => {
     expect(() => new DelimiterCodec({ delimiters: '' })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     );
+    expect(() => new DelimiterCodec({ delimiters: ';', encoding: 'hex' as 'utf8' })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
   });
 });

@@ -1,5 +1,5 @@
 import type { Codec, Decoder } from './codec.js';
-import { checkInteger, FrameError, FrameTooLargeError, ProtocolError } from './errors.js';
+import { checkEncoding, checkInteger, FrameError, FrameTooLargeError, ProtocolError } from './errors.js';
 import { Accumulator, asBuffer } from './internal/bytes.js';
 import { preview } from './lines-codec.js';
 
@@ -225,7 +225,7 @@ class DelimiterCodecImpl implements DelimiterCodec<Frame> {
       return b;
     });
     this.maxLength = checkInteger('maxLength', options.maxLength ?? 65536, 0, 2 ** 31 - 1);
-    this.#text = options.encoding !== null;
+    this.#text = checkEncoding(options.encoding) !== null;
     this.#allowUnterminated = options.allowUnterminated ?? true;
   }
 

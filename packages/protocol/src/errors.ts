@@ -126,3 +126,16 @@ export function checkInteger(name: string, value: number, min: number, max: numb
   }
   return value;
 }
+
+/**
+ * @internal Validates a text codec's `encoding` option: `'utf8'` (the default) or `null` for
+ * bytes. Anything else would silently decode as UTF-8.
+ * @param value - the option as given
+ * @returns `'utf8'` or `null`
+ * @throws {@link ProtocolError} `ERR_INVALID_ARGUMENT` for any other value
+ */
+export function checkEncoding(value: unknown): 'utf8' | null {
+  if (value === undefined || value === 'utf8') return 'utf8';
+  if (value === null) return null;
+  throw new ProtocolError('ERR_INVALID_ARGUMENT', `encoding must be 'utf8' or null, got ${String(value)}`);
+}

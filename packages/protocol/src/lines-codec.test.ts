@@ -201,5 +201,12 @@ describe('LinesCodec', () => {
         message: 'maxLength must be an integer from 0 to 2147483647, got -1',
       }),
     );
+    // An encoding it does not implement is refused, not silently decoded as UTF-8.
+    expect(() => new LinesCodec({ encoding: 'latin1' as 'utf8' })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARGUMENT',
+        message: "encoding must be 'utf8' or null, got latin1",
+      }),
+    );
   });
 });

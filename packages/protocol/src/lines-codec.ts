@@ -1,5 +1,5 @@
 import type { Codec, Decoder } from './codec.js';
-import { checkInteger, FrameError, FrameTooLargeError } from './errors.js';
+import { checkEncoding, checkInteger, FrameError, FrameTooLargeError } from './errors.js';
 import { Accumulator, asBuffer } from './internal/bytes.js';
 
 const LF = 10;
@@ -209,7 +209,7 @@ class LinesCodecImpl implements LinesCodec<string | Uint8Array> {
 
   constructor(options: LinesCodecOptions = {}) {
     this.maxLength = checkInteger('maxLength', options.maxLength ?? 65536, 0, 2 ** 31 - 1);
-    this.encoding = options.encoding === undefined ? 'utf8' : options.encoding;
+    this.encoding = checkEncoding(options.encoding);
     this.allowUnterminated = options.allowUnterminated ?? true;
   }
 
