@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { memoryBus } from './bus.js';
 import { ChatClient, type ChatEvent } from './client.js';
 import { ChatError } from './errors.js';
@@ -116,6 +116,24 @@ describe('ChatClient', () => {
     await expect(ChatClient.connect('127.0.0.1', port, { nick: 'mallory\r\n/quit' })).rejects.toMatchObject({
       code: 'ERR_PROTOCOL',
     });
+  });
+
+  it('ends every concurrent iterator when the connection ends', async () => {
+    // Regression: a single wake-up slot left all but the last waiting iterator hung forever.
+    const port = await start();
+    const alice = await connect(port, 'alice');
+    const bob = await connect(port, 'bob');
+    const seen: string[] = [];
+    const loops = [0, 1, 2].map(async () => {
+      for await (const ev of alice) if (ev.type === 'message') seen.push(ev.text);
+    });
+    await new Promise((r) => setTimeout(r, 20)); // all three are waiting now
+    bob.say('one');
+    bob.say('two');
+    await vi.waitFor(() => expect(seen.length).toBe(2));
+    await servers[0]!.close({ timeout: 200 });
+    await Promise.all(loops);
+    expect(seen.sort()).toEqual(['one', 'two']);
   });
 
   it('ends iteration and emits close when the server goes away; methods then throw', async () => {

@@ -46,7 +46,7 @@ export class ChatClient extends EventEmitter {
   #room: string | null = null;
   #buffer: ChatEvent[] = [];
   #iterating = 0;
-  #wake: (() => void) | null = null;
+  #waiters: Array<() => void> = [];
   #space: (() => void) | null = null;
   #ended = false;
   readonly #done: Promise<void>;
@@ -221,7 +221,7 @@ export class ChatClient extends EventEmitter {
         }
         if (this.#ended) return;
         await new Promise<void>((r) => {
-          this.#wake = r;
+          this.#waiters.push(r);
         });
       }
     } finally {
@@ -244,6 +244,14 @@ export class ChatClient extends EventEmitter {
     this.#writer.write(`${line}\r\n`);
   }
 
+  /** Wakes every waiting iterator (several may iterate one client; each event goes to one). */
+  #wakeAll(): void {
+    const w = this.#waiters;
+    if (w.length === 0) return;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+
   #releaseSpace(): void {
     const s = this.#space;
     this.#space = null;
@@ -261,9 +269,7 @@ export class ChatClient extends EventEmitter {
         if (ev.type !== 'error' || this.listenerCount('error') > 0) this.emit(ev.type, ev);
         if (this.#iterating > 0) {
           this.#buffer.push(ev);
-          const w = this.#wake;
-          this.#wake = null;
-          w?.();
+          this.#wakeAll();
           if (this.#buffer.length >= ITERATOR_BUFFER) {
             await new Promise<void>((r) => {
               this.#space = r;
@@ -275,9 +281,7 @@ export class ChatClient extends EventEmitter {
       // Connection errors end the stream like EOF.
     } finally {
       this.#ended = true;
-      const w = this.#wake;
-      this.#wake = null;
-      w?.();
+      this.#wakeAll();
       if (!this.#writer.isClosing()) this.#writer.close();
       this.emit('close');
     }
