@@ -347,3 +347,30 @@ describe('failed connects', () => {
     await closing;
   });
 });
+
+describe('request body streams on early answers', () => {
+  it('cancels a ReadableStream body when the server answers before reading it all', async () => {
+    raw = createNetServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () => {
+        s.end('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      });
+    });
+    await new Promise<void>((r) => raw!.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(raw.address() as { port: number }).port}`;
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        await new Promise((r) => setTimeout(r, 10));
+        controller.enqueue(Buffer.from('chunk'));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const res = await request(origin, { agent: newAgent(), method: 'POST', body });
+    expect(res.status).toBe(413);
+    for (let i = 0; i < 100 && !cancelled; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(cancelled).toBe(true);
+  });
+});

@@ -49,14 +49,20 @@ async function* bytesOf(
 
 async function* fromReadableStream(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
   const reader = stream.getReader();
+  let finished = false;
   try {
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return;
+      if (done) {
+        finished = true;
+        return;
+      }
       if (typeof value === 'string') yield Buffer.from(value, 'utf8');
       else yield value;
     }
   } finally {
+    // Stopped early (the request failed or was answered first): cancel, so the source can free its resources.
+    if (!finished) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
 }
