@@ -374,3 +374,18 @@ describe('request body streams on early answers', () => {
     expect(cancelled).toBe(true);
   });
 });
+
+describe('request field values', () => {
+  it('rejects control characters other than tab, as node:http and undici do', async () => {
+    server = await startHttp((req, res) => res.end(String(req.headers['x-a'])));
+    const agent = newAgent();
+    for (const v of ['a\x01b', 'a\x7fb', 'a\x1bb', 'a\x0bb']) {
+      expect(await codeOf(request(server.origin, { agent, headers: { 'x-a': v } }))).toBe(
+        'ERR_INVALID_HEADER',
+      );
+    }
+    const ok = await request(server.origin, { agent, headers: { 'x-a': 'tab\there \xe9' } });
+    expect(ok.status).toBe(200);
+    await ok.body.dump();
+  });
+});

@@ -69,7 +69,8 @@ export interface RequestOptions {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[\0\r\n]|[^\0-\xff]/;
+// Field values (RFC 9110 5.5): HTAB, SP, VCHAR, obs-text; no other control character (as node:http and undici).
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const NON_ASCII = /[^\0-\x7f]/;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
