@@ -5,7 +5,7 @@ import { deferred, portOf, RecordingProtocol, until } from './__fixtures__/helpe
 import { createConnection } from './create-connection.js';
 import { createServer } from './create-server.js';
 import { createDatagramEndpoint } from './datagram.js';
-import type { Protocol, Transport } from './protocol.js';
+import type { BufferedProtocol, Protocol, Transport } from './protocol.js';
 
 const HOST = '127.0.0.1';
 const servers: Server[] = [];
@@ -112,6 +112,37 @@ describe('close() and abort() stop delivery', () => {
     writer.write(Buffer.alloc(4 * 1024 * 1024, 1));
     expect(await lost.promise).toBeNull();
     expect(counts).toEqual([1]);
+    await reader.read().catch(() => undefined);
+  });
+
+  it('stops filling a BufferedProtocol as soon as it calls close(), even mid-chunk', async () => {
+    const lost = deferred<Error | null>();
+    let updates = 0;
+    const server = await createServer(
+      (): BufferedProtocol => {
+        let t!: Transport;
+        const buf = new Uint8Array(4); // many bufferUpdated() calls per chunk
+        return {
+          connectionMade: (tr) => {
+            t = tr;
+          },
+          getBuffer: () => buf,
+          bufferUpdated: () => {
+            updates++;
+            t.close();
+          },
+          connectionLost: (e) => lost.resolve(e),
+        };
+      },
+      HOST,
+      0,
+      { onError: () => {} },
+    );
+    servers.push(server);
+    const [reader, writer] = await openConnection(HOST, portOf(server));
+    writer.write('x'.repeat(1000));
+    expect(await lost.promise).toBeNull();
+    expect(updates).toBe(1);
     await reader.read().catch(() => undefined);
   });
 

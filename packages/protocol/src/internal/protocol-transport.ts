@@ -276,7 +276,11 @@ export class ProtocolTransport implements Transport {
         (this.#protocol as { dataReceived?(data: Uint8Array): void }).dataReceived?.(chunk);
         return;
       }
-      const off = feedBuffered(this.#protocol as never, chunk, () => this.#paused || this.#failed);
+      const off = feedBuffered(
+        this.#protocol as never,
+        chunk,
+        () => this.#paused || this.#failed || this.#closing,
+      );
       if (off < chunk.byteLength && !this.#failed) this.#held.unshift(chunk.subarray(off));
     } catch (err) {
       this.#fail(err);

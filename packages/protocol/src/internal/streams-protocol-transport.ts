@@ -159,7 +159,7 @@ export class StreamsProtocolTransport implements Transport {
       return;
     }
     try {
-      const off = feedBuffered(p, chunk, () => this.#paused || this.#failure !== null);
+      const off = feedBuffered(p, chunk, () => this.#paused || this.#failure !== null || this.#closing);
       if (off < chunk.byteLength && this.#failure === null) this.#heldChunk = chunk.subarray(off);
     } catch (err) {
       this.#fail(err);
