@@ -301,6 +301,40 @@ describe('detachStreams (a reader/writer pair from a protocol connection)', () =
     expect(Buffer.from(await reader.read()).toString()).toBe('streams saw: ab END');
   });
 
+  it('gives the reader the rest of a chunk when a BufferedProtocol detaches mid-chunk', async () => {
+    const detached = deferred<StreamReader>();
+    let updates = 0;
+    const server = await createServer(
+      (): BufferedProtocol => {
+        let t!: Transport;
+        const buf = new Uint8Array(4); // the chunk takes many bufferUpdated() calls
+        return {
+          connectionMade: (tr) => {
+            t = tr;
+          },
+          getBuffer: () => buf,
+          bufferUpdated: () => {
+            updates++;
+            if (updates === 1) detached.resolve(detachStreams(t)[0]);
+          },
+        };
+      },
+      HOST,
+      0,
+      { onError: (e) => console.error(e) },
+    );
+    servers.push(server);
+    const [, writer] = await openConnection(HOST, portOf(server));
+    const payload = randomBytes(1000);
+    writer.write(payload);
+    writer.writeEof();
+    const reader = await detached.promise;
+    const rest = Buffer.from(await reader.read(-1));
+    expect(updates).toBe(1);
+    expect(rest.equals(payload.subarray(4))).toBe(true);
+    writer.close();
+  });
+
   it('gives the reader the bytes held during pauseReading', async () => {
     const held = deferred<Transport>();
     const server = await createServer(

@@ -16,8 +16,14 @@ export function isBuffered(p: AnyProtocol): p is BufferedProtocol {
 /**
  * Copies `chunk` into the protocol's buffers. Returns the offset reached, which is short of the
  * end only when `stop()` turned true in between (reading was paused by the protocol).
+ * `progress.off` is the offset reached so far, readable from inside `bufferUpdated`.
  */
-export function feedBuffered(p: BufferedProtocol, chunk: Uint8Array, stop: () => boolean): number {
+export function feedBuffered(
+  p: BufferedProtocol,
+  chunk: Uint8Array,
+  stop: () => boolean,
+  progress?: { off: number },
+): number {
   const len = chunk.byteLength;
   let off = 0;
   while (off < len) {
@@ -29,6 +35,7 @@ export function feedBuffered(p: BufferedProtocol, chunk: Uint8Array, stop: () =>
     const n = Math.min(room, len - off);
     buf.set(off === 0 && n === len ? chunk : chunk.subarray(off, off + n));
     off += n;
+    if (progress !== undefined) progress.off = off;
     p.bufferUpdated(n);
     if (off < len && stop()) break;
   }

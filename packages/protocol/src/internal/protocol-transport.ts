@@ -26,6 +26,8 @@ export class ProtocolTransport implements Transport {
   #closing = false;
   #lost = false;
   #detached = false;
+  /** The chunk a BufferedProtocol is being fed and how far (a detach mid-chunk takes the rest). */
+  readonly #feed: { chunk: Uint8Array | null; off: number } = { chunk: null, off: 0 };
   /** Inside {@link ProtocolTransport.start} until `connectionMade` has returned. */
   #starting = false;
   /** The core reported the connection lost before `connectionMade` returned. */
@@ -234,7 +236,10 @@ export class ProtocolTransport implements Transport {
     this.#detached = true;
     // No connectionLost from now on, but `closed` still settles when the connection ends.
     void this.#t.closed.then(() => this.#resolveClosed());
-    const held = { held: this.#held, eof: this.#heldEof };
+    // Called from bufferUpdated() in the middle of a chunk: the rest of it comes first.
+    const { chunk, off } = this.#feed;
+    const rest = chunk !== null && off < chunk.byteLength ? [chunk.subarray(off)] : [];
+    const held = { held: [...rest, ...this.#held], eof: this.#heldEof };
     this.#held = [];
     this.#heldEof = false;
     if (this.#paused) {
@@ -276,12 +281,21 @@ export class ProtocolTransport implements Transport {
         (this.#protocol as { dataReceived?(data: Uint8Array): void }).dataReceived?.(chunk);
         return;
       }
-      const off = feedBuffered(
-        this.#protocol as never,
-        chunk,
-        () => this.#paused || this.#failed || this.#closing,
-      );
-      if (off < chunk.byteLength && !this.#failed) this.#held.unshift(chunk.subarray(off));
+      const feed = this.#feed;
+      feed.chunk = chunk;
+      feed.off = 0;
+      let off: number;
+      try {
+        off = feedBuffered(
+          this.#protocol as never,
+          chunk,
+          () => this.#paused || this.#failed || this.#closing || this.#detached,
+          feed,
+        );
+      } finally {
+        feed.chunk = null;
+      }
+      if (off < chunk.byteLength && !this.#failed && !this.#detached) this.#held.unshift(chunk.subarray(off));
     } catch (err) {
       this.#fail(err);
     }
