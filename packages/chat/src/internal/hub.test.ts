@@ -112,6 +112,12 @@ describe('Hub', () => {
     );
     expect(hub.room('#x')!.nicks()).toEqual(['alice', 'bob']);
     expect(hub.room('#y')!.topic).toBe('why');
+    // A member learnt from presence joins visibly (its join event was lost), once.
+    expect(a.got).toEqual([expect.objectContaining({ t: 'join', room: '#x', nick: 'bob' })]);
+    hub.remote(
+      from('B', { t: 'presence', rooms: { '#x': ['bob'], '#y': ['carol'] }, topics: { '#y': 'why' } }),
+    );
+    expect(a.got).toHaveLength(1);
     // Presence is B's whole state: bob left #x and carol quit while the bus was away (those events
     // were lost); a later presence makes them leave here too instead of lingering as ghosts.
     a.got.length = 0;

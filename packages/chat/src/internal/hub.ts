@@ -334,8 +334,15 @@ export class Hub {
           const room = this.#ensureRoom(name);
           for (const nick of nicks) {
             const folded = foldCase(nick);
+            const known = room.remote.get(folded)?.node === ev.node;
             room.remote.set(folded, { nick, node: ev.node });
             this.remoteNicks.set(folded, { nick, node: ev.node });
+            // A member we did not know here (its join was lost, or its node was presumed crashed
+            // and came back): local members see it join, so IRC clients' nick lists stay right.
+            if (!known) {
+              const join: BusEvent = { t: 'join', room: room.name, nick, user: '~remote', host: ev.node };
+              this.#fanout(room, new Outgoing(join), null, false);
+            }
           }
           const topic = ev.topics[name];
           if (topic !== undefined && room.topic === '') room.topic = topic;
