@@ -1,5 +1,6 @@
 import type { ChatBus } from './bus.js';
 import { ChatError } from './errors.js';
+import { roomProblem } from './internal/casemap.js';
 import type { Resolved } from './internal/context.js';
 
 /** Per-client send queue limits. */
@@ -94,6 +95,17 @@ export function positive(name: string, value: number, allowZero = false): number
   return value;
 }
 
+/** Validates a text option that goes on the wire (no line breaks; `word`: no spaces either). */
+function text(name: string, value: string, word: boolean): string {
+  if (typeof value !== 'string' || value === '' || /[\r\n\0]/.test(value) || (word && /\s/.test(value))) {
+    throw new ChatError(
+      'ERR_INVALID_OPTION',
+      `option ${name} must be a non-empty string without line breaks${word ? ' or spaces' : ''}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
 /** Applies defaults and validates every limit. */
 export function resolveOptions(o: ChatServerOptions): Resolved {
   const fc = o.floodControl ?? true;
@@ -112,12 +124,18 @@ export function resolveOptions(o: ChatServerOptions): Resolved {
       'ERR_INVALID_OPTION',
       `option sendQueue.hard (${hard}) must be >= sendQueue.soft (${soft})`,
     );
+  const roomMaxLength = positive('roomMaxLength', o.roomMaxLength ?? 50);
+  const defaultRoom = o.defaultRoom ?? '#lobby';
+  const problem = roomProblem(defaultRoom, roomMaxLength);
+  if (problem !== null) throw new ChatError('ERR_INVALID_OPTION', `option defaultRoom: ${problem}`);
+  const motd = o.motd ?? ['welcome to asyncnet chat'];
+  for (const line of motd) text('motd', line, false);
   return {
-    serverName: o.serverName ?? 'asyncnet.chat',
-    network: o.network ?? 'asyncnet',
+    serverName: text('serverName', o.serverName ?? 'asyncnet.chat', true),
+    network: text('network', o.network ?? 'asyncnet', true),
     maxLineLength: positive('maxLineLength', o.maxLineLength ?? 1024),
     nickMaxLength: positive('nickMaxLength', o.nickMaxLength ?? 30),
-    roomMaxLength: positive('roomMaxLength', o.roomMaxLength ?? 50),
+    roomMaxLength,
     registrationTimeout: positive('registrationTimeout', o.registrationTimeout ?? 30_000),
     pingInterval: positive('pingInterval', o.pingInterval ?? 90_000, true),
     pingTimeout: positive('pingTimeout', o.pingTimeout ?? 60_000),
@@ -126,8 +144,8 @@ export function resolveOptions(o: ChatServerOptions): Resolved {
     maxConnectionsPerIp: positive('maxConnectionsPerIp', o.maxConnectionsPerIp ?? 32, true),
     sendQueue: { soft, hard, stuckMs: positive('sendQueue.stuckTimeout', sq.stuckTimeout ?? 30_000) },
     closeGrace: 5_000,
-    motd: o.motd ?? ['welcome to asyncnet chat'],
-    defaultRoom: o.defaultRoom ?? '#lobby',
+    motd,
+    defaultRoom,
     maxRoomsPerClient: positive('maxRoomsPerClient', o.maxRoomsPerClient ?? 20),
   };
 }

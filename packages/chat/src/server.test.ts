@@ -353,6 +353,17 @@ describe('ChatServer lifecycle', () => {
     expect(() => createChatServer({ maxLineLength: -1 })).toThrow(
       /maxLineLength must be a positive number, got -1/,
     );
+    // Options that end up on the wire or in the transport are checked up front too.
+    for (const bad of [
+      { highWaterMark: -5 },
+      { defaultRoom: 'lobby' },
+      { defaultRoom: '#a b' },
+      { motd: ['hi\r\nQUIT'] },
+      { serverName: 'my server' },
+      { network: '' },
+    ]) {
+      expect(() => createChatServer(bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    }
     const { server } = await start();
     await expect(server.listen()).rejects.toMatchObject({ code: 'ERR_SERVER_LISTENING' });
     await server.close({ timeout: 100 });

@@ -66,7 +66,7 @@ export class ChatServer {
   constructor(options: ChatServerOptions = {}) {
     this.#opts = resolveOptions(options);
     this.#bus = options.bus ?? memoryBus();
-    this.#highWaterMark = options.highWaterMark ?? 65_536;
+    this.#highWaterMark = positive('highWaterMark', options.highWaterMark ?? 65_536);
     this.#nodeTimeout = positive('nodeTimeout', options.nodeTimeout ?? 20_000);
     const log = options.log ?? ((line: string) => process.stderr.write(`[asyncnet/chat] ${line}\n`));
     this.#hub = new Hub(positive('history', options.history ?? 20, true), log);
