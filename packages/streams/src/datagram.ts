@@ -37,7 +37,8 @@ export interface Datagram {
  */
 export class DatagramEndpoint implements AsyncIterable<Datagram>, AsyncDisposable {
   #socket: UdpSocket;
-  #queue: Datagram[] = [];
+  /** Received datagrams, and socket errors that arrived while nobody was waiting. */
+  #queue: (Datagram | Error)[] = [];
   #head = 0;
   #limit: number;
   #waiters: { resolve: (d: Datagram) => void; reject: (e: unknown) => void }[] = [];
@@ -61,9 +62,11 @@ export class DatagramEndpoint implements AsyncIterable<Datagram>, AsyncDisposabl
     });
     socket.on('error', (err) => {
       this.#error = err;
-      // ICMP errors on a connected socket (ECONNREFUSED) fail the pending receive, not the endpoint.
+      // ICMP errors on a connected socket (ECONNREFUSED) fail one receive, not the endpoint: the
+      // pending one, or else the next one.
       const waiter = this.#waiters.shift();
-      waiter?.reject(err);
+      if (waiter !== undefined) waiter.reject(err);
+      else if (this.#queue.length - this.#head < this.#limit) this.#queue.push(err);
     });
     socket.on('close', () => {
       this.#closed = true;
@@ -109,7 +112,8 @@ export class DatagramEndpoint implements AsyncIterable<Datagram>, AsyncDisposabl
   /**
    * Waits for the next datagram.
    * @param options - `signal` to cancel
-   * @throws {@link ConnectionClosedError} once closed, `AbortedError` / `TimeoutError` when cancelled
+   * @throws {@link ConnectionClosedError} once closed, `AbortedError` / `TimeoutError` when cancelled,
+   *   or a socket error (such as `ECONNREFUSED` from ICMP on a connected endpoint) once, in arrival order
    */
   receive(options: { signal?: AbortSignal | undefined } = {}): Promise<Datagram> {
     if (this.#head < this.#queue.length) {
@@ -118,7 +122,7 @@ export class DatagramEndpoint implements AsyncIterable<Datagram>, AsyncDisposabl
         this.#queue = this.#queue.slice(this.#head);
         this.#head = 0;
       }
-      return Promise.resolve(d);
+      return d instanceof Error ? Promise.reject(d) : Promise.resolve(d);
     }
     if (this.#closed)
       return Promise.reject(new ConnectionClosedError('receive on a closed datagram endpoint'));

@@ -3,6 +3,7 @@ import { StreamsError, WriteAfterCloseError } from './errors.js';
 import type { StreamReader } from './stream-reader.js';
 import type { StreamWriter } from './stream-writer.js';
 import {
+  checkLimits,
   DEFAULT_HIGH_WATER_MARK,
   DEFAULT_LOW_WATER_MARK,
   type StreamTransport,
@@ -106,6 +107,8 @@ export class MemoryTransport implements StreamTransport {
 
   setListener(listener: TransportListener): void {
     this.#listener = listener;
+    // Writes made before the listener existed may already have crossed the high-water mark.
+    if (this.#writePaused) listener.writePaused?.();
     this.#pump();
     if (this.#lost) listener.closed(this.#error);
   }
@@ -200,8 +203,17 @@ export class MemoryTransport implements StreamTransport {
   }
 
   setWriteBufferLimits(limits: { high?: number | undefined; low?: number | undefined }): void {
-    this.#high = limits.high ?? (limits.low !== undefined ? 4 * limits.low : DEFAULT_HIGH_WATER_MARK);
-    this.#low = limits.low ?? Math.floor(this.#high / 4);
+    const high = limits.high ?? (limits.low !== undefined ? 4 * limits.low : DEFAULT_HIGH_WATER_MARK);
+    const low = limits.low ?? Math.floor(high / 4);
+    checkLimits(high, low);
+    this.#high = high;
+    this.#low = low;
+    if (!this.#writePaused && this.#outBytes > high) {
+      this.#writePaused = true;
+      this.#listener?.writePaused?.();
+    } else {
+      this.#afterDequeue();
+    }
   }
 
   getWriteBufferLimits(): WriteBufferLimits {

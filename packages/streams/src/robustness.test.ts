@@ -386,3 +386,50 @@ describe('cancellation and listener failures', () => {
     expect(closed[0]?.message).toBe('listener bug');
   });
 });
+
+describe('adapter-author details', () => {
+  it('memory setWriteBufferLimits validates and signals crossings', async () => {
+    const { createTransportPair } = await import('./memory-transport.js');
+    const [a] = createTransportPair();
+    const events: string[] = [];
+    a.setListener({
+      data() {},
+      eof: () => true,
+      writePaused: () => events.push('paused'),
+      writeResumed: () => events.push('resumed'),
+      closed() {},
+    });
+    expect(() => a.setWriteBufferLimits({ high: 1, low: 5 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
+    a.write(Buffer.alloc(100));
+    a.setWriteBufferLimits({ high: 50, low: 10 });
+    expect(events).toEqual(['paused']);
+  });
+
+  it('a transport replays a paused write state to a listener set later', async () => {
+    const { createTransportPair } = await import('./memory-transport.js');
+    const [a] = createTransportPair({ highWaterMark: 10, lowWaterMark: 5 });
+    a.write(Buffer.alloc(100));
+    const events: string[] = [];
+    a.setListener({ data() {}, eof: () => true, writePaused: () => events.push('paused'), closed() {} });
+    expect(events).toEqual(['paused']);
+  });
+
+  it('a UDP error with no receive pending fails the next receive, once', async () => {
+    const { openDatagramEndpoint } = await import('./datagram.js');
+    const peer = await openDatagramEndpoint({ localAddress: '127.0.0.1' });
+    const port = peer.address().port;
+    await peer.close();
+    const e = await openDatagramEndpoint({ remoteAddress: '127.0.0.1', remotePort: port });
+    await e.send('anyone?');
+    await sleep(100);
+    await expect(e.receive({ signal: AbortSignal.timeout(1000) })).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
+    await expect(e.receive({ signal: AbortSignal.timeout(50) })).rejects.toMatchObject({
+      code: 'ERR_TIMEOUT',
+    });
+    await e.close();
+  });
+});

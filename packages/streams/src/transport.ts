@@ -251,6 +251,8 @@ export class SocketTransport implements StreamTransport {
   setListener(listener: TransportListener): void {
     this.#listener = listener;
     this.#hasListener = true;
+    // Writes made before the listener existed may already have crossed the high-water mark.
+    if (this.#writePaused) listener.writePaused?.();
     const early = this.#early;
     this.#early = null;
     if (early !== null) for (const chunk of early) this.#deliver(chunk);
