@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import type { Options } from 'tsup';
+
+// tsup runs in the package's own folder: its package.json is the one being built.
+const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
 /** Shared build: ESM + CJS + declarations for every publishable package. */
 export const baseConfig: Options = {
@@ -11,4 +15,6 @@ export const baseConfig: Options = {
   platform: 'node',
   splitting: false,
   treeshake: true,
+  // The released version, so code never carries a hand-kept copy that `changeset version` would leave behind.
+  define: { __ASYNCNET_VERSION__: JSON.stringify(version) },
 };

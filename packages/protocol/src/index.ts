@@ -36,8 +36,7 @@ export type { LinesCodecConstructor, LinesCodecOptions, LinesDecoder } from './l
 export { LinesCodec } from './lines-codec.js';
 export type { AnyProtocol, BufferedProtocol, Protocol, Transport } from './protocol.js';
 
-/** Package version, kept in step with package.json by the release flow. */
-export const VERSION = '0.1.0';
+export { VERSION } from './version.js';
 
 // --- For adapter authors: run a Protocol on a core StreamTransport (startTransportServer, createTransportPair)
 export { attachProtocol } from './adapters.js';
