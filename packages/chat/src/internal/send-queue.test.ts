@@ -103,6 +103,37 @@ describe('SendQueue', () => {
     q.close();
   });
 
+  it('keeps order across hole squeezing with scattered non-droppable messages', () => {
+    const { q, written, dropped } = setup({ soft: 2_000, hard: 1_000_000, stuckMs: 60_000 });
+    const tagged = (id: number, keep: boolean) => {
+      const b = new Uint8Array(keep ? 8 : 20);
+      new DataView(b.buffer).setUint32(0, id);
+      b[4] = keep ? 1 : 0;
+      return b;
+    };
+    q.pause();
+    let id = 0;
+    const kept: number[] = [];
+    for (let k = 0; k < 50_000; k++) {
+      const keep = k % 997 === 0;
+      if (keep) kept.push(id);
+      q.push(tagged(id++, keep), !keep);
+      if (k % 20_011 === 20_010) {
+        q.resume(); // a brief read in between
+        q.pause();
+      }
+    }
+    expect(q.slots).toBeLessThanOrEqual(2 * q.length + 1024);
+    q.resume();
+    const ids = written
+      .filter((b) => b[0] === 0) // not a 'missed N' notice
+      .map((b) => new DataView(b.buffer, b.byteOffset).getUint32(0));
+    expect(ids).toEqual([...ids].sort((x, y) => x - y));
+    for (const k of kept) expect(ids).toContain(k);
+    expect(ids.length + dropped()).toBe(id);
+    q.close();
+  });
+
   it('keeps order, bounds memory and accounts for every message (property)', () => {
     fc.assert(
       fc.property(
