@@ -11,6 +11,9 @@ export default defineConfig({
       '@asyncnet/protocol': pkg('protocol'),
       '@asyncnet/http-lite': pkg('http-lite'),
       '@asyncnet/chat': pkg('chat'),
+      '@asyncnet-internal/test-support': fileURLToPath(
+        new URL('./scripts/test-support/index.ts', import.meta.url),
+      ),
     },
   },
   test: {

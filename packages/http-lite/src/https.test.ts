@@ -1,13 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeCert } from '@asyncnet-internal/test-support';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, get, HttpError, post } from './index.js';
 
-let dir = '';
 let cert = '';
 let key = '';
 let server: Server | null = null;
@@ -16,34 +12,8 @@ const agents: Agent[] = [];
 
 beforeAll(() => {
   // A throwaway self-signed certificate for localhost / 127.0.0.1, made by openssl at test time.
-  dir = mkdtempSync(join(tmpdir(), 'http-lite-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-  key = readFileSync(join(dir, 'key.pem'), 'utf8');
+  ({ cert, key } = makeCert());
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(async () => {
   for (const a of agents.splice(0)) a.destroy();
   if (server) {

@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,41 +83,7 @@ export class RecordingProtocol implements Protocol {
   }
 }
 
-/** A self-signed certificate for localhost / 127.0.0.1, made with openssl for this run. */
-export function makeCert(): { key: string; cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'asyncnet-protocol-cert-'));
-  try {
-    const keyPath = join(dir, 'key.pem');
-    const certPath = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-      ].concat([
-        '-keyout',
-        keyPath,
-        '-out',
-        certPath,
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      ]),
-      { stdio: 'ignore' },
-    );
-    return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+export { makeCert } from '@asyncnet-internal/test-support';
 
 export function tmpSocketPath(): string {
   return join(mkdtempSync(join(tmpdir(), 'asyncnet-protocol-sock-')), 's.sock');
