@@ -1,6 +1,7 @@
 // Protocols and transports (asyncio's Protocol / Transport), adapters to and from streams
 export type { AttachProtocolOptions } from './adapters.js';
-export { connectProtocol, detachStreams } from './adapters.js';
+// --- For adapter authors: run a Protocol on a core StreamTransport (startTransportServer, createTransportPair)
+export { attachProtocol, connectProtocol, detachStreams } from './adapters.js';
 // Codecs: bounded, incremental framing
 export type { Codec, Decoder } from './codec.js';
 export type { CreateConnectionOptions } from './create-connection.js';
@@ -35,8 +36,4 @@ export { LengthPrefixedCodec } from './length-prefixed-codec.js';
 export type { LinesCodecConstructor, LinesCodecOptions, LinesDecoder } from './lines-codec.js';
 export { LinesCodec } from './lines-codec.js';
 export type { AnyProtocol, BufferedProtocol, Protocol, Transport } from './protocol.js';
-
 export { VERSION } from './version.js';
-
-// --- For adapter authors: run a Protocol on a core StreamTransport (startTransportServer, createTransportPair)
-export { attachProtocol } from './adapters.js';

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeCert } from '@asyncnet-internal/test-support';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openConnection } from './connection.js';
 import { ReadPendingError } from './errors.js';
 import { createStreamPair } from './memory-transport.js';

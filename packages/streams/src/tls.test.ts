@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeCert } from '@asyncnet-internal/test-support';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openConnection } from './connection.js';
 import { type Server, startServer } from './server.js';
 
