@@ -238,6 +238,41 @@ describe.skipIf(bin === null)('redisBus: malformed events', () => {
   }, 30_000);
 });
 
+describe.skipIf(bin === null)('redisBus: a stalled Redis', () => {
+  it('does not pile events up in memory while Redis does not answer', async () => {
+    const { createChatServer } = await import('./server.js');
+    const { redisBus } = await import('./redis-bus.js');
+    const r = await RedisProcess.start(bin!);
+    const server = createChatServer({
+      bus: redisBus({ url: r.url, maxInFlight: 100 }),
+      log: () => {},
+      floodControl: false,
+    });
+    const users: LineClient[] = [];
+    try {
+      await server.listen();
+      const port = server.address()!.port;
+      users.push(await plainUser(port, 'alice'), await plainUser(port, 'bob'));
+      const [alice, bob] = users as [LineClient, LineClient];
+      await alice.waitFor(/^\* bob joined #lobby$/);
+      const before = server.stats().bus.published;
+      r.signal('SIGSTOP'); // the connection stays up, Redis just stops answering
+      for (let k = 0; k < 500; k++) alice.send(`m${k}`);
+      // Local members are not affected.
+      await bob.waitFor(/^<alice> m499$/);
+      const s = server.stats().bus;
+      expect(s.connected).toBe(true);
+      expect(s.publishFailed).toBeGreaterThanOrEqual(400);
+      expect(s.published - before).toBeLessThanOrEqual(100);
+    } finally {
+      r.signal('SIGCONT');
+      for (const u of users) u.close();
+      await server.close({ timeout: 200 });
+      await r.stop();
+    }
+  }, 30_000);
+});
+
 describe('redisBus: unreachable', () => {
   it('fails listen() with the connection error and leaves nothing running', async () => {
     const { createChatServer } = await import('./server.js');

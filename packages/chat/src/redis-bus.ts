@@ -17,6 +17,12 @@ export interface RedisBusOptions {
   nickLease?: number;
   /** Longest wait between reconnect attempts. @default 2000 */
   maxRetryDelay?: number;
+  /**
+   * Most commands waiting for Redis's answer. Over it (Redis stalled but the connection is up)
+   * events are not published (counted in `publishFailed`, seen as gaps by other nodes) instead of
+   * piling up in memory. @default 10000
+   */
+  maxInFlight?: number;
 }
 
 // Claim or renew: succeed when free or already ours (atomic on the server).
@@ -47,6 +53,7 @@ export function redisBus(options: RedisBusOptions): ChatBus {
   const prefix = options.prefix ?? 'asyncnet:chat';
   const lease = options.nickLease ?? 30_000;
   const maxDelay = options.maxRetryDelay ?? 2_000;
+  const maxInFlight = options.maxInFlight ?? 10_000;
   const channel = `${prefix}:events`;
   const nickKey = (folded: string) => `${prefix}:nick:${folded}`;
   return {
@@ -179,7 +186,9 @@ export function redisBus(options: RedisBusOptions): ChatBus {
         publish(ev) {
           if (closing) return;
           const stamped = { ...ev, node: nodeId, seq: ++seq };
-          if (pub.status !== 'ready') {
+          // Not while Redis is away, nor while it does not answer (stalled, SIGSTOPped, a long
+          // script): ioredis would queue every event in memory until it answers.
+          if (pub.status !== 'ready' || pub.commandQueue.length >= maxInFlight) {
             stats.publishFailed++;
             return;
           }

@@ -87,6 +87,11 @@ export class RedisProcess {
     await waitForPort(this.port);
   }
 
+  /** Sends a signal (SIGSTOP / SIGCONT to freeze and thaw Redis). */
+  signal(sig: NodeJS.Signals): void {
+    this.#proc?.kill(sig);
+  }
+
   async kill(): Promise<void> {
     const p = this.#proc;
     this.#proc = null;
