@@ -2,6 +2,21 @@ import { Redis } from 'ioredis';
 import { type BusNode, type BusStats, type ChatBus, newNodeId, type StampedEvent } from './bus.js';
 import { ChatError } from './errors.js';
 
+/** Longest close() waits for Redis to answer the releases and QUIT. */
+const CLOSE_WAIT = 1_000;
+
+/** Waits for `p` (its outcome ignored) or `ms`, whichever comes first. */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    p.catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 /** Hides a password in a Redis URL before it goes into a message. */
 function redactUrl(url: string): string {
   return url.replace(/\/\/([^@/]*)@/, '//***@');
@@ -221,19 +236,21 @@ export function redisBus(options: RedisBusOptions): ChatBus {
         },
         async close() {
           if (closing) return;
-          // Let queued publishes (the 'bye') and releases go out before quitting.
+          // Let queued publishes (the 'bye') and releases go out before quitting, but never wait
+          // on a Redis that does not answer (stalled): close() must not hang.
           if (pub.status === 'ready') {
             const p = pub.pipeline();
             for (const [folded, owner] of owned) p.eval(RELEASE, 1, nickKey(folded), owner);
-            await p.exec().catch(() => {});
+            await within(p.exec(), CLOSE_WAIT);
           }
           closing = true;
           owned.clear();
           clearInterval(renewTimer);
           await Promise.all(
-            [pub, sub].map((c) =>
-              c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : Promise.resolve(c.disconnect()),
-            ),
+            [pub, sub].map(async (c) => {
+              if (c.status === 'ready') await within(c.quit(), CLOSE_WAIT);
+              c.disconnect();
+            }),
           );
         },
       };
