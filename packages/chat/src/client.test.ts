@@ -101,6 +101,11 @@ describe('ChatClient', () => {
     await expect(ChatClient.connect('127.0.0.1', port, { nick: 'no spaces' })).rejects.toMatchObject({
       code: 'ERR_INVALID_NICK',
     });
+    // A member called "you" could forge `* you joined #elsewhere` with /me and move every
+    // ChatClient's idea of its room (or nick); the server reserves it.
+    await expect(ChatClient.connect('127.0.0.1', port, { nick: 'YOU' })).rejects.toMatchObject({
+      code: 'ERR_INVALID_NICK',
+    });
   });
 
   it('reports a refused connection as ERR_CONNECTION_CLOSED, not as a bad nick', async () => {

@@ -31,6 +31,9 @@ export function nickProblem(nick: string, maxLength: number): string | null {
   if (nick.length === 0) return 'nick is empty';
   if (nick.length > maxLength) return `nick "${nick}" is longer than ${maxLength} characters`;
   if (!NICK_RE.test(nick)) return `nick "${nick}" has characters outside letters, digits and []\\\`_^{|}-`;
+  // Plain clients read `* you ...` as the server talking about them (`* you joined #room`,
+  // `* you are now known as ...`): a member called "you" could forge those lines with /me.
+  if (foldCase(nick) === 'you') return `nick "${nick}" is reserved`;
   return null;
 }
 

@@ -67,6 +67,9 @@ describe('casemapping and names', () => {
     expect(nickProblem('has space', 20)).toMatch(/characters/);
     expect(nickProblem('toolongnick', 9)).toMatch(/longer than 9/);
     expect(nickProblem('', 9)).toMatch(/empty/);
+    // `* you joined #x` from `/me joined #x` would pass for a server notice.
+    expect(nickProblem('You', 9)).toBe('nick "You" is reserved');
+    expect(nickProblem('yours', 9)).toBeNull();
     expect(roomProblem('#ok', 10)).toBeNull();
     expect(roomProblem('nohash', 10)).toMatch(/must start with #/);
     expect(roomProblem('#a,b', 10)).toMatch(/must start/);
