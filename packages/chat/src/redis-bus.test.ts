@@ -276,6 +276,42 @@ describe.skipIf(bin === null)('redisBus: a stalled Redis', () => {
   }, 30_000);
 });
 
+describe.skipIf(bin === null)('redisBus: nick claims while Redis stalls', () => {
+  it('accepts a nick locally when Redis does not answer in time, and writes it once Redis does', async () => {
+    const { createChatServer } = await import('./server.js');
+    const { redisBus } = await import('./redis-bus.js');
+    const { Redis } = await import('ioredis');
+    const r = await RedisProcess.start(bin!);
+    const prefix = 'asyncnet:stall';
+    const server = createChatServer({
+      bus: redisBus({ url: r.url, prefix, claimTimeout: 200, nickLease: 600 }),
+      log: () => {},
+    });
+    const probe = new Redis(r.url, { lazyConnect: true });
+    let erin: LineClient | null = null;
+    try {
+      await server.listen();
+      await probe.connect();
+      r.signal('SIGSTOP');
+      // Before the fix registration waited for Redis (here: forever; in general until the
+      // registration timeout disconnected the client).
+      erin = await plainUser(server.address()!.port, 'erin');
+      r.signal('SIGCONT');
+      await until(
+        'the nick to be written by a renewal',
+        async () => (await probe.get(`${prefix}:nick:erin`)) !== null,
+      );
+      expect(server.stats().bus.nickConflicts).toBe(0);
+    } finally {
+      r.signal('SIGCONT');
+      erin?.close();
+      probe.disconnect();
+      await server.close({ timeout: 200 });
+      await r.stop();
+    }
+  }, 30_000);
+});
+
 describe('redisBus: unreachable', () => {
   it('fails listen() with the connection error and leaves nothing running', async () => {
     const { createChatServer } = await import('./server.js');

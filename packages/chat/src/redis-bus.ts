@@ -38,13 +38,16 @@ export interface RedisBusOptions {
    * piling up in memory. @default 10000
    */
   maxInFlight?: number;
+  /**
+   * Ms to wait for Redis to answer a nick claim; past it the nick is accepted locally, as when
+   * Redis is away, and written to Redis by the next lease renewal once it answers. @default 2000
+   */
+  claimTimeout?: number;
 }
 
 // Claim or renew: succeed when free or already ours (atomic on the server).
 const CLAIM = `local v = redis.call('GET', KEYS[1])
 if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-return 0`;
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
@@ -69,6 +72,7 @@ export function redisBus(options: RedisBusOptions): ChatBus {
   const lease = options.nickLease ?? 30_000;
   const maxDelay = options.maxRetryDelay ?? 2_000;
   const maxInFlight = options.maxInFlight ?? 10_000;
+  const claimTimeout = options.claimTimeout ?? 2_000;
   const channel = `${prefix}:events`;
   const nickKey = (folded: string) => `${prefix}:nick:${folded}`;
   return {
@@ -83,6 +87,8 @@ export function redisBus(options: RedisBusOptions): ChatBus {
       const pub = new Redis(options.url, redisOptions);
       const sub = new Redis(options.url, { ...redisOptions, autoResubscribe: true });
       const owned = new Map<string, string>();
+      /** Owned nicks another node holds in Redis (counted once in `nickConflicts`). */
+      const conflicts = new Set<string>();
       const stats: BusStats = {
         kind: 'redis',
         connected: false,
@@ -138,7 +144,9 @@ export function redisBus(options: RedisBusOptions): ChatBus {
         for (const [folded, owner] of owned) {
           try {
             const ok = await pub.eval(CLAIM, 1, nickKey(folded), owner, lease);
-            if (ok !== 1) {
+            if (ok === 1) conflicts.delete(folded);
+            else if (!conflicts.has(folded)) {
+              conflicts.add(folded);
               stats.nickConflicts++;
               handler.log(`nick "${folded}" was claimed by another node while redis was away`);
             }
@@ -185,12 +193,29 @@ export function redisBus(options: RedisBusOptions): ChatBus {
       }
       stats.connected = true;
 
+      // Renewal claims (sets if free or ours), so a nick accepted locally while Redis did not
+      // answer, or lost with Redis's data, is written back; one held by another node is a conflict.
       const renewTimer = setInterval(
         () => {
-          if (pub.status !== 'ready' || owned.size === 0) return;
+          if (pub.status !== 'ready' || owned.size === 0 || pub.commandQueue.length >= maxInFlight) return;
           const p = pub.pipeline();
-          for (const [folded, owner] of owned) p.eval(RENEW, 1, nickKey(folded), owner, lease);
-          p.exec().catch(() => {});
+          const batch = [...owned];
+          for (const [folded, owner] of batch) p.eval(CLAIM, 1, nickKey(folded), owner, lease);
+          p.exec()
+            .then((results) => {
+              for (const [k, [folded, owner]] of batch.entries()) {
+                if (owned.get(folded) !== owner) continue;
+                const [err, answer] = results?.[k] ?? [null, null];
+                if (err !== null || answer === 1) {
+                  conflicts.delete(folded);
+                } else if (!conflicts.has(folded)) {
+                  conflicts.add(folded);
+                  stats.nickConflicts++;
+                  handler.log(`nick "${folded}" is held by another node`);
+                }
+              }
+            })
+            .catch(() => {});
         },
         Math.max(50, Math.floor(lease / 3)),
       );
@@ -215,13 +240,32 @@ export function redisBus(options: RedisBusOptions): ChatBus {
         },
         async claimNick(folded, owner) {
           let ok: boolean;
+          let timer: ReturnType<typeof setTimeout> | undefined;
           try {
-            ok = (await pub.eval(CLAIM, 1, nickKey(folded), owner, lease)) === 1;
+            const answer = await Promise.race([
+              pub.eval(CLAIM, 1, nickKey(folded), owner, lease),
+              new Promise<never>((_, reject) => {
+                timer = setTimeout(
+                  () =>
+                    reject(
+                      new ChatError(
+                        'ERR_BUS_UNAVAILABLE',
+                        `redis did not answer the claim of nick "${folded}" within ${claimTimeout} ms`,
+                      ),
+                    ),
+                  claimTimeout,
+                );
+              }),
+            ]);
+            ok = answer === 1;
           } catch (err) {
-            // Redis is away and the server accepts the nick locally: remember it so that the
-            // reconnect reclaims it (or reports the conflict) and renewals and release cover it.
+            // Redis is away (or not answering) and the server accepts the nick locally: remember
+            // it so that renewals and the reconnect claim it (or report the conflict), and release
+            // covers it.
             owned.set(folded, owner);
             throw err;
+          } finally {
+            clearTimeout(timer);
           }
           if (ok) owned.set(folded, owner);
           return ok;
@@ -229,6 +273,7 @@ export function redisBus(options: RedisBusOptions): ChatBus {
         releaseNick(folded, owner) {
           if (owned.get(folded) !== owner) return;
           owned.delete(folded);
+          conflicts.delete(folded);
           if (pub.status === 'ready') pub.eval(RELEASE, 1, nickKey(folded), owner).catch(() => {});
         },
         stats() {
