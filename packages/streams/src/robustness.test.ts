@@ -433,3 +433,31 @@ describe('adapter-author details', () => {
     await e.close();
   });
 });
+
+describe('early data', () => {
+  it('a transport with no listener yet holds a bounded amount and loses nothing', async () => {
+    const { startTransportServer } = await import('./server.js');
+    const { streamsFromTransport } = await import('./connection.js');
+    let held!: import('./transport.js').SocketTransport;
+    const server = await startTransportServer(
+      (t) => {
+        held = t;
+      },
+      '127.0.0.1',
+      0,
+    );
+    servers.push(server);
+    const [, writer] = await openConnection('127.0.0.1', portOf(server));
+    const total = 8 * 1024 * 1024;
+    writer.write(Buffer.alloc(total, 0x41));
+    const sent = writer.drain({ signal: AbortSignal.timeout(300) }).then(
+      () => true,
+      () => false,
+    );
+    // With nobody listening the peer must be held back by TCP, not by our memory.
+    expect(await sent).toBe(false);
+    const [reader] = streamsFromTransport(held);
+    writer.close();
+    expect((await reader.read()).byteLength).toBe(total);
+  });
+});

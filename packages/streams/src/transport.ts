@@ -115,6 +115,7 @@ export class SocketTransport implements StreamTransport {
   #hasListener = false;
   #early: Uint8Array[] | null = [];
   #earlyEof = false;
+  #earlyBytes = 0;
   /** Chunks ready for the socket, in order; small writes are first copied into `#arena`. */
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
@@ -170,8 +171,13 @@ export class SocketTransport implements StreamTransport {
   // per-connection closures: it keeps an idle connection small.
   static #onData = function (this: Socket, chunk: Buffer): void {
     const t = transportOf(this);
-    if (t.#early !== null) t.#early.push(chunk);
-    else t.#deliver(chunk);
+    if (t.#early === null) t.#deliver(chunk);
+    else {
+      t.#early.push(chunk);
+      t.#earlyBytes += chunk.byteLength;
+      // Nobody is listening yet: hold at most one high-water mark, then let TCP hold the peer back.
+      if (t.#earlyBytes > t.#high) this.pause();
+    }
   };
 
   static #onEnd = function (this: Socket): void {
@@ -255,7 +261,10 @@ export class SocketTransport implements StreamTransport {
     if (this.#writePaused) listener.writePaused?.();
     const early = this.#early;
     this.#early = null;
-    if (early !== null) for (const chunk of early) this.#deliver(chunk);
+    if (early !== null) {
+      for (const chunk of early) this.#deliver(chunk);
+      if (this.#earlyBytes > this.#high && this.#reading) this.#socket.resume();
+    }
     if (this.#earlyEof) {
       this.#earlyEof = false;
       this.#deliverEof();
