@@ -1,2 +1,4 @@
-/** Package version, kept in step with package.json by the release flow. */
-export const VERSION = '0.1.0';
+declare const __ASYNCNET_VERSION__: string | undefined;
+
+/** The package version; the build injects it from package.json (`'dev'` when running from source). */
+export const VERSION: string = typeof __ASYNCNET_VERSION__ === 'string' ? __ASYNCNET_VERSION__ : 'dev';
