@@ -4,7 +4,12 @@ Speaks enough of the plain protocol for the benchmark: greets, reads a nick, put
 relays every line as "<nick> text" to the other members. Prints the port on stdout.
 """
 import asyncio
+import logging
 import sys
+
+# asyncio logs "socket.send() raised exception." for every write to a member that already left;
+# thousands of those lines would bury the benchmark table.
+logging.getLogger("asyncio").setLevel(logging.CRITICAL)
 
 members = {}  # writer -> nick
 
@@ -12,6 +17,9 @@ members = {}  # writer -> nick
 async def broadcast(data, sender):
     for w in list(members):
         if w is sender:
+            continue
+        if w.is_closing():
+            members.pop(w, None)
             continue
         try:
             w.write(data)
