@@ -67,6 +67,9 @@ describe('ChatClient', () => {
     const port = await start();
     const alice = await connect(port, 'alice');
     const bob = await connect(port, 'bob');
+    // Registration lines are kept for display: the greeting, then the join with who is there.
+    expect(bob.welcome.at(-1)).toMatch(/^\* you joined #lobby \(2 here: .*alice.*\)/);
+    expect(bob.welcome.length).toBeGreaterThan(1);
     const joined = next(
       alice,
       'notice',

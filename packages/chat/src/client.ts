@@ -51,8 +51,21 @@ export class ChatClient extends EventEmitter {
   #ended = false;
   readonly #done: Promise<void>;
 
-  private constructor(reader: StreamReader, writer: StreamWriter, nick: string, room: string | null) {
+  /**
+   * The server's lines from registration, in order (greeting, `* you joined #lobby (N here: …)`),
+   * so an interactive client can show them; later lines arrive as events.
+   */
+  readonly welcome: readonly string[];
+
+  private constructor(
+    reader: StreamReader,
+    writer: StreamWriter,
+    nick: string,
+    room: string | null,
+    welcome: readonly string[],
+  ) {
     super();
+    this.welcome = welcome;
     this.#reader = reader;
     this.#writer = writer;
     this.#nick = nick;
@@ -81,8 +94,10 @@ export class ChatClient extends EventEmitter {
     try {
       let room: string | null = null;
       let asked = false;
+      const welcome: string[] = [];
       for (;;) {
         const line = await readText(reader, signal);
+        if (line !== null) welcome.push(line);
         if (line === null)
           throw new ChatError(
             'ERR_CONNECTION_CLOSED',
@@ -106,7 +121,7 @@ export class ChatClient extends EventEmitter {
           );
         } else if (line.startsWith('* you joined ')) {
           room = line.slice(13).split(' ')[0] ?? null;
-          return new ChatClient(reader, writer, options.nick, room);
+          return new ChatClient(reader, writer, options.nick, room, welcome);
         }
       }
     } catch (err) {
