@@ -113,6 +113,10 @@ export async function chatCommand(args: ParsedArgs): Promise<number> {
   printer.print(
     style.dim(`* connected to ${host}:${port} as ${client.nick}; /help for commands, Ctrl-C to quit`),
   );
+  // The server's greeting and "you joined #lobby (N here: ...)", minus the nick prompt already answered.
+  for (const line of client.welcome) {
+    if (line !== '* what is your nick?') printer.print(style.dim(line));
+  }
   let quitting = false;
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => {
