@@ -61,6 +61,25 @@ describe('errors', () => {
     expect(exitCodeOf(runtimeError('x'))).toBe(1);
     expect(exitCodeOf(new Error('x'))).toBe(1);
   });
+
+  it('keeps a multi-line error (OpenSSL) on one line and names the TLS mismatch', () => {
+    const ssl = Object.assign(
+      new Error(
+        '80BC02E2867F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n',
+      ),
+      { code: 'ERR_SSL_WRONG_VERSION_NUMBER' },
+    );
+    expect(describeError(ssl, 'h:1')).toBe(
+      'TLS handshake with h:1 failed: the server does not speak TLS on that port (plain http://?) (ERR_SSL_WRONG_VERSION_NUMBER)',
+    );
+    const other = Object.assign(new Error('A:error:B:SSL routines:fn:some reason:file.c:1:\n'), {
+      code: 'ERR_SSL_SOMETHING',
+    });
+    expect(describeError(other, 'h:1')).toBe(
+      'TLS handshake with h:1 failed: some reason (ERR_SSL_SOMETHING)',
+    );
+    expect(describeError(new Error('first\nsecond\r\n'))).toBe('first second');
+  });
 });
 
 describe('makeSelfSignedCert', () => {

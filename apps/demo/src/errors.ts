@@ -46,6 +46,15 @@ interface CodedError {
  * @param target - `host:port` or URL the command was talking to, used in socket error messages
  */
 export function describeError(err: unknown, target?: string): string {
+  return oneLine(describe(err, target));
+}
+
+/** Collapses line breaks (OpenSSL messages hold one) so an error is always one line. */
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+function describe(err: unknown, target?: string): string {
   if (err instanceof DemoError) return err.message;
   const e = (err ?? {}) as CodedError;
   const code = typeof e.code === 'string' ? e.code : '';
@@ -81,6 +90,13 @@ export function describeError(err: unknown, target?: string): string {
       return msg(e);
     default:
       break;
+  }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
+    return `TLS handshake with ${where} failed: the server does not speak TLS on that port (plain http://?) (${code})`;
+  }
+  if (code.startsWith('ERR_SSL_')) {
+    const reason = /:([^:]+):[^:]*:\d+:\s*$/.exec(msg(e))?.[1] ?? msg(e);
+    return `TLS handshake with ${where} failed: ${reason} (${code})`;
   }
   if (code.startsWith('ERR_')) return `${msg(e)} (${code})`;
   if (err instanceof Error) return err.message;

@@ -138,6 +138,14 @@ describe.concurrent('asyncnet-demo get', () => {
     }
   });
 
+  it('explains https:// to a plain-HTTP port in one line', async () => {
+    const r = await runCli(['get', `${base.replace('http:', 'https:')}/hello`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^asyncnet-demo: error: get https:.* failed: TLS handshake with 127\.0\.0\.1:\d+ failed: the server does not speak TLS.*\n$/,
+    );
+  });
+
   it('prints the body of a 404 and exits 1 with one line on stderr', async () => {
     const r = await runCli(['get', `${base}/missing`]);
     expect(r.code).toBe(1);
