@@ -12,6 +12,9 @@ describe.concurrent('asyncnet-demo echo-server and echo-client', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toBe('hello\ntwo words\n');
+      const multi = await runCli(['echo-client', '--port', port, 'one\ntwo', 'three\n', 'four']);
+      expect(multi.code).toBe(0);
+      expect(multi.stdout).toBe('one\ntwo\nthree\nfour\n');
       const piped = await runCli(['echo-client', '--port', port], { input: 'from\nstdin\n' });
       expect(piped.stdout).toBe('from\nstdin\n');
       server.child.kill('SIGTERM');

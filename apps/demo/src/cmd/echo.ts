@@ -82,7 +82,11 @@ export async function echoClient(args: ParsedArgs): Promise<number> {
       process.stdout.write(Buffer.from(echoed).toString('utf8'));
     };
     if (args.positionals.length > 0) {
-      for (const m of args.positionals) await send(m);
+      // A message holding line breaks is several lines: each gets its own echo, or the replies
+      // would fall out of step and the last ones would never be printed.
+      for (const m of args.positionals) {
+        for (const line of m.replace(/\r?\n$/, '').split(/\r?\n/)) await send(line);
+      }
     } else {
       const rl = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
       for await (const line of rl) await send(line);
