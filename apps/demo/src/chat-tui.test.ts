@@ -117,6 +117,34 @@ describe.skipIf(TMUX === null)('asyncnet-demo chat (interactive, in tmux)', () =
     tmux('send-keys', '-t', session, 'Enter');
     expect(await heard).toMatchObject({ text: 'a long line that wraps around a narrow termXinal' });
   });
+  it('shows your own /me and /msg, and does not show a line said outside a room as said', async () => {
+    server = new CliProcess(['chat-server', '--port', '0', '--irc-port', 'off']);
+    const port = Number((await server.waitFor(/plain 127\.0\.0\.1:(\d+)/))[1]);
+    const command = `env NO_COLOR=1 ${process.execPath} ${CLI} chat 127.0.0.1:${port} --nick tina; sleep 30`;
+    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '20', command);
+    await eventually('the chat prompt', () => lines().at(-1) === '[#lobby] tina>');
+    const bob = await ChatClient.connect('127.0.0.1', port, { nick: 'bob' });
+    clients.push(bob);
+    await eventually('the join notice', () => screen().includes('* bob joined #lobby'));
+    const send = (text: string) => {
+      tmux('send-keys', '-t', session, '-l', text);
+      tmux('send-keys', '-t', session, 'Enter');
+    };
+    const action = new Promise<ChatEvent>((resolve) => bob.once('notice', resolve));
+    send('/me waves');
+    expect(await action).toMatchObject({ text: 'tina waves' });
+    await eventually('own action shown', () => lines().includes('* tina waves'));
+    const priv = new Promise<ChatEvent>((resolve) => bob.once('private', resolve));
+    send('/msg bob psst');
+    expect(await priv).toMatchObject({ from: 'tina', text: 'psst' });
+    await eventually('own private message shown', () => lines().includes('-> *bob* psst'));
+    send('/part');
+    await eventually('the prompt without a room', () => lines().at(-1) === '[no room] tina>');
+    send('into the void');
+    await eventually('the error', () => screen().includes('! you are not in a room'));
+    expect(lines()).not.toContain('<tina> into the void');
+    expect(lines().at(-1)).toBe('[no room] tina>');
+  });
   it('colours nicks on a terminal', async () => {
     server = new CliProcess(['chat-server', '--port', '0', '--irc-port', 'off']);
     const port = Number((await server.waitFor(/plain 127\.0\.0\.1:(\d+)/))[1]);

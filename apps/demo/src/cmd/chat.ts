@@ -155,10 +155,20 @@ export async function chatCommand(args: ParsedArgs): Promise<number> {
         return;
       } else if (text.startsWith('/') && !text.startsWith('//')) {
         client.command(text);
+        // The server does not send your own action or private message back: show it here, as
+        // irssi does. (Errors such as "no such nick" still arrive from the server.)
+        const me = /^\/me\s+(\S.*)$/i.exec(text);
+        const msg = /^\/msg\s+(\S+)\s+(\S.*)$/i.exec(text);
+        if (me !== null && client.room !== null) {
+          printer.replaceSubmitted(line, style.dim(`* ${client.nick} ${me[1]}`));
+        } else if (msg !== null) {
+          printer.replaceSubmitted(line, `${style.magenta(`-> *${msg[1]}*`)} ${msg[2]}`);
+        }
       } else {
         const said = text.startsWith('//') ? text.slice(1) : text;
         client.say(said);
-        printer.replaceSubmitted(line, `<${style.nick(client.nick)}> ${said}`);
+        // Outside a room the server answers with an error: do not show the line as said.
+        if (client.room !== null) printer.replaceSubmitted(line, `<${style.nick(client.nick)}> ${said}`);
       }
     } catch (err) {
       printer.print(style.red(`! ${describeError(err)}`));
