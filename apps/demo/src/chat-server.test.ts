@@ -84,6 +84,29 @@ describe('asyncnet-demo chat-server', () => {
     }
   });
 
+  it('names the port that is in use (plain or IRC), and refuses one port for both', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = String((taken.address() as { port: number }).port);
+    try {
+      for (const args of [
+        ['--port', port, '--irc-port', 'off'],
+        ['--port', '0', '--irc-port', port],
+      ]) {
+        const r = await runCli(['chat-server', ...args]);
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.stderr).toBe(
+          `asyncnet-demo: error: cannot start chat server: address 127.0.0.1:${port} is already in use: pick another port with --port\n`,
+        );
+      }
+      const same = await runCli(['chat-server', '--port', '7123', '--irc-port', '7123']);
+      expect(same.code).toBe(2);
+      expect(same.stderr).toMatch(/^asyncnet-demo: error: --port and --irc-port are both 7123: .*\n$/);
+    } finally {
+      taken.close();
+    }
+  });
+
   const redisServer = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
   if (redisServer === undefined) console.warn('SKIPPED: the chat-server --redis test needs redis-server');
 

@@ -9,6 +9,11 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
   const plainPort = port(args, 'port', 7000);
   const ircText = str(args, 'irc-port', '6667');
   const ircPort = ircText === 'off' ? undefined : port(args, 'irc-port', 6667);
+  if (ircPort !== undefined && ircPort !== 0 && ircPort === plainPort) {
+    throw usageError(
+      `--port and --irc-port are both ${plainPort}: give them different ports (or --irc-port off)`,
+    );
+  }
   const history = int(args, 'history', 20, 0, 10_000);
   const redis = str(args, 'redis');
   let early: string[] | null = [];
@@ -39,10 +44,14 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
   } catch (err) {
     await server.close({ timeout: 100 }).catch(() => {});
     if (flag(args, 'debug')) for (const line of early ?? []) process.stderr.write(`chat-server: ${line}\n`);
+    const e = err as { code?: unknown; port?: unknown };
+    // Name the port that failed: there are two listeners.
     const where =
-      redis !== undefined && !/EADDR|EACCES/.test(String((err as { code?: unknown }).code))
+      redis !== undefined && !/EADDR|EACCES/.test(String(e.code))
         ? redis
-        : `${host}`;
+        : typeof e.port === 'number'
+          ? `${host}:${e.port}`
+          : host;
     throw runtimeError(`cannot start chat server: ${describeError(err, where)}`, err);
   }
   for (const line of early ?? []) process.stderr.write(`chat-server: ${line}\n`);
