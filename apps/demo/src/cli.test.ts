@@ -34,6 +34,12 @@ describe.concurrent('asyncnet-demo bad input', () => {
     ['a bad url', ['get', 'not a url'], /bad url "not a url"/],
     ['an unsupported scheme', ['get', 'ftp://127.0.0.1/x'], /unsupported scheme "ftp:"/],
     [
+      'a url port out of range',
+      ['get', 'http://127.0.0.1:99999/x'],
+      /port 99999 in "http:\/\/127\.0\.0\.1:99999\/x" is out of range: use 1-65535/,
+    ],
+    ['a url port 0', ['get', 'http://[::1]:0/'], /port 0 in .* is out of range/],
+    [
       'a port out of range',
       ['echo-server', '--port', '70000'],
       /--port must be between 0 and 65535, got 70000/,

@@ -16,6 +16,13 @@ const TLS_TRUST_CODES = new Set([
 
 function parseUrl(text: string): URL {
   let url: URL;
+  // new URL() rejects a port above 65535 with a bare "Invalid URL": say what is wrong.
+  const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/?#@]*@)?(?:\[[^\]]*\]|[^/?#:]*):(\d+)(?:[/?#]|$)/i.exec(
+    text,
+  )?.[1];
+  if (port !== undefined && Number(port) > 65535) {
+    throw usageError(`port ${port} in ${JSON.stringify(text)} is out of range: use 1-65535`);
+  }
   try {
     url = new URL(text);
   } catch {
