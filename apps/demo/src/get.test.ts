@@ -32,6 +32,8 @@ beforeAll(async () => {
       res.write('one,');
       res.write('two,');
       res.end('three\n');
+    } else if (req.url === '/auth') {
+      res.end(`authorization: ${req.headers.authorization ?? '(none)'}\n`);
     } else if (req.url === '/headers') {
       res.end(`x-token: ${req.headers['x-token'] ?? '(none)'}\n`);
     } else if (req.url === '/gzip') {
@@ -144,6 +146,16 @@ describe.concurrent('asyncnet-demo get', () => {
     expect(r.stderr).toMatch(
       /^asyncnet-demo: error: get https:.* failed: TLS handshake with 127\.0\.0\.1:\d+ failed: the server does not speak TLS.*\n$/,
     );
+  });
+
+  it('sends user:password from the url as Basic auth and never prints the password', async () => {
+    const r = await runCli(['get', base.replace('//', '//ann:s%40cret@') + '/auth']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`authorization: Basic ${Buffer.from('ann:s@cret').toString('base64')}\n`);
+    const failed = await runCli(['get', 'http://ann:s3cret@127.0.0.1:1/']);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/^asyncnet-demo: error: get http:\/\/127\.0\.0\.1:1\/ failed: /);
+    expect(failed.stderr).not.toContain('s3cret');
   });
 
   it('prints the body of a 404 and exits 1 with one line on stderr', async () => {

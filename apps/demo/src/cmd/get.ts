@@ -72,6 +72,20 @@ async function writeAll(
 export async function getCommand(args: ParsedArgs): Promise<number> {
   const url = parseUrl(args.positionals[0]!);
   const headers = list(args, 'header').map(parseHeader);
+  // user:password in the url becomes Basic auth, as with curl, and is kept out of every message.
+  if (url.username !== '' || url.password !== '') {
+    let credentials: string;
+    try {
+      credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    } catch {
+      throw usageError('bad percent-encoding in the user:password part of the url');
+    }
+    url.username = '';
+    url.password = '';
+    if (!headers.some(([name]) => name.toLowerCase() === 'authorization')) {
+      headers.unshift(['Authorization', `Basic ${Buffer.from(credentials).toString('base64')}`]);
+    }
+  }
   const maxRedirects = int(args, 'max-redirects', 5, 0, 100);
   const timeout = int(args, 'timeout', 10_000, 1, 3_600_000);
   const head = flag(args, 'head');
