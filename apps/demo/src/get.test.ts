@@ -149,7 +149,7 @@ describe.concurrent('asyncnet-demo get', () => {
   });
 
   it('sends user:password from the url as Basic auth and never prints the password', async () => {
-    const r = await runCli(['get', base.replace('//', '//ann:s%40cret@') + '/auth']);
+    const r = await runCli(['get', `${base.replace('//', '//ann:s%40cret@')}/auth`]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`authorization: Basic ${Buffer.from('ann:s@cret').toString('base64')}\n`);
     const failed = await runCli(['get', 'http://ann:s3cret@127.0.0.1:1/']);
