@@ -72,6 +72,20 @@ describe('asyncnet-demo chat-server', () => {
     }
   });
 
+  it('chat explains a server that never greets (the IRC port) and honours --timeout', async () => {
+    const server = new CliProcess(['chat-server', '--port', '0', '--irc-port', '0']);
+    try {
+      const irc = (await server.waitFor(/irc 127\.0\.0\.1:(\d+)/))[1]!;
+      const r = await runCli(['chat', `127.0.0.1:${irc}`, '--nick', 'ann', '--timeout', '300']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `asyncnet-demo: error: cannot join chat at 127.0.0.1:${irc}: no chat greeting within 300 ms: is a chat-server's plain-protocol port (not its IRC port) there? raise --timeout if it is slow\n`,
+      );
+    } finally {
+      server.kill();
+    }
+  });
+
   it('runs without an IRC listener with --irc-port off', async () => {
     const server = new CliProcess(['chat-server', '--port', '0', '--irc-port', 'off']);
     try {

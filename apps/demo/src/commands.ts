@@ -96,13 +96,16 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'chat',
     summary: 'an interactive terminal chat client (ChatClient)',
-    usage: 'chat <host:port> [--nick NAME]',
+    usage: 'chat <host:port> [--nick NAME] [--timeout MS]',
     details: [
       'Type to talk; incoming lines appear above your prompt without disturbing what you are typing.',
       'Commands: /join #room, /part, /nick NAME, /msg NICK text, /me action, /who, /rooms, /help,',
       '/quit. Ctrl-C or Ctrl-D quits.',
     ],
-    options: [{ name: 'nick', short: 'n', value: 'NAME', help: 'nick to register', default: '$USER' }],
+    options: [
+      { name: 'nick', short: 'n', value: 'NAME', help: 'nick to register', default: '$USER' },
+      { name: 'timeout', value: 'MS', help: 'connect and registration timeout in ms', default: '10000' },
+    ],
     positionals: { min: 1, max: 1 },
   },
   {

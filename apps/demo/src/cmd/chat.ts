@@ -1,6 +1,6 @@
 import { createInterface, type Interface } from 'node:readline';
 import { ChatClient, type ChatEvent } from '@asyncnet/chat';
-import { type ParsedArgs, parseHostPort, str } from '../args.js';
+import { int, type ParsedArgs, parseHostPort, str } from '../args.js';
 import { describeError, runtimeError, usageError } from '../errors.js';
 import { colourFor, createStyle, type Style } from '../style.js';
 
@@ -92,18 +92,25 @@ export async function chatCommand(args: ParsedArgs): Promise<number> {
   if (!nickRe.test(nick)) {
     throw usageError(`bad nick ${JSON.stringify(nick)}: use letters, digits and - _ [ ] { } | ^ \``);
   }
+  const timeout = int(args, 'timeout', 10_000, 1, 3_600_000);
   const out = process.stdout;
   const tty = out.isTTY === true && process.stdin.isTTY === true;
   const style = createStyle(colourFor(out));
   let client: ChatClient;
   try {
-    client = await ChatClient.connect(host, port, { nick, timeout: 10_000 });
+    client = await ChatClient.connect(host, port, { nick, timeout });
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code === 'ERR_NICK_IN_USE')
       throw runtimeError(`nick ${JSON.stringify(nick)} is taken: pick another with --nick`, err);
     if (code === 'ERR_INVALID_NICK')
       throw runtimeError(`${describeError(err)}: pick another with --nick`, err);
+    if (code === 'ERR_TIMEOUT')
+      // No greeting: an unreachable host, or (most often) the IRC port or some other service.
+      throw runtimeError(
+        `cannot join chat at ${host}:${port}: no chat greeting within ${timeout} ms: is a chat-server's plain-protocol port (not its IRC port) there? raise --timeout if it is slow`,
+        err,
+      );
     throw runtimeError(`cannot join chat at ${host}:${port}: ${describeError(err, `${host}:${port}`)}`, err);
   }
   const rl = createInterface({ input: process.stdin, output: out, terminal: tty, historySize: 100 });
