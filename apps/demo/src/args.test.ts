@@ -107,4 +107,16 @@ describe('formatEvent', () => {
     expect(formatEvent({ type: 'private', from: 'bob', text: 'psst' }, plain)).toBe('*bob* psst');
     expect(formatEvent({ type: 'error', text: 'nope' }, plain)).toBe('! nope');
   });
+
+  it('neutralises terminal escape sequences and bidi overrides from the network', () => {
+    const plain = createStyle(false);
+    const ev = {
+      type: 'message',
+      room: '#lobby',
+      from: 'e\u001bvil',
+      text: '\u001b[2J\u001b]0;title\u0007 \u009b2J \u202egnp.exe\tok\u007f',
+    } as const;
+    expect(formatEvent(ev, plain)).toBe('<e^[vil> ^[[2J^[]0;title^G \ufffd2J \ufffdgnp.exe\tok^?');
+    expect(formatEvent({ type: 'notice', text: 'a\rb' }, plain)).toBe('* a^Mb');
+  });
 });

@@ -4,17 +4,34 @@ import { int, type ParsedArgs, parseHostPort, str } from '../args.js';
 import { describeError, runtimeError, usageError } from '../errors.js';
 import { colourFor, createStyle, type Style } from '../style.js';
 
-/** Renders one chat event as a line of text. */
+// C0 controls but TAB, DEL, C1 controls, and the bidi overrides/isolates.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: neutralising control characters is the point
+const UNSAFE_RE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Makes text from the network safe to print on a terminal: an escape sequence from a peer (or a
+ * server that is not ours) must not clear the screen or retitle the window. Controls are shown
+ * in caret notation (`^[`), others as U+FFFD.
+ */
+export function safeText(text: string): string {
+  return text.replace(UNSAFE_RE, (c) => {
+    const code = c.charCodeAt(0);
+    if (code < 0x20) return `^${String.fromCharCode(code + 64)}`;
+    return code === 0x7f ? '^?' : '\ufffd';
+  });
+}
+
+/** Renders one chat event as a line of text (control characters neutralised). */
 export function formatEvent(ev: ChatEvent, style: Style): string {
   switch (ev.type) {
     case 'message':
-      return `<${style.nick(ev.from)}> ${ev.text}`;
+      return `<${style.nick(safeText(ev.from))}> ${safeText(ev.text)}`;
     case 'private':
-      return `${style.magenta(`*${ev.from}*`)} ${ev.text}`;
+      return `${style.magenta(`*${safeText(ev.from)}*`)} ${safeText(ev.text)}`;
     case 'notice':
-      return style.dim(`* ${ev.text}`);
+      return style.dim(`* ${safeText(ev.text)}`);
     case 'error':
-      return style.red(`! ${ev.text}`);
+      return style.red(`! ${safeText(ev.text)}`);
   }
 }
 
@@ -122,7 +139,7 @@ export async function chatCommand(args: ParsedArgs): Promise<number> {
   );
   // The server's greeting and "you joined #lobby (N here: ...)", minus the nick prompt already answered.
   for (const line of client.welcome) {
-    if (line !== '* what is your nick?') printer.print(style.dim(line));
+    if (line !== '* what is your nick?') printer.print(style.dim(safeText(line)));
   }
   let quitting = false;
   let resolveDone!: (code: number) => void;
