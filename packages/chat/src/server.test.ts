@@ -220,6 +220,10 @@ describe('limits and hygiene', () => {
     await a.waitFor(/^\* error: line is not valid utf-8/);
     a.send('bell\x07here');
     await a.waitFor(/^\* error: control characters/);
+    // C1 controls too: U+009B is CSI to some terminals.
+    const before = a.lines.length;
+    a.send('csi\u009b2Jhere');
+    await a.waitFor(/^\* error: control characters/, 10_000, before);
     const e = Buffer.from('caf\u00e9 \u2713\r\n');
     a.socket.write(e.subarray(0, 4));
     await new Promise((r) => setTimeout(r, 20));

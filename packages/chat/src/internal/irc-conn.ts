@@ -8,9 +8,10 @@ import { encodeIrc } from './irc-encode.js';
 import { formatIrcMessage as fmt, type IrcMessage, parseIrcMessage } from './irc-message.js';
 
 // C0 controls except the IRC formatting codes (\x01 CTCP, \x02 bold, \x03 colour, \x0f reset,
-// \x11 monospace, \x16 reverse, \x1d italic, \x1e strike, \x1f underline) and TAB.
+// \x11 monospace, \x16 reverse, \x1d italic, \x1e strike, \x1f underline) and TAB; DEL and the
+// C1 controls (U+0080-U+009F), which some terminals of plain-protocol members read as escapes.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-const CONTROL_RE = /[\x00\x04-\x08\x0a-\x0e\x10\x12-\x15\x17-\x1c\x7f]/;
+const CONTROL_RE = /[\x00\x04-\x08\x0a-\x0e\x10\x12-\x15\x17-\x1c\x7f-\x9f]/;
 /** RFC 1459: 512 bytes including CRLF. */
 export const IRC_MAX_LINE = 510;
 

@@ -6,9 +6,9 @@ import type { Room } from './hub.js';
 
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
-// C0 controls except TAB, and DEL.
+// C0 controls except TAB, DEL, and C1 controls (U+0080-U+009F: some terminals read U+009B as ESC [).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-const CONTROL_RE = /[\x00-\x08\x0a-\x1f\x7f]/;
+const CONTROL_RE = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
 
 export const PLAIN_HELP = [
   '* commands:',
