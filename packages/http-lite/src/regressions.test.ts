@@ -389,3 +389,22 @@ describe('request field values', () => {
     await ok.body.dump();
   });
 });
+
+describe('credentials in the url', () => {
+  it('are sent as Basic auth, never override an explicit Authorization, and stay out of errors', async () => {
+    const seen: (string | undefined)[] = [];
+    const srv = await startHttp((req, res) => {
+      seen.push(req.headers.authorization);
+      res.end('ok');
+    });
+    server = srv;
+    const base = `http://al%40ice:p%3Ass@127.0.0.1:${srv.port}/`;
+    const agent = newAgent();
+    expect(await (await request(base, { agent })).body.text()).toBe('ok');
+    expect(seen[0]).toBe(`Basic ${Buffer.from('al@ice:p:ss').toString('base64')}`);
+    await (await request(base, { agent, headers: { Authorization: 'Bearer t' } })).body.dump();
+    expect(seen[1]).toBe('Bearer t');
+    const err = await request('ftp://bob:secret@127.0.0.1/').catch((e: Error) => e);
+    expect((err as Error).message).not.toContain('secret');
+  });
+});

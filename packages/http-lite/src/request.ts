@@ -81,7 +81,10 @@ interface Target {
   path: string;
   host: string;
   origin: string;
+  /** The URL without its userinfo, so credentials never reach messages or logs. */
   href: string;
+  /** `Basic …` from the URL's `user:password@`, as curl and node:http send it. */
+  auth: string | null;
 }
 
 const targetCache = new Map<string, Target>();
@@ -99,14 +102,24 @@ function resolveTarget(input: string | URL, tls: RequestTlsOptions | undefined):
     throw new HttpError('ERR_INVALID_URL', `invalid url ${JSON.stringify(String(input))}`, { cause: err });
   }
   if (!(u instanceof URL)) throw new HttpError('ERR_INVALID_URL', `invalid url ${String(input)}`);
+  let auth: string | null = null;
+  let href = u.href;
+  if (u.username !== '' || u.password !== '') {
+    const user = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+    auth = `Basic ${Buffer.from(user, 'utf8').toString('base64')}`;
+    const bare = new URL(u.href);
+    bare.username = '';
+    bare.password = '';
+    href = bare.href;
+  }
   const secure = u.protocol === 'https:';
   if (!secure && u.protocol !== 'http:') {
     throw new HttpError(
       'ERR_UNSUPPORTED_PROTOCOL',
-      `unsupported protocol ${JSON.stringify(u.protocol)} in ${u.href}`,
+      `unsupported protocol ${JSON.stringify(u.protocol)} in ${href}`,
     );
   }
-  if (u.hostname === '') throw new HttpError('ERR_INVALID_URL', `url has no host: ${u.href}`);
+  if (u.hostname === '') throw new HttpError('ERR_INVALID_URL', `url has no host: ${href}`);
   const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
   const port = u.port === '' ? (secure ? 443 : 80) : Number(u.port);
   let tlsOpts: ConnectionOptions | null = null;
@@ -127,7 +140,8 @@ function resolveTarget(input: string | URL, tls: RequestTlsOptions | undefined):
     path: `${u.pathname}${u.search}`,
     host: u.host,
     origin,
-    href: u.href,
+    href,
+    auth,
   };
   if (key !== null) {
     if (targetCache.size >= 512) targetCache.clear();
@@ -203,7 +217,7 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
   if (!TOKEN.test(method)) throw new TypeError(`invalid method ${JSON.stringify(options.method)}`);
   let target = resolveTarget(url, options.tls);
   const agent = options.agent ?? getGlobalAgent();
-  let headers = normalizeHeaders(options.headers);
+  let headers = withUrlAuth(normalizeHeaders(options.headers), target);
   let body = normalizeBody(options.body);
   const timeouts = options.timeouts ?? {};
   const total = timeouts.total ?? 0;
@@ -288,9 +302,16 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
         return l !== 'authorization' && l !== 'cookie' && l !== 'proxy-authorization' && l !== 'host';
       });
     }
+    headers = withUrlAuth(headers, nextTarget);
     target = nextTarget;
     redirects++;
   }
+}
+
+/** Adds the URL's credentials as `Authorization`, unless the caller set one. */
+function withUrlAuth(headers: [string, string][], target: Target): [string, string][] {
+  if (target.auth === null || headers.some(([n]) => n.toLowerCase() === 'authorization')) return headers;
+  return [...headers, ['authorization', target.auth]];
 }
 
 /** The caller's Content-Length for a stream body: plain digits, every repeat equal, or `ERR_INVALID_HEADER`. */
