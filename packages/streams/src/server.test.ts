@@ -203,9 +203,15 @@ describe('startServer', () => {
     const deadline = Date.now() + 10_000;
     while (server.connections > 0 && Date.now() < deadline) await sleep(20);
     expect(server.connections).toBe(0);
+    // Resets surface in handlers as ECONNRESET read errors, never as anything else.
+    for (const e of errors) expect((e as { code?: string }).code).toBe('ECONNRESET');
     const [reader, writer] = await openConnection('127.0.0.1', port);
     writer.write('still here\n');
     expect((await reader.readLine()).toString()).toBe('still here\n');
     writer.close();
+    server.close();
+    server.closeClients({ timeout: 2000 });
+    await server.waitClosed();
+    expect(server.connections).toBe(0);
   });
 });
