@@ -14,7 +14,8 @@ export function makeSelfSignedCert(commonName = 'localhost'): { key: string; cer
   const now = Date.now();
   const validity = seq(utcTime(new Date(now - 60_000)), utcTime(new Date(now + 24 * 3600_000)));
   const serial = randomBytes(8);
-  serial[0]! &= 0x7f; // positive INTEGER
+  // DER INTEGER: positive (high bit clear) and minimal (no leading zero byte), or OpenSSL rejects it.
+  serial[0] = (serial[0]! & 0x7f) | 0x01;
   const san = seq(tlv(0x82, Buffer.from('localhost', 'ascii')), tlv(0x87, Buffer.from([127, 0, 0, 1])));
   const extensions = tlv(
     0xa3,
