@@ -38,6 +38,20 @@ export interface BusStats {
   nickConflicts: number;
 }
 
+/** Counters at zero: a new node's starting point, and what a server with no node reports. */
+export function emptyBusStats(kind: BusStats['kind'], connected: boolean): BusStats {
+  return {
+    kind,
+    connected,
+    published: 0,
+    received: 0,
+    publishFailed: 0,
+    missedRemote: 0,
+    reconnects: 0,
+    nickConflicts: 0,
+  };
+}
+
 /** Callbacks a node gives its bus. */
 export interface BusHandler {
   /** An event from another node (never one of our own). */
@@ -125,16 +139,7 @@ export function memoryBus(): ChatBus {
           if (nicks.get(folded) === owner) nicks.delete(folded);
         },
         stats() {
-          return {
-            kind: 'memory',
-            connected: nodes.has(nodeId),
-            published: counters.published,
-            received: counters.received,
-            publishFailed: 0,
-            missedRemote: 0,
-            reconnects: 0,
-            nickConflicts: 0,
-          };
+          return { ...emptyBusStats('memory', nodes.has(nodeId)), ...counters };
         },
         async close() {
           nodes.delete(nodeId);

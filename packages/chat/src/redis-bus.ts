@@ -1,5 +1,12 @@
 import { Redis } from 'ioredis';
-import { type BusNode, type BusStats, type ChatBus, newNodeId, type StampedEvent } from './bus.js';
+import {
+  type BusNode,
+  type BusStats,
+  type ChatBus,
+  emptyBusStats,
+  newNodeId,
+  type StampedEvent,
+} from './bus.js';
 import { ChatError } from './errors.js';
 
 /** Longest close() waits for Redis to answer the releases and QUIT. */
@@ -89,16 +96,7 @@ export function redisBus(options: RedisBusOptions): ChatBus {
       const owned = new Map<string, string>();
       /** Owned nicks another node holds in Redis (counted once in `nickConflicts`). */
       const conflicts = new Set<string>();
-      const stats: BusStats = {
-        kind: 'redis',
-        connected: false,
-        published: 0,
-        received: 0,
-        publishFailed: 0,
-        missedRemote: 0,
-        reconnects: 0,
-        nickConflicts: 0,
-      };
+      const stats: BusStats = emptyBusStats('redis', false);
       let seq = 0;
       let closing = false;
       let downSince = 0;

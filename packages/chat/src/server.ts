@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { type Server, type StreamTransport, startTransportServer } from '@asyncnet/streams';
-import { type BusNode, type BusStats, type ChatBus, memoryBus } from './bus.js';
+import { type BusNode, type BusStats, type ChatBus, emptyBusStats, memoryBus } from './bus.js';
 import { ChatError } from './errors.js';
 import type { ChatTransport, Ctx, Resolved } from './internal/context.js';
 import { Hub } from './internal/hub.js';
@@ -247,16 +247,7 @@ export class ChatServer {
     }
     let rooms = 0;
     for (const r of this.#hub.rooms.values()) if (r.size > 0) rooms++;
-    const bus = this.#node?.stats() ?? {
-      kind: 'memory',
-      connected: false,
-      published: 0,
-      received: 0,
-      publishFailed: 0,
-      missedRemote: 0,
-      reconnects: 0,
-      nickConflicts: 0,
-    };
+    const bus = this.#node?.stats() ?? emptyBusStats('memory', false);
     return {
       connections: ctx.conns.size,
       clients: this.#hub.members.size,

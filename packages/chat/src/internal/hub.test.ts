@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BusEvent, StampedEvent } from '../bus.js';
+import { type BusEvent, emptyBusStats, type StampedEvent } from '../bus.js';
 import { Hub, type HubMember, type Outgoing, type Room } from './hub.js';
 
 function member(id: number, nick: string, kind: 0 | 1 = 0): HubMember & { got: BusEvent[]; encodes: number } {
@@ -89,16 +89,7 @@ describe('Hub', () => {
       publish: (ev) => published.push(ev),
       claimNick: async () => true,
       releaseNick: () => {},
-      stats: () => ({
-        kind: 'memory',
-        connected: true,
-        published: 0,
-        received: 0,
-        publishFailed: 0,
-        missedRemote: 0,
-        reconnects: 0,
-        nickConflicts: 0,
-      }),
+      stats: () => emptyBusStats('memory', true),
       close: async () => {},
     };
     const a = member(1, 'alice');
