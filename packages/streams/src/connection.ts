@@ -3,14 +3,7 @@ import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { abortReasonToError, StreamsError, TimeoutError } from './errors.js';
 import { StreamReader } from './stream-reader.js';
 import { StreamWriter } from './stream-writer.js';
-import {
-  checkLimits,
-  DEFAULT_HIGH_WATER_MARK,
-  DEFAULT_LOW_WATER_MARK,
-  SocketTransport,
-  type StreamTransport,
-  sniName,
-} from './transport.js';
+import { resolveWriteLimits, SocketTransport, type StreamTransport, sniName } from './transport.js';
 
 /** Options for {@link openConnection} and {@link openUnixConnection}. */
 export interface OpenConnectionOptions {
@@ -32,7 +25,7 @@ export interface OpenConnectionOptions {
   keepAlive?: boolean | number | undefined;
   /** Write-buffer high-water mark in bytes. @default 65536 */
   highWaterMark?: number | undefined;
-  /** Write-buffer low-water mark in bytes. @default 16384 */
+  /** Write-buffer low-water mark in bytes. @default a quarter of the high-water mark (16384) */
   lowWaterMark?: number | undefined;
 }
 
@@ -188,8 +181,7 @@ export function validateStreamOptions(options: {
   if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) {
     throw new StreamsError('ERR_INVALID_ARGUMENT', `limit must be a positive integer, got ${limit}`);
   }
-  const high = highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
-  checkLimits(high, lowWaterMark ?? Math.min(DEFAULT_LOW_WATER_MARK, high));
+  resolveWriteLimits(highWaterMark, lowWaterMark);
 }
 
 function connectSocket(

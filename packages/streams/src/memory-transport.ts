@@ -3,9 +3,7 @@ import { StreamsError, WriteAfterCloseError } from './errors.js';
 import type { StreamReader } from './stream-reader.js';
 import type { StreamWriter } from './stream-writer.js';
 import {
-  checkLimits,
-  DEFAULT_HIGH_WATER_MARK,
-  DEFAULT_LOW_WATER_MARK,
+  resolveWriteLimits,
   type StreamTransport,
   type TransportListener,
   type WriteBufferLimits,
@@ -25,7 +23,7 @@ export interface StreamPairOptions {
   seed?: number | undefined;
   /** Write-buffer high-water mark on both ends. @default 65536 */
   highWaterMark?: number | undefined;
-  /** Write-buffer low-water mark on both ends. @default 16384 */
+  /** Write-buffer low-water mark on both ends. @default a quarter of the high-water mark (16384) */
   lowWaterMark?: number | undefined;
 }
 
@@ -94,8 +92,7 @@ export class MemoryTransport implements StreamTransport {
   constructor(options: StreamPairOptions, rng: () => number) {
     this.#opts = options;
     this.#rng = rng;
-    this.#high = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
-    this.#low = options.lowWaterMark ?? Math.min(DEFAULT_LOW_WATER_MARK, this.#high);
+    ({ high: this.#high, low: this.#low } = resolveWriteLimits(options.highWaterMark, options.lowWaterMark));
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -203,9 +200,7 @@ export class MemoryTransport implements StreamTransport {
   }
 
   setWriteBufferLimits(limits: { high?: number | undefined; low?: number | undefined }): void {
-    const high = limits.high ?? (limits.low !== undefined ? 4 * limits.low : DEFAULT_HIGH_WATER_MARK);
-    const low = limits.low ?? Math.floor(high / 4);
-    checkLimits(high, low);
+    const { high, low } = resolveWriteLimits(limits.high, limits.low);
     this.#high = high;
     this.#low = low;
     if (!this.#writePaused && this.#outBytes > high) {

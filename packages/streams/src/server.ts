@@ -34,7 +34,7 @@ export interface StartServerOptions {
   onError?: ((error: unknown, info: ConnectionErrorInfo) => void) | undefined;
   /** Per-connection write-buffer high-water mark. @default 65536 */
   highWaterMark?: number | undefined;
-  /** Per-connection write-buffer low-water mark. @default 16384 */
+  /** Per-connection write-buffer low-water mark. @default a quarter of the high-water mark (16384) */
   lowWaterMark?: number | undefined;
   /** Disable Nagle's algorithm on accepted TCP connections. @default true */
   noDelay?: boolean | undefined;

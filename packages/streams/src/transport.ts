@@ -150,9 +150,7 @@ export class SocketTransport implements StreamTransport {
    */
   constructor(socket: Socket, options: SocketTransportOptions = {}) {
     this.#socket = socket;
-    this.#high = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
-    this.#low = options.lowWaterMark ?? Math.min(DEFAULT_LOW_WATER_MARK, this.#high);
-    checkLimits(this.#high, this.#low);
+    ({ high: this.#high, low: this.#low } = resolveWriteLimits(options.highWaterMark, options.lowWaterMark));
     this.#serverSide = options.serverSide ?? false;
     this.#host = options.host;
     // Kept from the start: a destroyed socket forgets its peer, and error reports need it.
@@ -461,9 +459,7 @@ export class SocketTransport implements StreamTransport {
   }
 
   setWriteBufferLimits(limits: { high?: number | undefined; low?: number | undefined }): void {
-    const high = limits.high ?? (limits.low !== undefined ? 4 * limits.low : DEFAULT_HIGH_WATER_MARK);
-    const low = limits.low ?? Math.floor(high / 4);
-    checkLimits(high, low);
+    const { high, low } = resolveWriteLimits(limits.high, limits.low);
     this.#high = high;
     this.#low = low;
     if (!this.#writePaused && this.getWriteBufferSize() > high) {
@@ -630,8 +626,18 @@ function flushTick(transport: SocketTransport): void {
   transport.flush();
 }
 
-/** Validates write-buffer water marks (before any socket is opened). */
-export function checkLimits(high: number, low: number): void {
+/**
+ * Fills in missing water marks the asyncio way (high defaults to 4 × low or 64 KiB, low to a quarter
+ * of high) and validates them: the one rule for options, constructors and `setWriteBufferLimits`.
+ */
+export function resolveWriteLimits(high: number | undefined, low: number | undefined): WriteBufferLimits {
+  const h = high ?? (low !== undefined ? 4 * low : DEFAULT_HIGH_WATER_MARK);
+  const l = low ?? Math.floor(h / 4);
+  checkLimits(h, l);
+  return { high: h, low: l };
+}
+
+function checkLimits(high: number, low: number): void {
   if (!(Number.isFinite(high) && Number.isFinite(low) && low >= 0 && high >= low)) {
     throw new StreamsError(
       'ERR_INVALID_ARGUMENT',
