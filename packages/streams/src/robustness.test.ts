@@ -1,11 +1,12 @@
 import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import { makeCert } from '@asyncnet-internal/test-support';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { portOf, sleep, useServers } from './__fixtures__/servers.js';
 import { openConnection } from './connection.js';
 import { ReadPendingError } from './errors.js';
 import { createStreamPair } from './memory-transport.js';
-import { type Server, startServer } from './server.js';
+import { startServer } from './server.js';
 import { StreamReader } from './stream-reader.js';
 
 let cert: { key: string; cert: string };
@@ -13,22 +14,7 @@ beforeAll(() => {
   cert = makeCert();
 });
 
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.close();
-    s.abortClients();
-    await s.waitClosed();
-  }
-});
-async function start(...args: Parameters<typeof startServer>): Promise<Server> {
-  const server = await startServer(...args);
-  servers.push(server);
-  return server;
-}
-const portOf = (s: Server) => (s.address() as { port: number }).port;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
+const { servers, start } = useServers();
 /** A server whose handler starts the server side of TLS after `STARTTLS\n`, and a raw client that never handshakes. */
 async function stuckHandshake() {
   let upgrade!: Promise<unknown>;

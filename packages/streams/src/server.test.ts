@@ -1,26 +1,11 @@
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { portOf, sleep, useServers } from './__fixtures__/servers.js';
 import { openConnection } from './connection.js';
-import { type Server, startServer } from './server.js';
+import { startServer } from './server.js';
 import type { StreamWriter } from './stream-writer.js';
 
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.close();
-    s.abortClients();
-    await s.waitClosed();
-  }
-});
-
-async function start(...args: Parameters<typeof startServer>): Promise<Server> {
-  const server = await startServer(...args);
-  servers.push(server);
-  return server;
-}
-
-const portOf = (s: Server) => (s.address() as { port: number }).port;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const { start } = useServers();
 
 describe('startServer', () => {
   it('listens on port 0 and reports the real address', async () => {

@@ -1,24 +1,17 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { makeCert } from '@asyncnet-internal/test-support';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { portOf, useServers } from './__fixtures__/servers.js';
 import { openConnection } from './connection.js';
-import { type Server, startServer } from './server.js';
+import { startServer } from './server.js';
 
 let cert: { key: string; cert: string };
 beforeAll(() => {
   cert = makeCert();
 });
 
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.close();
-    s.abortClients();
-    await s.waitClosed();
-  }
-});
-const portOf = (s: Server) => (s.address() as { port: number }).port;
+const { servers } = useServers();
 
 describe('TLS', () => {
   it('serves and connects over TLS with a certificate made for the test', async () => {

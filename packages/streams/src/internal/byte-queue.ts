@@ -64,11 +64,6 @@ export class ByteQueue {
     return out;
   }
 
-  /** Removes and returns everything. */
-  takeAll(): Uint8Array {
-    return this.take(this.#size);
-  }
-
   #advance(n: number, left: number): void {
     this.#size -= n;
     if (n === left) {
