@@ -1,34 +1,9 @@
-import { openConnection, type Server } from '@asyncnet/streams';
-import { afterEach, describe, expect, it } from 'vitest';
-import { deferred, portOf, RecordingProtocol, until } from './__fixtures__/helpers.js';
-import { createConnection } from './create-connection.js';
-import { createServer } from './create-server.js';
-import type { BufferedProtocol, Protocol, Transport } from './protocol.js';
+import { openConnection } from '@asyncnet/streams';
+import { describe, expect, it } from 'vitest';
+import { deferred, HOST, portOf, RecordingProtocol, until, useLoopback } from './__fixtures__/helpers.js';
+import type { Protocol, Transport } from './protocol.js';
 
-const HOST = '127.0.0.1';
-const servers: Server[] = [];
-const transports: Transport[] = [];
-
-afterEach(async () => {
-  for (const t of transports.splice(0)) t.abort();
-  for (const s of servers.splice(0)) await s[Symbol.asyncDispose]();
-});
-
-async function serve(factory: () => Protocol | BufferedProtocol, options = {}): Promise<Server> {
-  const server = await createServer(factory, HOST, 0, options);
-  servers.push(server);
-  return server;
-}
-
-async function connect<T extends Protocol>(
-  factory: () => T,
-  port: number,
-  options = {},
-): Promise<[Transport, T]> {
-  const pair = await createConnection(factory, HOST, port, options);
-  transports.push(pair[0]);
-  return pair;
-}
+const { serve, connect } = useLoopback();
 
 describe('callback failures', () => {
   it('survives an onError that throws while reporting a throwing factory', async () => {

@@ -1,20 +1,13 @@
 import type { AddressInfo } from 'node:net';
-import { openConnection, type Server } from '@asyncnet/streams';
-import { afterEach, describe, expect, it } from 'vitest';
-import { deferred, portOf, RecordingProtocol, until } from './__fixtures__/helpers.js';
+import { openConnection } from '@asyncnet/streams';
+import { describe, expect, it } from 'vitest';
+import { deferred, HOST, portOf, RecordingProtocol, until, useLoopback } from './__fixtures__/helpers.js';
 import { createConnection } from './create-connection.js';
 import { createServer } from './create-server.js';
 import { createDatagramEndpoint } from './datagram.js';
 import type { BufferedProtocol, Protocol, Transport } from './protocol.js';
 
-const HOST = '127.0.0.1';
-const servers: Server[] = [];
-const transports: Transport[] = [];
-
-afterEach(async () => {
-  for (const t of transports.splice(0)) t.abort();
-  for (const s of servers.splice(0)) await s[Symbol.asyncDispose]();
-});
+const { servers, transports } = useLoopback();
 
 describe('Transport', () => {
   it('reports addresses, writes lines in order and validates water marks', async () => {

@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from '@asyncnet/streams';
-import type { Protocol, Transport } from '../protocol.js';
+import { afterEach } from 'vitest';
+import { type CreateConnectionOptions, createConnection } from '../create-connection.js';
+import { type CreateServerOptions, createServer } from '../create-server.js';
+import type { BufferedProtocol, Protocol, Transport } from '../protocol.js';
 
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -87,4 +90,42 @@ export { makeCert } from '@asyncnet-internal/test-support';
 
 export function tmpSocketPath(): string {
   return join(mkdtempSync(join(tmpdir(), 'asyncnet-protocol-sock-')), 's.sock');
+}
+
+export const HOST = '127.0.0.1';
+
+/**
+ * Servers and client transports made through `serve`/`connect` (or pushed into `servers`/`transports`)
+ * are torn down after each test: transports aborted, servers disposed.
+ */
+export function useLoopback(): {
+  servers: Server[];
+  transports: Transport[];
+  serve: (factory: () => Protocol | BufferedProtocol, options?: CreateServerOptions) => Promise<Server>;
+  connect: <T extends Protocol>(
+    factory: () => T,
+    port: number,
+    options?: CreateConnectionOptions,
+  ) => Promise<[Transport, T]>;
+} {
+  const servers: Server[] = [];
+  const transports: Transport[] = [];
+  afterEach(async () => {
+    for (const t of transports.splice(0)) t.abort();
+    for (const s of servers.splice(0)) await s[Symbol.asyncDispose]();
+  });
+  return {
+    servers,
+    transports,
+    async serve(factory, options = {}) {
+      const server = await createServer(factory, HOST, 0, options);
+      servers.push(server);
+      return server;
+    },
+    async connect(factory, port, options = {}) {
+      const pair = await createConnection(factory, HOST, port, options);
+      transports.push(pair[0]);
+      return pair;
+    },
+  };
 }
