@@ -2,33 +2,19 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Running, startHttp } from './__fixtures__/servers.js';
-import { Agent, get, getGlobalAgent, HttpError, post, request, setGlobalAgent } from './index.js';
+import { type Running, rejectionOf, startHttp, useAgents } from './__fixtures__/servers.js';
+import { get, getGlobalAgent, post, request, setGlobalAgent } from './index.js';
 
 let server: Running | null = null;
 let other: Running | null = null;
-const agents: Agent[] = [];
-const newAgent = (o?: ConstructorParameters<typeof Agent>[0]) => {
-  const a = new Agent(o);
-  agents.push(a);
-  return a;
-};
 afterEach(async () => {
-  for (const a of agents.splice(0)) a.destroy();
   await server?.close();
   await other?.close();
   server = other = null;
 });
+const newAgent = useAgents();
 
-const codeOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(HttpError);
-    return (err as HttpError).code;
-  }
-  throw new Error('expected a rejection');
-};
+const codeOf = async (p: Promise<unknown>) => (await rejectionOf(p)).code;
 
 describe('request against node:http', () => {
   it('returns status, case-insensitive headers, raw headers and the body', async () => {

@@ -1,29 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Running, readRequests, startRaw, writeSplit } from './__fixtures__/servers.js';
-import { Agent, get, HttpError, post, request } from './index.js';
+import {
+  type Running,
+  readRequests,
+  rejectionOf,
+  startRaw,
+  useAgents,
+  writeSplit,
+} from './__fixtures__/servers.js';
+import { get, post, request } from './index.js';
 
 let server: Running | null = null;
-const agents: Agent[] = [];
-const newAgent = (o?: ConstructorParameters<typeof Agent>[0]) => {
-  const a = new Agent(o);
-  agents.push(a);
-  return a;
-};
 afterEach(async () => {
-  for (const a of agents.splice(0)) a.destroy();
   await server?.close();
   server = null;
 });
+const newAgent = useAgents();
 const b = (s: string) => Buffer.from(s, 'latin1');
-const caught = async (p: Promise<unknown>): Promise<HttpError> => {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(HttpError);
-    return err as HttpError;
-  }
-  throw new Error('expected a rejection');
-};
 
 /** A server that answers every request on every connection with `reply(index)`, written in pieces. */
 async function serve(reply: (n: number) => string, mode: 'random' | 'bytes' = 'random', closeAfter = false) {
@@ -99,7 +91,7 @@ describe('framing over a raw socket, split at random points and byte by byte', (
   ];
   it.each(bad)('rejects %s with ERR_HTTP_PARSE', async (reason, wire) => {
     const s = await serve(() => wire, 'bytes');
-    const err = await caught(get(s.origin, { agent: newAgent() }));
+    const err = await rejectionOf(get(s.origin, { agent: newAgent() }));
     expect(err.code).toBe('ERR_HTTP_PARSE');
     expect(err.reason).toBe(reason);
   });
@@ -110,14 +102,14 @@ describe('framing over a raw socket, split at random points and byte by byte', (
       'random',
     );
     const res = await get(s.origin, { agent: newAgent() });
-    const err = await caught(res.body.text());
+    const err = await rejectionOf(res.body.text());
     expect(err.reason).toBe('invalid chunk size');
   });
 
   it('reports a close inside the body as ERR_PREMATURE_CLOSE with the partial bytes', async () => {
     const s = await serve(() => 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this', 'random', true);
     const res = await get(s.origin, { agent: newAgent() });
-    const err = await caught(res.body.text());
+    const err = await rejectionOf(res.body.text());
     expect(err.code).toBe('ERR_PREMATURE_CLOSE');
     expect(err.bytesReceived).toBe(9);
     expect(Buffer.from(err.partial!).toString()).toBe('only this');
@@ -126,19 +118,20 @@ describe('framing over a raw socket, split at random points and byte by byte', (
       'random',
       true,
     );
-    const err2 = await caught((await get(s2.origin, { agent: newAgent() })).body.bytes());
+    const err2 = await rejectionOf((await get(s2.origin, { agent: newAgent() })).body.bytes());
     expect(err2.code).toBe('ERR_PREMATURE_CLOSE');
   });
 
   it('reports a close inside the head as ERR_PREMATURE_CLOSE', async () => {
     const s = await serve(() => 'HTTP/1.1 200 OK\r\nContent-Le', 'bytes', true);
-    expect((await caught(get(s.origin, { agent: newAgent() }))).code).toBe('ERR_PREMATURE_CLOSE');
+    expect((await rejectionOf(get(s.origin, { agent: newAgent() }))).code).toBe('ERR_PREMATURE_CLOSE');
   });
 
   it('survives a server that sends random garbage (only HttpError, never a hang)', async () => {
     const s = await serve((n) => `\x16\x03\x01garbage ${n} \0\r\n\n\r`, 'random', true);
     const agent = newAgent();
-    for (let i = 0; i < 5; i++) expect((await caught(get(s.origin, { agent }))).code).toBe('ERR_HTTP_PARSE');
+    for (let i = 0; i < 5; i++)
+      expect((await rejectionOf(get(s.origin, { agent }))).code).toBe('ERR_HTTP_PARSE');
   });
 });
 
@@ -214,12 +207,12 @@ describe('connection reuse', () => {
     const perConn = await dropsReused();
     const agent = newAgent();
     await (await get(server!.origin, { agent })).body.text();
-    expect((await caught(post(server!.origin, 'x', { agent }))).code).toBe('ERR_PREMATURE_CLOSE');
+    expect((await rejectionOf(post(server!.origin, 'x', { agent }))).code).toBe('ERR_PREMATURE_CLOSE');
     await (await get(server!.origin, { agent })).body.text();
     async function* body() {
       yield Buffer.from('s');
     }
-    expect((await caught(request(server!.origin, { agent, method: 'PUT', body: body() }))).code).toBe(
+    expect((await rejectionOf(request(server!.origin, { agent, method: 'PUT', body: body() }))).code).toBe(
       'ERR_PREMATURE_CLOSE',
     );
     expect(perConn).toEqual([2, 2]);
@@ -239,7 +232,7 @@ describe('connection reuse', () => {
     });
     const agent = newAgent();
     await (await get(server.origin, { agent })).body.text();
-    expect((await caught(get(server.origin, { agent }))).code).toBe('ERR_PREMATURE_CLOSE');
+    expect((await rejectionOf(get(server.origin, { agent }))).code).toBe('ERR_PREMATURE_CLOSE');
     expect(perConn).toEqual([2, 1]);
   });
 });

@@ -2,19 +2,12 @@
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import * as zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Running, startHttp } from './__fixtures__/servers.js';
-import { Agent, HttpError, request } from './index.js';
+import { type Running, rejectionOf, startHttp, useAgents } from './__fixtures__/servers.js';
+import { request } from './index.js';
 
 let server: Running | null = null;
 let raw: NetServer | null = null;
-const agents: Agent[] = [];
-const newAgent = (o?: ConstructorParameters<typeof Agent>[0]) => {
-  const a = new Agent(o);
-  agents.push(a);
-  return a;
-};
 afterEach(async () => {
-  for (const a of agents.splice(0)) a.destroy();
   await server?.close();
   server = null;
   if (raw !== null) {
@@ -23,6 +16,7 @@ afterEach(async () => {
     await new Promise<void>((done) => r.close(() => done()));
   }
 });
+const newAgent = useAgents();
 
 describe('review regressions', () => {
   it('dump() drains a body larger than the read-ahead buffer and keeps the connection', async () => {
@@ -45,15 +39,7 @@ describe('review regressions', () => {
   });
 });
 
-const codeOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(HttpError);
-    return (err as HttpError).code;
-  }
-  throw new Error('expected a rejection');
-};
+const codeOf = async (p: Promise<unknown>) => (await rejectionOf(p)).code;
 
 /** A raw server that records every byte it receives and answers 200 once a body ending in `world` arrived. */
 async function startRecorder(): Promise<{ origin: string; wire: () => string }> {

@@ -1,5 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
+import { afterEach, expect } from 'vitest';
+import { Agent, HttpError } from '../index.js';
 
 export interface Running {
   port: number;
@@ -101,4 +103,31 @@ export async function writeSplit(
     pos += n;
     if (pauseMs > 0) await sleep(pauseMs);
   }
+}
+
+/**
+ * Agents made with the returned function are destroyed after each test. Call it after the file's own
+ * server teardown is registered: hooks run last-registered first, so agents go before servers.
+ */
+export function useAgents(): (options?: ConstructorParameters<typeof Agent>[0]) => Agent {
+  const agents: Agent[] = [];
+  afterEach(() => {
+    for (const a of agents.splice(0)) a.destroy();
+  });
+  return (options) => {
+    const a = new Agent(options);
+    agents.push(a);
+    return a;
+  };
+}
+
+/** The `HttpError` a promise rejects with; fails the test when it resolves or rejects otherwise. */
+export async function rejectionOf(p: Promise<unknown>): Promise<HttpError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(HttpError);
+    return err as HttpError;
+  }
+  throw new Error('expected a rejection');
 }
