@@ -1,3 +1,4 @@
+import { splitAt } from '@asyncnet-internal/test-support';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IncompleteReadError, LimitOverrunError, ReadPendingError, TimeoutError } from './errors.js';
@@ -11,19 +12,6 @@ function fed(chunks: string[], eof = true, limit?: number): StreamReader {
   for (const c of chunks) r.feedData(b(c));
   if (eof) r.feedEof();
   return r;
-}
-
-/** Splits `data` at the given cut points. */
-function split(data: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => c % (data.byteLength + 1)))].sort((x, y) => x - y);
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(data.subarray(prev, p));
-    prev = p;
-  }
-  out.push(data.subarray(prev));
-  return out;
 }
 
 describe('StreamReader', () => {
@@ -240,7 +228,7 @@ describe('StreamReader', () => {
           fc.asyncProperty(textArb, cutsArb, async (text, cuts) => {
             const data = Buffer.from(text);
             const whole = await drainWith([data], op);
-            const pieces = await drainWith(split(data, cuts), op);
+            const pieces = await drainWith(splitAt(data, cuts), op);
             expect(pieces).toEqual(whole);
             if (name !== 'readExactly') {
               // Nothing is lost or duplicated: the outputs (minus error markers) concatenate back to the input.

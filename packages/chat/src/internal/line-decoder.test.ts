@@ -1,3 +1,4 @@
+import { splitAt } from '@asyncnet-internal/test-support';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineDecoder } from './line-decoder.js';
@@ -12,18 +13,6 @@ function decodeAll(chunks: Uint8Array[], max: number): Out[] {
     invalidUtf8: () => out.push({ invalid: true }),
   });
   for (const c of chunks) d.push(c);
-  return out;
-}
-
-function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(bytes.subarray(prev, p));
-    prev = p;
-  }
-  out.push(bytes.subarray(prev));
   return out;
 }
 

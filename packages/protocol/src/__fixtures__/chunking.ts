@@ -1,18 +1,7 @@
 import fc from 'fast-check';
 import type { Decoder } from '../codec.js';
 
-/** Splits `bytes` at the given cut points (sorted, deduplicated, clamped). */
-export function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => Math.min(c, bytes.length)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(bytes.subarray(prev, p));
-    prev = p;
-  }
-  out.push(bytes.subarray(prev));
-  return out;
-}
+export { splitAt } from '@asyncnet-internal/test-support';
 
 /** Random cut points for an input of up to `max` bytes. */
 export const cutsArb = (max = 400): fc.Arbitrary<number[]> => fc.array(fc.nat(max), { maxLength: 40 });
