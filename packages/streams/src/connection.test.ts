@@ -131,7 +131,10 @@ describe('openConnection', () => {
     writer.write('x');
     const err = await reader.readLine().catch((e) => e);
     expect(err.code ?? err.cause?.code).toBe('ECONNRESET');
-    await expect(writer.drain()).rejects.toMatchObject({ code: 'ECONNRESET' });
+    await expect(writer.drain()).rejects.toMatchObject({
+      code: 'ERR_CONNECTION_CLOSED',
+      cause: { code: 'ECONNRESET' },
+    });
   });
 
   it('getExtraInfo gives peername, sockname and the socket', async () => {
@@ -245,8 +248,18 @@ describe('flow control', () => {
     cleanup.push(() => server.close());
     const [reader, writer] = await openConnection('127.0.0.1', portOf(server));
     await reader.read().catch(() => {});
+    const lost = { code: 'ERR_CONNECTION_CLOSED', cause: { code: expect.stringMatching(/ECONNRESET|EPIPE/) } };
     for (let i = 0; i < 64; i++) writer.write(Buffer.alloc(65_536));
-    await expect(writer.drain()).rejects.toMatchObject({ code: expect.stringMatching(/ECONNRESET|EPIPE/) });
+    await expect(writer.drain()).rejects.toMatchObject(lost);
+    expect(writer.isClosing()).toBe(true);
+    let thrown: unknown;
+    try {
+      writer.write('more');
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toMatchObject(lost);
+    await expect(writer.drain()).rejects.toMatchObject(lost);
   });
 });
 

@@ -24,6 +24,7 @@ export class StreamWriter {
   #paused = false;
   #drainWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
   #lostError: Error | null = null;
+  #reported: Error | null = null;
   #lost = false;
 
   /** @param transport - the connection to write to; the caller routes its events via {@link StreamWriter.onWritePaused} and friends */
@@ -35,28 +36,33 @@ export class StreamWriter {
    * Queues bytes (strings are UTF-8 encoded). Never blocks; pair with `await drain()`.
    * @param data - bytes or text
    * @throws {@link WriteAfterCloseError} after `close()` or `writeEof()`
+   * @throws {@link ConnectionClosedError} once the connection is lost (reset, peer gone); `cause` is its error
    */
   write(data: Uint8Array | string): void {
+    // The transport throws first when this side closed it, which is the more precise report.
     this.transport.write(data);
+    if (this.#lost) throw this.#closedError();
   }
 
   /**
    * Queues each item in order.
    * @param lines - bytes or strings, written as they are (no separator is added)
+   * @throws as {@link StreamWriter.write}
    */
   writeLines(lines: Iterable<Uint8Array | string>): void {
-    for (const line of lines) this.transport.write(line);
+    for (const line of lines) this.write(line);
   }
 
   /**
    * Waits until the write buffer is at or below the low-water mark; resolves at once when it
    * is not above the high-water mark.
    * @param options - `signal` stops waiting (nothing is discarded)
-   * @throws the connection's error, or {@link ConnectionClosedError} once the connection is gone
+   * @throws {@link ConnectionClosedError} when the connection is lost while waiting, or was lost with an
+   * error before (`cause` is that error, e.g. `ECONNRESET`); an aborted `signal` gives `AbortedError`/`TimeoutError`
    */
   drain(options?: { signal?: AbortSignal | undefined }): Promise<void> {
     // A connection that failed rejects with its error; one that closed cleanly has nothing left to wait for.
-    if (this.#lost) return this.#lostError === null ? RESOLVED : Promise.reject(this.#lostError);
+    if (this.#lost) return this.#lostError === null ? RESOLVED : Promise.reject(this.#closedError());
     if (!this.#paused) return RESOLVED;
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortReasonToError(signal, 'drain'));
@@ -81,8 +87,19 @@ export class StreamWriter {
     });
   }
 
+  /** One error per lost connection, so every waiter and later call sees the same object. */
   #closedError(): Error {
-    return this.#lostError ?? new ConnectionClosedError('connection closed before the write buffer drained');
+    if (this.#reported !== null) return this.#reported;
+    const cause = this.#lostError;
+    let err: ConnectionClosedError;
+    if (cause === null) err = new ConnectionClosedError('connection closed before the write buffer drained');
+    else if (cause instanceof ConnectionClosedError) err = cause;
+    else {
+      const code = (cause as NodeJS.ErrnoException).code;
+      err = new ConnectionClosedError(`connection lost: ${code ?? cause.message}`, { cause });
+    }
+    this.#reported = err;
+    return err;
   }
 
   /** Flushes queued bytes, then closes the connection. */

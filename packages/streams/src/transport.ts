@@ -184,9 +184,12 @@ export class SocketTransport implements StreamTransport {
     else t.#earlyEof = true;
   };
 
+  // An error means the socket is already destroyed: the connection is lost now, not at a 'close'
+  // that a writer spinning on drain() could keep from ever arriving.
   static #onError = function (this: Socket, err: Error): void {
     const t = transportOf(this);
     t.#error ??= err;
+    t.#finish();
   };
 
   static #onClose = function (this: Socket): void {
@@ -206,10 +209,26 @@ export class SocketTransport implements StreamTransport {
 
   /** Called by the socket once a flushed chunk reached the kernel. */
   #afterWrite = (err?: Error | null): void => {
-    // A failed write is followed by 'close': the writer must not look drained meanwhile.
-    if (err) this.#error ??= err;
-    else this.#maybeResume();
+    if (!err) {
+      this.#maybeResume();
+      return;
+    }
+    // ERR_STREAM_DESTROYED only echoes a destroy whose own error (or clean close) is reported by
+    // the socket; anything else (EPIPE, ECONNRESET) is the connection's failure.
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_DESTROYED') this.#error ??= err;
+    this.#lostIfDestroyed();
   };
+
+  /** A destroyed socket reports an empty buffer: treat it as lost, never as drained. */
+  #lostIfDestroyed(): boolean {
+    const socket = this.#socket;
+    if (!socket.destroyed) return this.#lost;
+    if (!this.#lost) {
+      this.#error ??= socket.errored ?? null;
+      this.#finish();
+    }
+    return true;
+  }
 
   static #onDrain = function (this: Socket): void {
     transportOf(this).#maybeResume();
@@ -354,7 +373,7 @@ export class SocketTransport implements StreamTransport {
   }
 
   #flushNow(): void {
-    if (this.#lost) return;
+    if (this.#lostIfDestroyed()) return;
     this.#sealArena();
     const pending = this.#pending;
     const count = pending.length;
@@ -374,6 +393,7 @@ export class SocketTransport implements StreamTransport {
   }
 
   #maybeResume(): void {
+    if (this.#lostIfDestroyed()) return;
     const buffered = this.#socket.writableLength;
     this.#socketBuffered = buffered;
     if (this.#writePaused && this.#pendingBytes + buffered <= this.#low) {
