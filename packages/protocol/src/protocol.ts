@@ -1,4 +1,4 @@
-import type { StartTlsOptions } from '@asyncnet/streams';
+import type { ExtraInfo, StartTlsOptions } from '@asyncnet/streams';
 
 /**
  * asyncio's `Protocol`: callbacks for one stream connection. Every method is optional.
@@ -122,8 +122,13 @@ export interface Transport {
    * Connection details, as asyncio's `get_extra_info`.
    * @param name - `peername`, `sockname`, `socket`, or on TLS `peercert`, `cipher`, `alpnProtocol`
    * @param defaultValue - returned when the detail is not available
-   * @returns the detail
+   * @returns the detail; known names are typed (see `ExtraInfo` in `@asyncnet/streams`)
    */
+  getExtraInfo<TName extends keyof ExtraInfo>(name: TName): ExtraInfo[TName] | undefined;
+  getExtraInfo<TName extends keyof ExtraInfo, TDefault>(
+    name: TName,
+    defaultValue: TDefault,
+  ): ExtraInfo[TName] | TDefault;
   getExtraInfo(name: string, defaultValue?: unknown): unknown;
   /** Stops `dataReceived` until {@link Transport.resumeReading}; nothing is lost. */
   pauseReading(): void;

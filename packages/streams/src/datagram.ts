@@ -25,7 +25,7 @@ export interface DatagramEndpointOptions {
 /** One received datagram. */
 export interface Datagram {
   /** The payload. */
-  data: Uint8Array;
+  data: Buffer;
   /** Sender address. */
   address: string;
   /** Sender port. */

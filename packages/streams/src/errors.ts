@@ -39,7 +39,7 @@ export class StreamsError extends Error {
 export class IncompleteReadError extends StreamsError {
   override name = 'IncompleteReadError';
   /** The bytes read before EOF. */
-  readonly partial: Uint8Array;
+  readonly partial: Buffer;
   /** How many bytes were wanted, or `null` when reading up to a separator. */
   readonly expected: number | null;
 
@@ -47,7 +47,7 @@ export class IncompleteReadError extends StreamsError {
    * @param partial - bytes received before EOF
    * @param expected - bytes wanted, or `null` for a separator search
    */
-  constructor(partial: Uint8Array, expected: number | null) {
+  constructor(partial: Buffer, expected: number | null) {
     super(
       'ERR_INCOMPLETE_READ',
       `${partial.byteLength} bytes read on a total of ${expected === null ? 'undefined' : expected} expected bytes`,

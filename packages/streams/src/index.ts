@@ -46,6 +46,8 @@ export { StreamWriter } from './stream-writer.js';
 export { withTimeout } from './timeout.js';
 // For adapter authors: the transport layer under readers, writers and protocols
 export type {
+  ExtraInfo,
+  SocketAddress,
   SocketTransportOptions,
   StartTlsOptions,
   StreamTransport,

@@ -38,7 +38,7 @@ export interface StreamReaderOptions {
 }
 
 const NEWLINE: Uint8Array = Buffer.from('\n');
-const EMPTY: Uint8Array = Buffer.alloc(0);
+const EMPTY: Buffer = Buffer.alloc(0);
 
 type Waiter = { resolve: () => void; reject: (err: unknown) => void };
 
@@ -57,7 +57,7 @@ type Waiter = { resolve: () => void; reject: (err: unknown) => void };
  * for await (const line of reader) console.log(line.toString());
  * ```
  */
-export class StreamReader implements AsyncIterable<Uint8Array> {
+export class StreamReader implements AsyncIterable<Buffer> {
   /** Maximum line / separator-search length in bytes. */
   readonly limit: number;
   #queue = new ByteQueue();
@@ -144,7 +144,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
    * @returns the bytes read
    * @throws the connection's error, `AbortedError` / `TimeoutError` when cancelled
    */
-  async read(n = -1, options?: ReadOptions): Promise<Uint8Array> {
+  async read(n = -1, options?: ReadOptions): Promise<Buffer> {
     if (!Number.isInteger(n)) {
       throw new StreamsError('ERR_INVALID_ARGUMENT', `read() needs an integer byte count, got ${n}`);
     }
@@ -171,7 +171,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
    * @returns exactly `n` bytes
    * @throws {@link IncompleteReadError} at EOF, with the bytes that did arrive (they are consumed)
    */
-  async readExactly(n: number, options?: ReadOptions): Promise<Uint8Array> {
+  async readExactly(n: number, options?: ReadOptions): Promise<Buffer> {
     if (!Number.isInteger(n) || n < 0) {
       throw new StreamsError('ERR_INVALID_ARGUMENT', `readExactly() needs a non-negative integer, got ${n}`);
     }
@@ -197,7 +197,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
    * @returns the line with its terminator, a last partial line, or empty at EOF
    * @throws {@link LimitOverrunError} when no `\n` is found within `limit` bytes
    */
-  readLine(options?: ReadOptions): Promise<Uint8Array> {
+  readLine(options?: ReadOptions): Promise<Buffer> {
     // Fast path: a whole line already buffered resolves without an extra async frame.
     const line = this.#owner !== null ? null : this.#queue.takeLine(this.limit);
     if (line !== null) {
@@ -207,7 +207,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     return this.#readLineSlow(options);
   }
 
-  async #readLineSlow(options?: ReadOptions): Promise<Uint8Array> {
+  async #readLineSlow(options?: ReadOptions): Promise<Buffer> {
     try {
       return await this.#readUntil([NEWLINE], 'readLine', options?.signal);
     } catch (err) {
@@ -226,11 +226,11 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
    * @throws {@link LimitOverrunError} past `limit` (data stays buffered),
    *   {@link IncompleteReadError} at EOF without a separator (`partial` holds the rest, consumed)
    */
-  readUntil(separator: Separator = '\n', options?: ReadOptions): Promise<Uint8Array> {
+  readUntil(separator: Separator = '\n', options?: ReadOptions): Promise<Buffer> {
     return this.#readUntil(toSeparators(separator), 'readUntil', options?.signal);
   }
 
-  async #readUntil(seps: Uint8Array[], method: string, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  async #readUntil(seps: Uint8Array[], method: string, signal: AbortSignal | undefined): Promise<Buffer> {
     if (this.#owner !== null) throw new ReadPendingError(method);
     const owner = {};
     this.#owner = owner;
@@ -245,7 +245,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     seps: Uint8Array[],
     method: string,
     signal: AbortSignal | undefined,
-  ): Promise<Uint8Array> {
+  ): Promise<Buffer> {
     let maxLen = 0;
     for (const sep of seps) maxLen = Math.max(maxLen, sep.byteLength);
     let from = 0;
@@ -284,9 +284,9 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   }
 
   /** Async iteration yields lines until EOF, like `async for line in reader`. */
-  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
     return {
-      next: (): Promise<IteratorResult<Uint8Array>> => {
+      next: (): Promise<IteratorResult<Buffer>> => {
         const line = this.#owner !== null ? null : this.#queue.takeLine(this.limit);
         if (line !== null) {
           if (this.#paused) this.#resumeIfBelowLimit();
@@ -296,14 +296,14 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
           line.byteLength === 0 ? { value: undefined, done: true } : { value: line, done: false },
         );
       },
-      return: (): Promise<IteratorResult<Uint8Array>> => Promise.resolve({ value: undefined, done: true }),
+      return: (): Promise<IteratorResult<Buffer>> => Promise.resolve({ value: undefined, done: true }),
       [Symbol.asyncIterator]() {
         return this;
       },
-    } as AsyncIterableIterator<Uint8Array>;
+    } as AsyncIterableIterator<Buffer>;
   }
 
-  #consume(n: number): Uint8Array {
+  #consume(n: number): Buffer {
     const out = this.#queue.take(n);
     if (this.#paused) this.#resumeIfBelowLimit();
     return out;

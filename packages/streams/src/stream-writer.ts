@@ -1,5 +1,5 @@
 import { abortReasonToError, ConnectionClosedError } from './errors.js';
-import type { StartTlsOptions, StreamTransport } from './transport.js';
+import type { ExtraInfo, StartTlsOptions, StreamTransport } from './transport.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -128,14 +128,23 @@ export class StreamWriter {
   }
 
   /**
-   * Connection details, like asyncio's `get_extra_info`.
-   * @param name - `peername`, `sockname` (Node `AddressInfo`), `socket`, or for TLS `peercert`, `cipher`, `alpnProtocol`
+   * Connection details, like asyncio's `get_extra_info`. Known names are typed (see {@link ExtraInfo}).
+   * @param name - `peername`, `sockname`, `socket`, `tls`, or for TLS `peercert`, `cipher`, `alpnProtocol`
    * @param defaultValue - returned when the detail is not available
+   * @returns the detail, or `defaultValue` (`undefined` if not given)
+   * @example
+   * ```ts
+   * const peer = writer.getExtraInfo('peername'); // SocketAddress | undefined
+   * console.log(`${peer?.address}:${peer?.port}`);
+   * ```
    */
-  getExtraInfo(
-    name: 'peername' | 'sockname' | 'socket' | 'peercert' | 'cipher' | 'alpnProtocol' | (string & {}),
-    defaultValue?: unknown,
-  ): unknown {
+  getExtraInfo<TName extends keyof ExtraInfo>(name: TName): ExtraInfo[TName] | undefined;
+  getExtraInfo<TName extends keyof ExtraInfo, TDefault>(
+    name: TName,
+    defaultValue: TDefault,
+  ): ExtraInfo[TName] | TDefault;
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return this.transport.getExtraInfo(name, defaultValue);
   }
 

@@ -1,5 +1,5 @@
 import { isIP, type Socket } from 'node:net';
-import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import type { CipherNameAndProtocol, ConnectionOptions, PeerCertificate, TlsOptions } from 'node:tls';
 import { TLSSocket, connect as tlsConnect } from 'node:tls';
 import {
   abortReasonToError,
@@ -13,6 +13,34 @@ import {
 export const DEFAULT_HIGH_WATER_MARK = 65_536;
 /** Default write-buffer low-water mark: a paused writer resumes at or below it. */
 export const DEFAULT_LOW_WATER_MARK = 16_384;
+
+/** An IP endpoint, as `getExtraInfo('peername')` and `getExtraInfo('sockname')` report it. */
+export interface SocketAddress {
+  /** IP address, e.g. `127.0.0.1` or `::1` (`memory` for in-memory pairs). */
+  address: string;
+  /** Port number. */
+  port: number;
+  /** `IPv4` or `IPv6` (`memory` for in-memory pairs). */
+  family: string;
+}
+
+/** What `getExtraInfo(name)` returns for each known name (asyncio's `get_extra_info` keys). */
+export interface ExtraInfo {
+  /** The remote endpoint; absent for Unix sockets. */
+  peername: SocketAddress;
+  /** The local endpoint, or the path of a Unix socket when Node reports one. */
+  sockname: SocketAddress | string;
+  /** The underlying `net.Socket` (a `tls.TLSSocket` once TLS is in use). */
+  socket: Socket;
+  /** The peer's certificate (TLS only). */
+  peercert: PeerCertificate;
+  /** The negotiated cipher (TLS only). */
+  cipher: CipherNameAndProtocol;
+  /** The protocol chosen by ALPN (TLS only, when one was negotiated). */
+  alpnProtocol: string;
+  /** Whether the connection is using TLS. */
+  tls: boolean;
+}
 
 /** Write-buffer limits of a transport. */
 export interface WriteBufferLimits {

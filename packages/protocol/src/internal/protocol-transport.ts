@@ -1,4 +1,4 @@
-import type { StartTlsOptions, StreamTransport, TransportListener } from '@asyncnet/streams';
+import type { ExtraInfo, StartTlsOptions, StreamTransport, TransportListener } from '@asyncnet/streams';
 import type { AnyProtocol, Transport } from '../protocol.js';
 import { feedBuffered, isBuffered, toError } from './callbacks.js';
 
@@ -171,6 +171,12 @@ export class ProtocolTransport implements Transport {
     return this.#t.isClosing();
   }
 
+  getExtraInfo<TName extends keyof ExtraInfo>(name: TName): ExtraInfo[TName] | undefined;
+  getExtraInfo<TName extends keyof ExtraInfo, TDefault>(
+    name: TName,
+    defaultValue: TDefault,
+  ): ExtraInfo[TName] | TDefault;
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return this.#t.getExtraInfo(name, defaultValue);
   }

@@ -1,4 +1,4 @@
-import type { StartTlsOptions, StreamReader, StreamWriter } from '@asyncnet/streams';
+import type { ExtraInfo, StartTlsOptions, StreamReader, StreamWriter } from '@asyncnet/streams';
 import { ProtocolError } from '../errors.js';
 import type { AnyProtocol, BufferedProtocol, Transport } from '../protocol.js';
 import { feedBuffered, isBuffered, toError } from './callbacks.js';
@@ -271,6 +271,12 @@ export class StreamsProtocolTransport implements Transport {
     return this.#writer.isClosing();
   }
 
+  getExtraInfo<TName extends keyof ExtraInfo>(name: TName): ExtraInfo[TName] | undefined;
+  getExtraInfo<TName extends keyof ExtraInfo, TDefault>(
+    name: TName,
+    defaultValue: TDefault,
+  ): ExtraInfo[TName] | TDefault;
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return this.#writer.getExtraInfo(name, defaultValue);
   }

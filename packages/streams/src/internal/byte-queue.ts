@@ -3,7 +3,7 @@
  * chunks, and separator searches resume where the previous search stopped.
  */
 export class ByteQueue {
-  #chunks: Uint8Array[] = [];
+  #chunks: Buffer[] = [];
   /** Offset of the first unread byte inside `#chunks[0]`. */
   #head = 0;
   #size = 0;
@@ -12,15 +12,15 @@ export class ByteQueue {
     return this.#size;
   }
 
-  /** @param chunk - must be a `Buffer` (the reader converts), so searches can use Buffer's native indexOf */
-  push(chunk: Uint8Array): void {
+  /** @param chunk - a `Buffer` (the reader converts), so searches can use Buffer's native indexOf */
+  push(chunk: Buffer): void {
     if (chunk.byteLength === 0) return;
     this.#chunks.push(chunk);
     this.#size += chunk.byteLength;
   }
 
   /** Removes and returns the first `n` bytes (`n <= size`). */
-  take(n: number): Uint8Array {
+  take(n: number): Buffer {
     if (n === 0) return EMPTY;
     const first = this.#chunks[0]!;
     const avail = first.byteLength - this.#head;
@@ -46,8 +46,8 @@ export class ByteQueue {
    * Hot path for line readers: takes a line (with its `\n`) when one ends inside the first
    * chunk within `limit` bytes; otherwise returns `null` and the caller takes the general path.
    */
-  takeLine(limit: number): Uint8Array | null {
-    const first = this.#chunks[0] as Buffer | undefined;
+  takeLine(limit: number): Buffer | null {
+    const first = this.#chunks[0];
     if (first === undefined) return null;
     const head = this.#head;
     const nl = first.indexOf(10, head);
@@ -121,16 +121,12 @@ export class ByteQueue {
   }
 }
 
-const EMPTY: Uint8Array = Buffer.alloc(0);
+const EMPTY: Buffer = Buffer.alloc(0);
 
-function asBuffer(chunk: Uint8Array): Buffer {
-  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+function indexOfByte(chunk: Buffer, byte: number, from: number): number {
+  return chunk.indexOf(byte, from);
 }
 
-function indexOfByte(chunk: Uint8Array, byte: number, from: number): number {
-  return asBuffer(chunk).indexOf(byte, from);
-}
-
-function indexOfBytes(chunk: Uint8Array, sep: Uint8Array, from: number): number {
-  return asBuffer(chunk).indexOf(sep, from);
+function indexOfBytes(chunk: Buffer, sep: Uint8Array, from: number): number {
+  return chunk.indexOf(sep, from);
 }
