@@ -43,7 +43,8 @@ export type { ReadFlowControl, ReadOptions, Separator, StreamReaderOptions } fro
 export { DEFAULT_LIMIT, StreamReader } from './stream-reader.js';
 export { StreamWriter } from './stream-writer.js';
 // Timeouts
-export { withTimeout } from './timeout.js';
+export type { Timeout, TimeoutOptions } from './timeout.js';
+export { timeout, withTimeout } from './timeout.js';
 // For adapter authors: the transport layer under readers, writers and protocols
 export type {
   ExtraInfo,

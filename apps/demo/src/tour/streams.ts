@@ -5,6 +5,7 @@ import {
   type StreamReader,
   type StreamWriter,
   startServer,
+  timeout,
   withTimeout,
 } from '@asyncnet/streams';
 import type { TourContext } from './context.js';
@@ -45,15 +46,18 @@ export async function streamsSection(ctx: TourContext): Promise<void> {
   n.received("readUntil('|')  ", await reader.readUntil('|'));
   n.received('readLine()      ', await reader.readLine());
 
-  n.step('timeouts: withTimeout(reader.readLine(), 200) when the peer stays silent');
+  n.step('timeouts: withTimeout(200, (signal) => reader.readLine({ signal })) when the peer stays silent');
   let t0 = performance.now();
-  const pending = reader.readLine();
-  const err = await withTimeout(pending, 200).catch((e: unknown) => e as { code?: string; message?: string });
+  const err = await withTimeout(200, (signal) => reader.readLine({ signal })).catch(
+    (e: unknown) => e as { name?: string; code?: string; message?: string },
+  );
   n.say(
-    `rejected with ${String((err as { name?: string }).name)} ${(err as { code?: string }).code} after ${ms(performance.now() - t0)}: "${(err as { message?: string }).message}"`,
+    `rejected with ${String(err.name)} ${err.code} after ${ms(performance.now() - t0)}: "${err.message}"`,
   );
   writer.write('late line\n');
-  n.say(`the read itself goes on: after writing "late line\\n" it resolves with ${show(await pending)}`);
+  n.say(
+    `the read was cancelled, not orphaned: the reader is free, and the next readLine() gets ${show(await reader.readLine())}`,
+  );
   const [r2, w2] = await openConnection('127.0.0.1', port);
   cleanup.add(() => w2.transport.abort());
   w2.write('half a li');
@@ -109,15 +113,20 @@ export async function streamsSection(ctx: TourContext): Promise<void> {
   });
   const tlsPort = (tlsServer.address() as AddressInfo).port;
   t0 = performance.now();
-  const [tr, tw] = await openConnection('127.0.0.1', tlsPort, { tls: { ca: cert.cert }, timeout: 5000 });
+  // One deadline scope (asyncio.timeout) covers the connect, the handshake and the first read.
+  using deadline = timeout(5000);
+  const [tr, tw] = await openConnection('127.0.0.1', tlsPort, {
+    tls: { ca: cert.cert },
+    signal: deadline.signal,
+  });
   const handshake = performance.now() - t0;
   cleanup.add(() => tw.transport.abort());
-  const cipher = tw.getExtraInfo('cipher') as { name?: string; version?: string } | undefined;
-  const peer = tw.getExtraInfo('peercert') as { subject?: { CN?: string } } | undefined;
+  const cipher = tw.getExtraInfo('cipher');
+  const peer = tw.getExtraInfo('peercert');
   n.say(`verified ${peer?.subject?.CN ?? '?'} with ${cipher?.version ?? '?'} ${cipher?.name ?? '?'}`);
   tw.write('secret over TLS\n');
   n.sent('write', 'secret over TLS\n');
-  n.received('readLine()', await tr.readLine());
+  n.received('readLine({ signal: deadline.signal })', await tr.readLine({ signal: deadline.signal }));
   tw.close();
   n.measured(`TCP connect + TLS handshake in ${ms(handshake)}`);
 
