@@ -48,9 +48,11 @@ export async function streamsSection(ctx: TourContext): Promise<void> {
 
   n.step('timeouts: withTimeout(200, (signal) => reader.readLine({ signal })) when the peer stays silent');
   let t0 = performance.now();
-  const err = await withTimeout(200, (signal) => reader.readLine({ signal })).catch(
-    (e: unknown) => e as { name?: string; code?: string; message?: string },
-  );
+  const err = (await withTimeout(200, (signal) => reader.readLine({ signal })).catch((e: unknown) => e)) as {
+    name?: string;
+    code?: string;
+    message?: string;
+  };
   n.say(
     `rejected with ${String(err.name)} ${err.code} after ${ms(performance.now() - t0)}: "${err.message}"`,
   );
