@@ -218,8 +218,9 @@ export class StreamsProtocolTransport implements Transport {
   }
 
   write(data: Uint8Array | string): void {
-    this.#writer.write(data);
+    // Transport semantics (asyncio's too): after connectionLost a write is discarded, not thrown.
     const t = this.#writer.transport;
+    t.write(data);
     if (!this.#writePaused && t.getWriteBufferSize() > t.getWriteBufferLimits().high) {
       this.#writePaused = true;
       try {
