@@ -1,4 +1,4 @@
 // Shared test helpers for every package's suite (dev-only: never imported by shipped code).
-// Tests reach it as '@asyncnet-internal/test-support' (a vitest alias and a tsconfig path).
+// Packages list '@asyncnet-internal/test-support' as a `workspace:*` devDependency.
 export { makeCert } from './certs.js';
 export { splitAt } from './split.js';
