@@ -7,6 +7,8 @@ export default defineConfig({
   platform: 'node',
   sourcemap: true,
   clean: true,
-  splitting: false,
+  // Each command is its own chunk, loaded on demand: the entry settles the colour variables
+  // before node:http loads (see settleColourEnv), and `--help` loads no network code.
+  splitting: true,
   banner: { js: '#!/usr/bin/env node' },
 });

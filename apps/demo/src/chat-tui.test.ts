@@ -45,7 +45,7 @@ describe.skipIf(TMUX === null)('asyncnet-demo chat (interactive, in tmux)', () =
   it('prints incoming messages above the prompt without clobbering a half-typed line', async () => {
     server = new CliProcess(['chat-server', '--port', '0', '--irc-port', 'off']);
     const port = Number((await server.waitFor(/plain 127\.0\.0\.1:(\d+)/))[1]);
-    const command = `env NO_COLOR=1 ${process.execPath} ${CLI} chat 127.0.0.1:${port} --nick tina; echo "CHAT-EXITED-$?"; sleep 30`;
+    const command = `env -u FORCE_COLOR NO_COLOR=1 ${process.execPath} ${CLI} chat 127.0.0.1:${port} --nick tina; echo "CHAT-EXITED-$?"; sleep 30`;
     tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '20', command);
     await eventually('the chat prompt', () => lines().at(-1) === '[#lobby] tina>');
     expect(screen()).toContain(`* connected to 127.0.0.1:${port} as tina`);
@@ -90,7 +90,7 @@ describe.skipIf(TMUX === null)('asyncnet-demo chat (interactive, in tmux)', () =
   it('keeps a wrapped, half-edited line intact on a narrow terminal', async () => {
     server = new CliProcess(['chat-server', '--port', '0', '--irc-port', 'off']);
     const port = Number((await server.waitFor(/plain 127\.0\.0\.1:(\d+)/))[1]);
-    const command = `env NO_COLOR=1 ${process.execPath} ${CLI} chat 127.0.0.1:${port} --nick tina; sleep 30`;
+    const command = `env -u FORCE_COLOR NO_COLOR=1 ${process.execPath} ${CLI} chat 127.0.0.1:${port} --nick tina; sleep 30`;
     tmux('new-session', '-d', '-s', session, '-x', '40', '-y', '20', command);
     await eventually('the chat prompt', () => lines().at(-1) === '[#lobby] tina>');
     const bob = await ChatClient.connect('127.0.0.1', port, { nick: 'bob' });
@@ -120,7 +120,7 @@ describe.skipIf(TMUX === null)('asyncnet-demo chat (interactive, in tmux)', () =
   it('shows your own /me and /msg, and does not show a line said outside a room as said', async () => {
     server = new CliProcess(['chat-server', '--port', '0', '--irc-port', 'off']);
     const port = Number((await server.waitFor(/plain 127\.0\.0\.1:(\d+)/))[1]);
-    const command = `env NO_COLOR=1 ${process.execPath} ${CLI} chat 127.0.0.1:${port} --nick tina; sleep 30`;
+    const command = `env -u FORCE_COLOR NO_COLOR=1 ${process.execPath} ${CLI} chat 127.0.0.1:${port} --nick tina; sleep 30`;
     tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '20', command);
     await eventually('the chat prompt', () => lines().at(-1) === '[#lobby] tina>');
     const bob = await ChatClient.connect('127.0.0.1', port, { nick: 'bob' });
@@ -148,7 +148,7 @@ describe.skipIf(TMUX === null)('asyncnet-demo chat (interactive, in tmux)', () =
   it('colours nicks on a terminal', async () => {
     server = new CliProcess(['chat-server', '--port', '0', '--irc-port', 'off']);
     const port = Number((await server.waitFor(/plain 127\.0\.0\.1:(\d+)/))[1]);
-    const command = `env -u NO_COLOR ${process.execPath} ${CLI} chat 127.0.0.1:${port} --nick tina; sleep 30`;
+    const command = `env -u NO_COLOR -u FORCE_COLOR ${process.execPath} ${CLI} chat 127.0.0.1:${port} --nick tina; sleep 30`;
     tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '20', command);
     await eventually('the chat prompt', () => lines().at(-1) === '[#lobby] tina>');
     const bob = await ChatClient.connect('127.0.0.1', port, { nick: 'bob' });
@@ -178,7 +178,7 @@ describe.skipIf(TMUX === null)('asyncnet-demo get -o (progress bar, in tmux)', (
     try {
       const port = (http.address() as { port: number }).port;
       const file = join(dir, 'out.bin');
-      const command = `${process.execPath} ${CLI} get http://127.0.0.1:${port}/file -o ${file}; echo "GET-EXITED-$?"; sleep 30`;
+      const command = `env -u FORCE_COLOR ${process.execPath} ${CLI} get http://127.0.0.1:${port}/file -o ${file}; echo "GET-EXITED-$?"; sleep 30`;
       tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '10', command);
       await eventually('get to finish', () => screen().includes('GET-EXITED-'));
       expect(screen()).toContain('GET-EXITED-0');

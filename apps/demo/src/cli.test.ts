@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { requireBuiltCli, runCli } from './__fixtures__/run-cli.js';
+import { childEnv, requireBuiltCli, runCli } from './__fixtures__/run-cli.js';
 import { COMMANDS } from './commands.js';
 
 beforeAll(requireBuiltCli);
@@ -99,5 +99,18 @@ describe.concurrent('asyncnet-demo bad input', () => {
     const r = await runCli(['get', 'http://127.0.0.1:1/', '--debug']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('prints no runtime warning when both NO_COLOR and FORCE_COLOR are set', async () => {
+    // Node 24 warns about this pair as soon as node:http loads; the CLI settles the pair first.
+    const env = childEnv({ NO_COLOR: '1', FORCE_COLOR: '1' });
+    for (const args of [
+      ['chat', '127.0.0.1:1'],
+      ['get', 'http://127.0.0.1:1/'],
+    ]) {
+      const r = await runCli(args, { env });
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/^asyncnet-demo: error: [^\n]*connection refused[^\n]*\n$/);
+    }
   });
 });

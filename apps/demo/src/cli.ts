@@ -2,6 +2,11 @@ import { readFileSync } from 'node:fs';
 import { formatCommandHelp, type ParsedArgs, parseArgs } from './args.js';
 import { COMMANDS, findCommand } from './commands.js';
 import { describeError, exitCodeOf, usageError } from './errors.js';
+import { settleColourEnv } from './style.js';
+
+// Before any command (and so node:http) loads: with both NO_COLOR and FORCE_COLOR set, Node 24
+// warns on stderr, here and in every child we spawn (they inherit process.env).
+settleColourEnv(process.env);
 
 function version(): string {
   try {

@@ -78,11 +78,68 @@ describe('ResponseParser', () => {
     expect(r.body).toBe('z');
   });
 
-  it('marks the connection unusable when bytes follow a complete response', () => {
+  it('counts bytes after a complete response as excess, never parsed and never an error, in any push', () => {
+    const wire = b('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nzHTTP/1.1 200 OK\r\n\r\n');
+    const one = parseSplit(wire, [], {}, false);
+    expect(one).toMatchObject({ body: 'z', ends: [true], error: null, excess: wire.length - 39 });
+    // Split right after the response (the case that used to throw "data after response end"), and everywhere else.
+    for (let cut = 0; cut <= wire.length; cut++) expect(parseSplit(wire, [cut], {}, false)).toEqual(one);
     const p = new ResponseParser();
-    const ev = p.push(b('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nzHTTP/1.1'));
-    expect(ev.at(-1)).toEqual({ type: 'end', keepAlive: false });
-    expect(() => p.push(b('x'))).toThrow(/data after response end/);
+    p.push(wire.subarray(0, 39));
+    expect(p.push(b('junk'))).toEqual([]);
+    expect(p.excess).toBe(4);
+    expect(p.finish()).toEqual([]);
+    p.reset();
+    expect(p.excess).toBe(0);
+  });
+
+  it('processes any HTTP/1.x with x > 1 as HTTP/1.1 (RFC 9112 2.3)', () => {
+    for (const minor of ['2', '5', '9']) {
+      const r = whole(`HTTP/1.${minor} 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n`);
+      expect(r.error).toBeNull();
+      expect(r.heads[0]).toMatchObject({ httpVersion: '1.1', framing: 'chunked' });
+      expect(r.body).toBe('hi');
+      expect(r.ends).toEqual([true]); // persistent by default, as 1.1
+    }
+    for (const v of ['0.9', '2.0', '3.0', '9.1']) {
+      expect(whole(`HTTP/${v} 200 OK\r\nContent-Length: 0\r\n\r\n`).error?.reason).toBe(
+        'unsupported http version',
+      );
+    }
+  });
+
+  it('trims only SP and HTAB around field values (RFC 9110 5.6.3)', () => {
+    const r = whole(`${'HTTP/1.1 200 OK\r\n'}Content-Length: \t 2 \t\r\nX: \xa0v\xa0\r\n\r\nhi`);
+    expect(r.error).toBeNull();
+    expect(r.body).toBe('hi');
+    // U+00A0 is data, not whitespace: it stays in the value.
+    expect(r.heads[0]!.raw[1]).toEqual(['X', '\xa0v\xa0']);
+    const te = whole('HTTP/1.1 200 OK\r\nTransfer-Encoding: \tchunked \r\n\r\n0\r\n\r\n');
+    expect(te.error).toBeNull();
+    const fold = parseSplit(b('HTTP/1.1 200 OK\r\nX: a\r\n \xa0b\xa0 \r\nContent-Length: 0\r\n\r\n'), [], {
+      allowObsFold: true,
+    });
+    expect(fold.heads[0]!.raw[0]).toEqual(['X', 'a \xa0b\xa0']);
+  });
+
+  it('accepts chunk extensions that follow RFC 9112 7.1.1', () => {
+    for (const ext of [
+      ';a',
+      ' ;a',
+      '\t; a',
+      ';a=b',
+      ';a = b',
+      ';a=b;c;d="e"',
+      ';a="q \\" ; x"',
+      ';a="\xe9\t"',
+      ';a=""',
+    ]) {
+      const r = whole(
+        `${'HTTP/1.1 200 OK\r\n'}Transfer-Encoding: chunked\r\n\r\n2${ext}\r\nhi\r\n0${ext}\r\n\r\n`,
+      );
+      expect(r.error, JSON.stringify(ext)).toBeNull();
+      expect(r.body).toBe('hi');
+    }
   });
 
   it('honours the Keep-Alive timeout hint', () => {
@@ -160,6 +217,16 @@ const rules: [string, string][] = [
   ['invalid content-length', `${H}Content-Length: +1\r\n\r\n`],
   ['invalid content-length', `${H}Content-Length: 0x10\r\n\r\n`],
   ['invalid content-length', `${H}Content-Length:\r\n\r\n`],
+  // U+00A0 is not optional whitespace (String#trim would strip it: a smuggling differential with llhttp).
+  ['invalid content-length', `${H}Content-Length: 5\xa0\r\n\r\nhello`],
+  ['invalid content-length', `${H}Content-Length: \xa05\r\n\r\nhello`],
+  ['invalid content-length', `${H}Content-Length: 5,\xa05\r\n\r\nhello`],
+  ['invalid content-length', `${H}Content-Length: 5\x85\r\n\r\nhello`],
+  ['control character in field value', `${H}Content-Length: 5\x0b\r\n\r\nhello`],
+  ['control character in field value', `${H}Content-Length: 5\x0c\r\n\r\nhello`],
+  ['invalid transfer-encoding', `${H}Transfer-Encoding: chunked\xa0\r\n\r\n0\r\n\r\n`],
+  ['invalid transfer-encoding', `${H}Transfer-Encoding: \xa0chunked\r\n\r\n0\r\n\r\n`],
+  ['invalid transfer-encoding', `${H}Transfer-Encoding: gzip,\xa0chunked\r\n\r\n0\r\n\r\n`],
   ['content-length overflow', `${H}Content-Length: 9007199254740992\r\n\r\n`],
   ['content-length overflow', `${H}Content-Length: 99999999999999999999999\r\n\r\n`],
   ['invalid chunk size', `${CH}zz\r\n`],
@@ -169,6 +236,20 @@ const rules: [string, string][] = [
   ['chunk size overflow', `${CH}fffffffffffffffffff\r\n`],
   ['chunk size overflow', `${CH}20000000000000\r\n`],
   ['chunk extension too long', `${CH}1;${'e'.repeat(5000)}\r\n`],
+  ['chunk extension too long', `${CH}1;a="${'e'.repeat(5000)}\r\n`],
+  ['invalid chunk extension', `${CH}2;\r\nab\r\n0\r\n\r\n`],
+  ['invalid chunk extension', `${CH}2;;=;"\r\nab\r\n0\r\n\r\n`],
+  ['invalid chunk extension', `${CH}2;a="b\r\nab\r\n0\r\n\r\n`],
+  ['invalid chunk extension', `${CH}2;a="b\\"\r\nab\r\n0\r\n\r\n`],
+  ['invalid chunk extension', `${CH}2;a="b"c\r\nab\r\n0\r\n\r\n`],
+  ['invalid chunk extension', `${CH}2;a=\r\nab\r\n0\r\n\r\n`],
+  ['invalid chunk extension', `${CH}2;=b\r\nab\r\n0\r\n\r\n`],
+  ['invalid chunk extension', `${CH}2;a b\r\nab\r\n0\r\n\r\n`],
+  ['invalid chunk extension', `${CH}2;a@b\r\nab\r\n0\r\n\r\n`],
+  ['invalid chunk extension', `${CH}2;a=b;\r\nab\r\n0\r\n\r\n`],
+  ['invalid chunk extension', `${CH}2;a=b \r\nab\r\n0\r\n\r\n`],
+  ['invalid chunk extension', `${CH}2;a=b=c\r\nab\r\n0\r\n\r\n`],
+  ['invalid chunk extension', `${CH}2\r\nab\r\n0;\r\n\r\n`],
   ['bare lf in chunk size line', `${CH}1\na\r\n0\r\n\r\n`],
   ['bare cr in chunk size line', `${CH}1\r;x\r\na\r\n0\r\n\r\n`],
   ['missing crlf after chunk data', `${CH}1\r\nab\r\n0\r\n\r\n`],
@@ -199,6 +280,7 @@ const rules: [string, string][] = [
   ['invalid status code', 'HTTP/1.1  200 OK\r\n\r\n'],
   ['invalid status line', '\r\nHTTP/1.1 200 OK\r\n\r\n'],
   ['unsupported http version', 'HTTP/2.0 200 OK\r\n\r\n'],
+  ['unsupported http version', 'HTTP/0.9 200 OK\r\n\r\n'],
   ['bare lf in head', 'HTTP/1.1 200 OK\n\n'],
   ['bare cr in reason phrase', 'HTTP/1.1 200 O\rK\r\n\r\n'],
   ['unexpected 101 response', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n'],
@@ -306,6 +388,53 @@ describe('ResponseParser properties', () => {
         expect(each).toEqual(one);
       }),
       { numRuns: 100 },
+    );
+  });
+
+  it('gives one verdict for a response followed by trailing bytes, at every split point', () => {
+    const delimited = messageArb.filter(({ m }) => m.framing !== 'close');
+    fc.assert(
+      fc.property(delimited, fc.uint8Array({ minLength: 1, maxLength: 40 }), ({ bytes }, tail) => {
+        const wire = Buffer.concat([bytes, tail]);
+        const one = parseSplit(wire, [], {}, false);
+        expect(one.error).toBeNull();
+        expect(one.excess).toBe(tail.length);
+        expect(one.ends).toEqual([parseSplit(bytes, [], {}, false).ends[0]]);
+        for (let cut = 0; cut <= wire.length; cut++) expect(parseSplit(wire, [cut], {}, false)).toEqual(one);
+        expect(
+          parseSplit(
+            wire,
+            Array.from({ length: wire.length }, (_, i) => i),
+            {},
+            false,
+          ),
+        ).toEqual(one);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('accepts exactly the chunk extensions of the RFC 9112 7.1.1 grammar', () => {
+    const ows = '[ \\t]*';
+    const token = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
+    const quoted = '"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t \\x21-\\x7e\\x80-\\xff])*"';
+    const grammar = new RegExp(`^(?:${ows};${ows}${token}(?:${ows}=${ows}(?:${token}|${quoted}))?)*$`);
+    const ext = fc
+      .array(
+        fc.constantFrom(';', '=', '"', '\\', ' ', '\t', 'a', 'Z', '1', '-', '@', ',', '\xe9', ';a', '="x"'),
+        {
+          maxLength: 12,
+        },
+      )
+      .map((parts) => parts.join(''))
+      .filter((e) => !/^[0-9a-fA-F]/.test(e)); // a leading hex digit belongs to the chunk size
+    fc.assert(
+      fc.property(ext, (e) => {
+        const r = whole(`${CH}2${e}\r\nhi\r\n0\r\n\r\n`);
+        if (grammar.test(e)) expect(r.error, JSON.stringify(e)).toBeNull();
+        else expect(r.error?.reason, JSON.stringify(e)).toMatch(/^invalid chunk (extension|size)$/);
+      }),
+      { numRuns: 3000 },
     );
   });
 

@@ -79,6 +79,18 @@ const DIGITS = /^[0-9]+$/;
 const MAX_CHUNK_LINE = 4096;
 const MAX_SAFE_HEX_DIGITS = 14; // 0x1fffffffffffff
 
+/**
+ * Strips optional whitespace (SP / HTAB, RFC 9110 5.6.3) from both ends. `String#trim` would also strip
+ * U+00A0 and friends, so `Content-Length: 5\xa0` would pass where llhttp refuses it (a smuggling differential).
+ */
+export function trimOws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
 function asBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
@@ -104,7 +116,7 @@ function parseFields(lines: string[], from: number, allowObsFold: boolean): [[st
     const c0 = line.charCodeAt(0);
     if (c0 === 32 || c0 === 9) {
       if (!allowObsFold || raw.length === 0) throw parseError('obs-fold', JSON.stringify(line));
-      const v = line.trim();
+      const v = trimOws(line);
       if (CTL.test(v)) throw ctlReason(v, 'field value');
       const last = raw[raw.length - 1]!;
       last[1] = last[1] === '' ? v : v === '' ? last[1] : `${last[1]} ${v}`;
@@ -123,15 +135,9 @@ function parseFields(lines: string[], from: number, allowObsFold: boolean): [[st
       if (CTL.test(name)) throw ctlReason(name, 'header name');
       throw parseError('invalid header name', JSON.stringify(name.slice(0, 64)));
     }
-    let value = line.slice(colon + 1);
+    const value = line.slice(colon + 1);
     if (CTL.test(value)) throw ctlReason(value, 'field value');
-    // Trim OWS (SP / HTAB) only; String#trim would also eat other characters.
-    let a = 0;
-    let b = value.length;
-    while (a < b && (value.charCodeAt(a) === 32 || value.charCodeAt(a) === 9)) a++;
-    while (b > a && (value.charCodeAt(b - 1) === 32 || value.charCodeAt(b - 1) === 9)) b--;
-    if (a !== 0 || b !== value.length) value = value.slice(a, b);
-    raw.push([name, value]);
+    raw.push([name, trimOws(value)]);
     lower.push(name.toLowerCase());
   }
   return [raw, lower];
@@ -164,7 +170,7 @@ export class ResponseParser {
   #crlf = 0;
   #error: HttpError | null = null;
   #out: ResponseEvent[] = [];
-  #lastEnd: ResponseEndEvent | null = null;
+  #excess = 0;
 
   /**
    * @param options - request method, header size limit and leniencies.
@@ -199,7 +205,7 @@ export class ResponseParser {
     this.#keepAlive = true;
     this.#crlf = 0;
     this.#error = null;
-    this.#lastEnd = null;
+    this.#excess = 0;
   }
 
   /** Whether a complete response has been parsed since the last reset. */
@@ -210,6 +216,14 @@ export class ResponseParser {
   /** Whether any byte of the current response head has been received. */
   get started(): boolean {
     return this.#state !== State.Head || this.#headLen > 0;
+  }
+
+  /**
+   * Bytes pushed after the end of the response (in the same `push()` as its last byte or a later one).
+   * They are never parsed and never an error; a connection with excess bytes must not be reused.
+   */
+  get excess(): number {
+    return this.#excess;
   }
 
   /** Body bytes (after de-chunking) seen so far for the current response. */
@@ -324,25 +338,19 @@ export class ResponseParser {
           pos = len;
           break;
         case State.Done:
-          // Bytes after a complete response: the connection cannot be trusted any more.
-          if (this.#lastEnd) {
-            this.#lastEnd.keepAlive = false;
-            this.#lastEnd = null;
-            return;
-          }
-          throw parseError('data after response end', `${len - pos} bytes`);
+          // Bytes after the end: counted, never parsed. The events already emitted (keepAlive included)
+          // depend only on the response's own bytes, so the verdict is the same however they were split.
+          this.#excess += len - pos;
+          return;
         default:
           throw this.#error ?? parseError('parser in error state');
       }
     }
-    this.#lastEnd = null;
   }
 
   #end(): void {
     this.#state = State.Done;
-    const ev: ResponseEndEvent = { type: 'end', keepAlive: this.#keepAlive };
-    this.#lastEnd = ev;
-    this.#out.push(ev);
+    this.#out.push({ type: 'end', keepAlive: this.#keepAlive });
   }
 
   /** Appends to the head accumulator, at most `cap` bytes in total. */
@@ -445,9 +453,11 @@ export class ResponseParser {
       if (CTL.test(sl)) throw ctlReason(sl, 'status line');
       throw parseError('invalid status line', JSON.stringify(sl.slice(0, 64)));
     }
-    const version = sl.slice(5, 8);
-    if (version !== '1.1' && version !== '1.0')
-      throw parseError('unsupported http version', JSON.stringify(version));
+    // A higher minor version is processed as the highest one we implement (RFC 9112 2.3).
+    const major = sl.charCodeAt(5);
+    const minor = sl.charCodeAt(7);
+    if (major !== 49) throw parseError('unsupported http version', JSON.stringify(sl.slice(5, 8)));
+    const version = minor === 48 ? '1.0' : '1.1';
     const c0 = sl.charCodeAt(9);
     const c1 = sl.charCodeAt(10);
     const c2 = sl.charCodeAt(11);
@@ -492,12 +502,12 @@ export class ResponseParser {
           continue;
         }
         for (const t of value.split(',')) {
-          const tok = t.trim().toLowerCase();
+          const tok = trimOws(t).toLowerCase();
           if (tok === 'close') close = true;
           else if (tok === 'keep-alive' && version === '1.0') keepAlive = true;
         }
       } else if (name === 'keep-alive') {
-        const m = /(?:^|[,;\s])timeout\s*=\s*(\d{1,9})/i.exec(value);
+        const m = /(?:^|[,; \t])timeout[ \t]*=[ \t]*(\d{1,9})/i.exec(value);
         if (m) keepAliveTimeout = Number(m[1]) * 1000;
       }
     }
@@ -511,7 +521,7 @@ export class ResponseParser {
       if (version === '1.0') throw parseError('transfer-encoding in http/1.0');
       const codings = te
         .split(',')
-        .map((t) => t.trim().toLowerCase())
+        .map((t) => trimOws(t).toLowerCase())
         .filter((t) => t !== '');
       const chunkedAt = codings.indexOf('chunked');
       if (
@@ -578,6 +588,7 @@ export class ResponseParser {
       const ext = line.slice(k);
       if (!/^[ \t]*;/.test(ext)) throw parseError('invalid chunk size', JSON.stringify(line.slice(0, 32)));
       if (CTL.test(ext)) throw ctlReason(ext, 'chunk extension');
+      if (!isChunkExt(ext)) throw parseError('invalid chunk extension', JSON.stringify(ext.slice(0, 32)));
     }
     if (size === 0) {
       this.#state = State.Trailers;
@@ -623,6 +634,73 @@ function overflow(what: string, max: number): HttpError {
   return new HttpError('ERR_HEADERS_OVERFLOW', `response ${what} larger than maxHeaderSize ${max}`);
 }
 
+function isTchar(c: number): boolean {
+  // tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+  return (
+    (c >= 97 && c <= 122) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 48 && c <= 57) ||
+    c === 33 ||
+    (c >= 35 && c <= 39) ||
+    c === 42 ||
+    c === 43 ||
+    c === 45 ||
+    c === 46 ||
+    c === 94 ||
+    c === 95 ||
+    c === 96 ||
+    c === 124 ||
+    c === 126
+  );
+}
+
+/**
+ * chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ) (RFC 9112 7.1.1), with
+ * chunk-ext-name = token and chunk-ext-val = token / quoted-string. Control characters other than
+ * HTAB were refused before. One linear pass over a line of at most {@link MAX_CHUNK_LINE} bytes.
+ */
+function isChunkExt(ext: string): boolean {
+  const n = ext.length;
+  let i = 0;
+  const ows = () => {
+    while (i < n && (ext.charCodeAt(i) === 32 || ext.charCodeAt(i) === 9)) i++;
+  };
+  const token = () => {
+    const start = i;
+    while (i < n && isTchar(ext.charCodeAt(i))) i++;
+    return i > start;
+  };
+  while (i < n) {
+    ows();
+    if (ext.charCodeAt(i) !== 59) return false; // ";"
+    i++;
+    ows();
+    if (!token()) return false;
+    // BWS after the name only before "=" (or before the next ";").
+    const afterName = i;
+    ows();
+    if (ext.charCodeAt(i) !== 61) i = afterName;
+    else {
+      i++;
+      ows();
+      if (ext.charCodeAt(i) === 34) {
+        // quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE
+        i++;
+        for (;;) {
+          if (i >= n) return false; // unbalanced quote
+          const c = ext.charCodeAt(i++);
+          if (c === 34) break;
+          if (c === 92) {
+            if (i >= n) return false;
+            i++; // quoted-pair: HTAB / SP / VCHAR / obs-text (controls were refused)
+          }
+        }
+      } else if (!token()) return false;
+    }
+  }
+  return true;
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -650,7 +728,7 @@ function checkContentLength(value: string, prev: number | null): number {
   }
   let result = prev;
   for (const part of value.split(',')) {
-    const v = part.trim();
+    const v = trimOws(part);
     if (!DIGITS.test(v)) throw parseError('invalid content-length', JSON.stringify(value));
     const n = v.length > 16 ? Number.POSITIVE_INFINITY : Number(v);
     if (!Number.isSafeInteger(n)) throw parseError('content-length overflow', JSON.stringify(v));

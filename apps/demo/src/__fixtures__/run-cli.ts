@@ -21,16 +21,27 @@ export interface CliResult {
   stderr: string;
 }
 
-const baseEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' };
+/**
+ * The environment every CLI child gets: colour off through NO_COLOR alone. Setting FORCE_COLOR
+ * too (even empty) makes Node 24 print a warning on stderr.
+ */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
+  if (extra.FORCE_COLOR === undefined) delete env.FORCE_COLOR;
+  if (extra.NODE_DISABLE_COLORS === undefined) delete env.NODE_DISABLE_COLORS;
+  return env;
+}
+
+const baseEnv = childEnv();
 
 /** Runs the CLI to completion (killed after `timeoutMs`). */
 export function runCli(
   args: string[],
-  options: { timeoutMs?: number; input?: string; cwd?: string } = {},
+  options: { timeoutMs?: number; input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: baseEnv,
+      env: options.env ?? baseEnv,
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -13,9 +13,11 @@ export interface Parsed {
   trailers: [string, string][] | null;
   ends: boolean[];
   error: { code: string; reason: string | undefined } | null;
+  /** Bytes pushed after the end of the response. */
+  excess: number;
 }
 
-/** Feeds `bytes` cut at `cuts` (sorted offsets), then EOF when `eof`; collects a comparable result. */
+/** Feeds all of `bytes` cut at `cuts` (sorted offsets), then EOF when `eof`; collects a comparable result. */
 export function parseSplit(
   bytes: Uint8Array,
   cuts: number[],
@@ -23,7 +25,7 @@ export function parseSplit(
   eof = true,
 ): Parsed {
   const p = new ResponseParser(options);
-  const res: Parsed = { heads: [], body: '', trailers: null, ends: [], error: null };
+  const res: Parsed = { heads: [], body: '', trailers: null, ends: [], error: null, excess: 0 };
   const bodyParts: Buffer[] = [];
   const take = (evs: ReturnType<ResponseParser['push']>) => {
     for (const e of evs) {
@@ -46,13 +48,13 @@ export function parseSplit(
     for (const cut of [...cuts, bytes.length]) {
       if (cut > prev) take(p.push(bytes.subarray(prev, cut)));
       prev = Math.max(prev, cut);
-      if (p.done) break;
     }
     if (eof && !p.done) take(p.finish());
   } catch (err) {
     if (!(err instanceof HttpError)) throw err;
     res.error = { code: err.code, reason: err.reason };
   }
+  res.excess = p.excess;
   res.body = Buffer.concat(bodyParts).toString('latin1');
   return res;
 }

@@ -167,7 +167,9 @@ export class Connection implements TransportListener {
     ex.conn = null;
     this.served++;
     // A request body still being sent means the server answered early: the connection is out of sync.
-    const reusable = keepAlive && ex.sent && !this.dead && !this.transport.isClosing();
+    // Bytes after the response (parser.excess) mean the same.
+    const reusable =
+      keepAlive && ex.sent && this.parser.excess === 0 && !this.dead && !this.transport.isClosing();
     if (!this.transport.isReading()) this.transport.resumeReading();
     if (reusable) this.owner.release(this, this.#keepAliveHint);
     else this.destroy(null, true);
