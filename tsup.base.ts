@@ -19,6 +19,8 @@ export const baseConfig: Options = {
   platform: 'node',
   splitting: false,
   treeshake: true,
+  // Error brands compare class names across package copies: keep them exact in the bundle.
+  keepNames: true,
   // The released version, so code never carries a hand-kept copy that `changeset version` would leave behind.
   define: { __ASYNCNET_VERSION__: JSON.stringify(version) },
   async onSuccess() {

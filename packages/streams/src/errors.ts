@@ -1,3 +1,5 @@
+import { brandError, hasErrorBrand } from './error-brand.js';
+
 /** Every `code` a {@link StreamsError} can carry. */
 export type StreamsErrorCode =
   | 'ERR_INCOMPLETE_READ'
@@ -29,6 +31,13 @@ export class StreamsError extends Error {
   constructor(code: StreamsErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
+    brandError(this, new.target, StreamsError, 'streams');
+  }
+
+  /** `instanceof` works across duplicate copies of this package (see {@link hasErrorBrand}). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being asked about
+    return hasErrorBrand(this, value, 'streams');
   }
 }
 

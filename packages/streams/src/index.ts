@@ -10,6 +10,7 @@ export {
 // UDP
 export type { Datagram, DatagramEndpointOptions } from './datagram.js';
 export { DatagramEndpoint, openDatagramEndpoint } from './datagram.js';
+export { brandError, hasErrorBrand } from './error-brand.js';
 // Errors
 export type { StreamsErrorCode } from './errors.js';
 export {
