@@ -248,7 +248,10 @@ describe('flow control', () => {
     cleanup.push(() => server.close());
     const [reader, writer] = await openConnection('127.0.0.1', portOf(server));
     await reader.read().catch(() => {});
-    const lost = { code: 'ERR_CONNECTION_CLOSED', cause: { code: expect.stringMatching(/ECONNRESET|EPIPE/) } };
+    const lost = {
+      code: 'ERR_CONNECTION_CLOSED',
+      cause: { code: expect.stringMatching(/ECONNRESET|EPIPE/) },
+    };
     for (let i = 0; i < 64; i++) writer.write(Buffer.alloc(65_536));
     await expect(writer.drain()).rejects.toMatchObject(lost);
     expect(writer.isClosing()).toBe(true);

@@ -76,7 +76,10 @@ function ticker(everyMs: number) {
   };
 }
 
-const LOST = { code: 'ERR_CONNECTION_CLOSED', cause: { code: expect.stringMatching(/^(ECONNRESET|EPIPE)$/) } };
+const LOST = {
+  code: 'ERR_CONNECTION_CLOSED',
+  cause: { code: expect.stringMatching(/^(ECONNRESET|EPIPE)$/) },
+};
 
 describe('a peer that resets while a writer waits on drain()', () => {
   it('rejects drain() with ConnectionClosedError (cause ECONNRESET), sets isClosing and refuses later writes', async () => {
@@ -203,16 +206,20 @@ describe('a peer that resets while a writer waits on drain()', () => {
 
   it('stops at a reset that comes at any point of the transfer (in-memory pair, random chunking)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 1_000_000 }), async (after, seed) => {
-        const [[reader], [, writer]] = createStreamPair({ chunking: 'random', maxChunk: 8192, seed });
-        const pending = produce(writer, 10_000);
-        for (let i = 0; i < after; i++) await reader.read(4096);
-        (writer.transport as MemoryTransport).reset();
-        const r = await pending;
-        expect(r.error).toMatchObject({ code: 'ERR_CONNECTION_CLOSED' });
-        expect(r.closing).toBe(true);
-        expect(r.rounds).toBeLessThan(1000);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        async (after, seed) => {
+          const [[reader], [, writer]] = createStreamPair({ chunking: 'random', maxChunk: 8192, seed });
+          const pending = produce(writer, 10_000);
+          for (let i = 0; i < after; i++) await reader.read(4096);
+          (writer.transport as MemoryTransport).reset();
+          const r = await pending;
+          expect(r.error).toMatchObject({ code: 'ERR_CONNECTION_CLOSED' });
+          expect(r.closing).toBe(true);
+          expect(r.rounds).toBeLessThan(1000);
+        },
+      ),
       { numRuns: 30 },
     );
   });

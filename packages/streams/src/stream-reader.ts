@@ -241,11 +241,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
   }
 
-  async #searchUntil(
-    seps: Uint8Array[],
-    method: string,
-    signal: AbortSignal | undefined,
-  ): Promise<Buffer> {
+  async #searchUntil(seps: Uint8Array[], method: string, signal: AbortSignal | undefined): Promise<Buffer> {
     let maxLen = 0;
     for (const sep of seps) maxLen = Math.max(maxLen, sep.byteLength);
     let from = 0;
