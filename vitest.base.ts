@@ -29,6 +29,6 @@ export default base;
  */
 export const withDist = mergeConfig(base, {
   test: {
-    globalSetup: [fileURLToPath(new URL('./internal/test-support/src/build-dist.ts', import.meta.url))],
+    globalSetup: [fileURLToPath(new URL('./scripts/vitest-build-dist.mjs', import.meta.url))],
   },
 });

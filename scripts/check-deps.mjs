@@ -1,11 +1,13 @@
 // Dependency direction: streams uses Node built-ins only; every other package imports only
-// the siblings it declares, and only through their published entry point.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// the siblings it declares, and only through their published entry point. Checks every workspace
+// package with a src/ (published ones against dependencies/peerDependencies; private tooling
+// packages may also use their devDependencies).
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
+import { root, workspacePackages } from './workspace.mjs';
 
-const root = new URL('..', import.meta.url).pathname;
-const dirs = ['packages/streams', 'packages/protocol', 'packages/http-lite', 'packages/chat', 'apps/demo'];
+const packages = workspacePackages().filter((p) => existsSync(join(p.path, 'src')));
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 const problems = [];
 
@@ -22,16 +24,16 @@ function* sources(dir) {
 const importRe =
   /(?:^|\s)(?:import|export)\s(?:[^'"]*?\sfrom\s)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g;
 
-for (const dir of dirs) {
-  const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
+for (const { path, manifest: pkg } of packages) {
   const declared = new Set([
     ...Object.keys(pkg.dependencies ?? {}),
     ...Object.keys(pkg.peerDependencies ?? {}),
+    ...(pkg.private ? Object.keys(pkg.devDependencies ?? {}) : []),
   ]);
   if (pkg.name === '@asyncnet/streams' && declared.size > 0) {
     problems.push(`${pkg.name} must have no runtime dependencies, found: ${[...declared].join(', ')}`);
   }
-  for (const file of sources(join(root, dir, 'src'))) {
+  for (const file of sources(join(path, 'src'))) {
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(importRe)) {
       const spec = m[1] ?? m[2] ?? m[3];
@@ -55,4 +57,4 @@ if (problems.length > 0) {
   console.error(`dependency check failed:\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`dependency check: ${dirs.length} packages ok`);
+console.log(`dependency check: ${packages.length} packages ok (${packages.map((p) => p.name).join(', ')})`);

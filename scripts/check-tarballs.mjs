@@ -1,13 +1,14 @@
-// Proves each publishable package works alone: pack every package, install the tarballs into an
-// empty project outside the workspace with plain npm, then import() and require() each one and
-// call a real export.
+// Proves each publishable package works alone: pack every public workspace package with pnpm
+// (as it would be published), install the tarballs into an empty project outside the workspace
+// with plain npm, then import() and require() each one and call a real export, and typecheck an
+// ESM and a CommonJS consumer to prove each module system reads its own declarations.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cleanNpmEnv, pnpm, publicPackages, root } from './workspace.mjs';
 
-const root = new URL('..', import.meta.url).pathname;
-const packages = ['streams', 'protocol', 'http-lite', 'chat'];
+const packages = publicPackages().map((p) => p.name);
 
 // One real call per package; each returns a value that is checked, for both module systems.
 const smoke = {
@@ -36,23 +37,40 @@ const smoke = {
   }`,
 };
 
+const missing = packages.filter((n) => !(n in smoke));
+if (missing.length > 0) {
+  console.error(
+    `tarball check: no smoke call for ${missing.join(', ')}; add one to scripts/check-tarballs.mjs`,
+  );
+  process.exit(1);
+}
+
+// Captured output; shown only when a step fails.
+function run(cmd, args, cwd) {
+  try {
+    return execFileSync(cmd, args, {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: cleanNpmEnv(),
+    });
+  } catch (err) {
+    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+  }
+}
+
 const work = mkdtempSync(join(tmpdir(), 'asyncnet-tarballs-'));
 try {
   const packDir = join(work, 'packs');
-  for (const name of packages) {
-    execFileSync('npx', ['-y', 'pnpm@10.33.4', 'pack', '--pack-destination', packDir], {
-      cwd: join(root, 'packages', name),
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-  }
+  pnpm(['-r', ...packages.map((n) => `--filter=${n}`), 'pack', '--pack-destination', packDir], { cwd: root });
   const tarballs = readdirSync(packDir).map((f) => join(packDir, f));
+  if (tarballs.length !== packages.length) {
+    throw new Error(`expected ${packages.length} tarballs, pnpm pack wrote ${tarballs.length}`);
+  }
   const app = join(work, 'app');
-  execFileSync('mkdir', ['-p', app]);
+  mkdirSync(app, { recursive: true });
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'tarball-check', private: true }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
-    cwd: app,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], app);
   const entries = Object.entries(smoke);
   writeFileSync(
     join(app, 'esm.mjs'),
@@ -62,10 +80,42 @@ try {
     join(app, 'cjs.cjs'),
     `(async () => {\n${entries.map(([n, f]) => `await (${f})(require('${n}'));`).join('\n')}\nconsole.log('cjs ok');\n})().catch((e) => { console.error(e); process.exit(1); });\n`,
   );
-  for (const file of ['esm.mjs', 'cjs.cjs']) execFileSync('node', [file], { cwd: app, stdio: 'inherit' });
+  for (const file of ['esm.mjs', 'cjs.cjs']) run(process.execPath, [file], app);
+  checkConsumerTypes(app);
   console.log(
-    `tarball check: ${packages.length} packages installed from tarballs and used via import and require`,
+    `tarball check: ${packages.length} packages installed from tarballs, used via import and require, types read as ESM and CJS`,
   );
 } finally {
   rmSync(work, { recursive: true, force: true });
+}
+
+/**
+ * Typechecks a `.mts` and a `.cts` consumer of every package under `module: node16`, strict, and
+ * checks which declaration files each one loaded: the ESM consumer only `.d.ts`, the CommonJS one
+ * only `.d.cts` (attw checks the entry point; this checks every file behind it).
+ */
+function checkConsumerTypes(app) {
+  const imports = packages.map((n, i) => `import * as m${i} from '${n}';`).join('\n');
+  const uses = packages.map((_, i) => `m${i}`).join(', ');
+  writeFileSync(join(app, 'types-esm.mts'), `${imports}\nexport const all = [${uses}];\n`);
+  writeFileSync(join(app, 'types-cjs.cts'), `${imports}\nexport const all = [${uses}];\n`);
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  const common = ['--module', 'node16', '--strict', '--noEmit', '--skipLibCheck', 'false'];
+  const typeRoots = ['--typeRoots', join(root, 'node_modules/@types'), '--types', 'node'];
+  for (const [file, ext] of [
+    ['types-esm.mts', '.d.ts'],
+    ['types-cjs.cts', '.d.cts'],
+  ]) {
+    const listed = run(process.execPath, [tsc, ...common, ...typeRoots, '--listFiles', file], app);
+    const ours = listed
+      .split('\n')
+      .filter((f) => f.includes('/node_modules/@asyncnet/'))
+      .map((f) => f.trim());
+    const wrong = ours.filter((f) => !f.endsWith(ext));
+    if (ours.length === 0 || wrong.length > 0) {
+      throw new Error(
+        `${file} should load only ${ext} declarations of @asyncnet/*, loaded:\n  ${ours.join('\n  ')}`,
+      );
+    }
+  }
 }

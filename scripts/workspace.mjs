@@ -75,15 +75,18 @@ export function cleanNpmEnv(env = process.env) {
 }
 
 /**
- * Runs pnpm with `args`: the pnpm running this script when there is one (no npx round trip), else
- * the pinned version through npx. Returns stdout.
+ * How to run pnpm: the pnpm running this script when there is one (no npx round trip), else the
+ * version pinned in the root package.json through npx. Returns `[command, leadingArgs]`.
  */
-export function pnpm(args, options = {}) {
+export function pnpmCommand() {
   const self = process.env.npm_execpath;
-  const [cmd, pre] =
-    self && /pnpm/.test(self) && existsSync(self)
-      ? [process.execPath, [self]]
-      : ['npx', ['-y', `pnpm@${pinnedPnpm()}`]];
+  if (self && /pnpm/.test(self) && existsSync(self)) return [process.execPath, [self]];
+  return ['npx', ['-y', `pnpm@${pinnedPnpm()}`]];
+}
+
+/** Runs pnpm with `args` (see `pnpmCommand`), output captured; returns stdout. */
+export function pnpm(args, options = {}) {
+  const [cmd, pre] = pnpmCommand();
   return execFileSync(cmd, [...pre, ...args], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],

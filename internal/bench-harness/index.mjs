@@ -76,9 +76,9 @@ export function cell(xs, fmt = String) {
   return xs.length > 1 ? `${fmt(median(xs))} (${range(xs, fmt)})` : fmt(xs[0]);
 }
 
-/** `a / b` as `1.23x`; `n/a` when either side is missing or not a number. */
+/** `a / b` as `1.23x`; `n/a` when either side is missing or the quotient is not finite. */
 export function ratio(a, b, digits = 2) {
-  if (typeof a !== 'number' || typeof b !== 'number' || Number.isNaN(a / b)) return 'n/a';
+  if (typeof a !== 'number' || typeof b !== 'number' || !Number.isFinite(a / b)) return 'n/a';
   return `${(a / b).toFixed(digits)}x`;
 }
 

@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { percentile } from '@asyncnet-internal/bench-harness';
 
 const LT = 0x3c; // '<'
 const LF = 0x0a;
@@ -106,11 +107,6 @@ async function sendAll(m, idx, lines, pad) {
       });
     }
   }
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 /**

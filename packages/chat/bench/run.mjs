@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { alternate, flag, footer, option, printTable, range } from '@asyncnet-internal/bench-harness';
 import { runLoad } from './load.mjs';
 
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
@@ -12,8 +13,9 @@ if (!existsSync(here('../dist/index.js'))) {
   console.error('build first: npx -y pnpm@10.33.4 --filter @asyncnet/chat build');
   process.exit(1);
 }
-const quick = process.argv.includes('--quick');
-const rounds = Number(process.env.ROUNDS ?? 1);
+// --quick (BENCH_QUICK=1) shortens the deadlines; --rounds N (BENCH_ROUNDS, or ROUNDS as before).
+const quick = flag('quick');
+const rounds = option('rounds', Number(process.env.ROUNDS ?? 1));
 
 const servers = {
   ours: () => spawn(process.execPath, [here('./our_server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] }),
@@ -39,12 +41,15 @@ async function withServer(name, fn) {
 // front of the member that never reads; short lines would all fit there and hide the stall.
 // The naive server gets a shorter deadline: its rate is measured from partial progress.
 const deadlines = { ours: quick ? 20_000 : 40_000, 'python naive': quick ? 8_000 : 12_000 };
+// --only <name> (BENCH_ONLY) runs one workload.
+const only = option('only', '');
 const workloads = [
   { name: 'N=100', members: 100, stuck: false },
   { name: 'N=100 + 1 stuck', members: 100, stuck: true, pad: 280 },
   { name: 'N=1000', members: 1000, stuck: false },
   { name: 'N=1000 + 1 stuck', members: 1000, stuck: true, pad: 280 },
-];
+].filter((w) => only === '' || w.name === only);
+if (workloads.length === 0) throw new Error(`no chat workload named '${only}'`);
 
 const fmtRate = (r) => (r >= 1e6 ? `${(r / 1e6).toFixed(2)}M/s` : `${(r / 1e3).toFixed(0)}k/s`);
 const fmtMs = (x) => (Number.isNaN(x) ? '-' : `${x.toFixed(0)} ms`);
@@ -53,8 +58,7 @@ const began = Date.now();
 for (let round = 1; round <= rounds; round++) {
   for (const w of workloads) {
     // Alternate which server goes first each round.
-    const order = round % 2 === 1 ? ['ours', 'python naive'] : ['python naive', 'ours'];
-    for (const name of order) {
+    for (const name of alternate(['ours', 'python naive'], round - 1)) {
       const r = await withServer(name, (port) => runLoad({ port, ...w, deadlineMs: deadlines[name] }));
       results.push({ round, workload: w.name, server: name, ...r });
       console.error(
@@ -64,16 +68,7 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 
-const range = (xs, f) => {
-  const lo = Math.min(...xs);
-  const hi = Math.max(...xs);
-  return lo === hi || xs.length === 1 ? f(lo) : `${f(lo)}-${f(hi)}`;
-};
-console.log(
-  `\n@asyncnet/chat fan-out, 10 senders x 2,000 lines, flood control off, ${rounds} round(s), ${((Date.now() - began) / 1000).toFixed(0)} s`,
-);
-console.log('| workload | server | deliveries/s | delivered | p50 | p99 | ratio ours/peer (deliveries/s) |');
-console.log('|---|---|---|---|---|---|---|');
+const rows = [];
 for (const w of workloads) {
   const ours = results.filter((r) => r.workload === w.name && r.server === 'ours');
   const peer = results.filter((r) => r.workload === w.name && r.server === 'python naive');
@@ -81,27 +76,41 @@ for (const w of workloads) {
     ['ours', ours],
     ['python naive', peer],
   ]) {
-    const ratio =
+    const outcomes = rs.some((r) => r.outcome !== 'complete')
+      ? ` (${[...new Set(rs.map((r) => r.outcome))].join('/')})`
+      : '';
+    rows.push([
+      w.name,
+      name,
+      range(
+        rs.map((r) => r.rate),
+        fmtRate,
+      ),
+      `${range(
+        rs.map((r) => r.ratio * 100),
+        (x) => `${x.toFixed(1)}%`,
+      )}${outcomes}`,
+      range(
+        rs.map((r) => r.p50),
+        fmtMs,
+      ),
+      range(
+        rs.map((r) => r.p99),
+        fmtMs,
+      ),
+      // Per round, ours over the peer's run of the same round.
       name === 'ours'
         ? range(
             ours.map((o, k) => o.rate / (peer[k]?.rate ?? Number.NaN)),
             (x) => `${x.toFixed(1)}x`,
           )
-        : '';
-    console.log(
-      `| ${w.name} | ${name} | ${range(
-        rs.map((r) => r.rate),
-        fmtRate,
-      )} | ${range(
-        rs.map((r) => r.ratio * 100),
-        (x) => `${x.toFixed(1)}%`,
-      )}${rs.some((r) => r.outcome !== 'complete') ? ` (${[...new Set(rs.map((r) => r.outcome))].join('/')})` : ''} | ${range(
-        rs.map((r) => r.p50),
-        fmtMs,
-      )} | ${range(
-        rs.map((r) => r.p99),
-        fmtMs,
-      )} | ${ratio} |`,
-    );
+        : '',
+    ]);
   }
 }
+printTable(
+  `@asyncnet/chat fan-out, 10 senders x 2,000 lines, flood control off, ${rounds} round(s)`,
+  ['workload', 'server', 'deliveries/s', 'delivered', 'p50', 'p99', 'ratio ours/peer (deliveries/s)'],
+  rows,
+);
+footer(began);

@@ -1,21 +1,28 @@
 // Keep-alive GET benchmark: @asyncnet/http-lite vs undici 7 Pool, node:http keep-alive Agent and fetch,
 // against a private nginx (one worker) and a node:http server (own process), side by side, alternating.
-// Usage: node bench/run.mjs [--rounds 2] [--ms 1500] [--only nginx|node]
+// Usage: node bench/run.mjs [--rounds 2] [--ms 1500] [--only nginx|node]  (or BENCH_ROUNDS, …)
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
+import {
+  best,
+  footer,
+  median,
+  option,
+  percentile,
+  printTable,
+  range,
+  ratio,
+  runRounds,
+} from '@asyncnet-internal/bench-harness';
 import { Pool } from 'undici';
 import { Agent, request } from '../dist/index.js';
 import { startNginx } from './nginx.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : process.argv[i + 1];
-};
-const ROUNDS = Number(arg('rounds', 2));
-const MS = Number(arg('ms', 1500));
+const ROUNDS = option('rounds', 2);
+const MS = option('ms', 1500);
 const WARM = 300;
-const ONLY = arg('only', null);
+const ONLY = option('only', null);
 const BIG = 1024 * 1024;
 
 // --- clients: make(origin, connections) -> { get(path, big) : Promise<bytes>, close() } ---
@@ -113,13 +120,11 @@ async function measure(make, origin, { path, big, conc, warmOnly = false }) {
     stop = true;
     await Promise.all(workers);
     lat.sort((a, b) => a - b);
-    const pct = (p) =>
-      lat.length ? lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] : Number.NaN;
     return {
       rps: count / secs,
       mbps: bytes / secs / 1e6,
-      p50: pct(50),
-      p99: pct(99),
+      p50: percentile(lat, 50),
+      p99: percentile(lat, 99),
       cpu: (cpu.user + cpu.system) / count,
     };
   } finally {
@@ -147,6 +152,7 @@ async function startNodeServer() {
   };
 }
 
+const began = Date.now();
 const names = Object.keys(clients);
 const results = [];
 const servers = [];
@@ -169,14 +175,10 @@ for (const [serverName, start] of servers) {
     for (const n of names)
       for (const w of workloads) await measure(clients[n], origin, { ...w, warmOnly: true });
     for (const w of workloads) {
-      const runs = Object.fromEntries(names.map((n) => [n, []]));
-      for (let r = 0; r < ROUNDS; r++) {
-        // Alternate the order each round so no client always runs first.
-        const order = r % 2 === 0 ? names : [...names].reverse();
-        for (const n of order) runs[n].push(await measure(clients[n], origin, w));
-      }
+      // Clients alternate each round so none always runs first.
+      const runs = await runRounds(ROUNDS, names, (n) => measure(clients[n], origin, w));
       results.push({ server: serverName, w, runs });
-      const med = (xs, k) => xs.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const med = (xs, k) => median(xs.map((x) => x[k]));
       const line = names
         .map((n) => `${n}=${med(runs[n], w.metric).toFixed(w.metric === 'rps' ? 0 : 1)}`)
         .join(' ');
@@ -194,30 +196,29 @@ for (const [serverName, start] of servers) {
 }
 
 // --- table: best round per client (rounds are noisy on a shared machine), plus the range ---
-const fmt = (v, k) => (k === 'cpu' ? v.toFixed(1) : v.toFixed(0));
-const best = (xs, k, lower) =>
-  xs.map((x) => x[k]).reduce((a, b) => (lower ? Math.min(a, b) : Math.max(a, b)));
-const range = (xs, k) => {
-  const v = xs.map((x) => x[k]);
-  return `${fmt(Math.min(...v), k)}-${fmt(Math.max(...v), k)}`;
-};
+const fmt = (k) => (v) => (k === 'cpu' ? v.toFixed(1) : v.toFixed(0));
 const peers = names.slice(1);
-const header = `| server | workload | http-lite | ${peers.map((p) => `${p} | ratio vs ${p}`).join(' | ')} |`;
-console.log(`\n${header}\n|${' --- |'.repeat(3 + peers.length * 2)}`);
+const rows = [];
 for (const { server, w, runs } of results) {
-  const rows = [[w.name, w.metric, false]];
-  if (w.conc === 1) rows.push(['p50 latency us c=1', 'p50', true], ['p99 latency us c=1', 'p99', true]);
-  if (w.conc === 32) rows.push(['client CPU us/req c=32', 'cpu', true]);
-  for (const [label, k, lower] of rows) {
-    const ours = best(runs['http-lite'], k, lower);
-    const cells = peers.map((p) => {
-      const theirs = best(runs[p], k, lower);
-      const ratio = lower ? theirs / ours : ours / theirs;
-      return `${range(runs[p], k)} | ${ratio.toFixed(2)}x`;
+  const metrics = [[w.name, w.metric, false]];
+  if (w.conc === 1) metrics.push(['p50 latency us c=1', 'p50', true], ['p99 latency us c=1', 'p99', true]);
+  if (w.conc === 32) metrics.push(['client CPU us/req c=32', 'cpu', true]);
+  for (const [label, k, lower] of metrics) {
+    const of = (n) => runs[n].map((x) => x[k]);
+    const ours = best(of('http-lite'), lower);
+    const cells = peers.flatMap((p) => {
+      const theirs = best(of(p), lower);
+      return [range(of(p), fmt(k)), lower ? ratio(theirs, ours) : ratio(ours, theirs)];
     });
-    console.log(`| ${server} | ${label} | ${range(runs['http-lite'], k)} | ${cells.join(' | ')} |`);
+    rows.push([server, label, range(of('http-lite'), fmt(k)), ...cells]);
   }
 }
-console.log(
-  `\nrounds=${ROUNDS}, ${MS} ms each after ${WARM} ms warm-up; cells are min-max over rounds; ratios compare best rounds (latency ratio = peer/ours, >1 means we are faster).`,
+printTable(
+  `@asyncnet/http-lite keep-alive GET, ${ROUNDS} rounds of ${MS} ms after ${WARM} ms warm-up`,
+  ['server', 'workload', 'http-lite', ...peers.flatMap((p) => [p, `ratio vs ${p}`])],
+  rows,
+);
+footer(
+  began,
+  'Cells are min-max over rounds; ratios compare best rounds (latency ratio = peer/ours, >1 means we are faster).',
 );

@@ -1,17 +1,20 @@
 // Streams benchmarks: echo servers in separate processes (ours, raw node:net, Python asyncio),
 // driven by one raw node:net load generator, side by side and alternating, on loopback.
-// Usage: node bench/run.mjs   (env: BENCH_ROUNDS=3, BENCH_BULK_MIB=128, BENCH_LINES=100000, BENCH_IDLE=10000)
+// Usage: node bench/run.mjs [--rounds 3] [--bulk-mib 128] [--lines 100000] [--idle 10000]
+// (or BENCH_ROUNDS, BENCH_BULK_MIB, BENCH_LINES, BENCH_IDLE)
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { cell, footer, median, option, printTable, ratio, runRounds } from '@asyncnet-internal/bench-harness';
 import { openConnection, startServer } from '../dist/index.js';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const BULK_BYTES = Number(process.env.BENCH_BULK_MIB ?? 128) * 1024 * 1024;
-const LINES = Number(process.env.BENCH_LINES ?? 100_000);
-const IDLE = Number(process.env.BENCH_IDLE ?? 10_000);
+const ROUNDS = option('rounds', 3);
+const BULK_MIB = option('bulk-mib', 128);
+const BULK_BYTES = BULK_MIB * 1024 * 1024;
+const LINES = option('lines', 100_000);
+const IDLE = option('idle', 10_000);
 const CONNS = 4;
 
 const peers = {
@@ -151,58 +154,59 @@ async function stuckReaderBytes(limit) {
   return { held, written };
 }
 
-const results = { bulk: {}, lines: {}, idle: {} };
-const push = (w, p, v) => (results[w][p] ??= []).push(v);
+const began = Date.now();
 const order = ['ours', 'raw', 'python'];
-
-for (let round = 0; round < ROUNDS; round++) {
-  const peersThisRound = round % 2 === 0 ? order : [...order].reverse();
-  for (const peer of peersThisRound) {
+const rounds = await runRounds(
+  ROUNDS,
+  order,
+  async (peer) => {
     const secs = await withServer(peer, 'bulk', (port) =>
       timeIt(() => Promise.all(Array.from({ length: CONNS }, () => bulkClient(port, BULK_BYTES)))),
     );
-    push('bulk', peer, (CONNS * BULK_BYTES) / secs / 1e6);
     const lsecs = await withServer(peer, 'lines', (port) =>
       timeIt(() => Promise.all(Array.from({ length: CONNS }, () => linesClient(port, LINES)))),
     );
-    push('lines', peer, (CONNS * LINES) / lsecs);
-  }
-  process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
-}
-for (const peer of ['ours', 'raw']) {
-  push('idle', peer, await withServer(peer, 'idle', idleMemory));
-}
+    return { bulk: (CONNS * BULK_BYTES) / secs / 1e6, lines: (CONNS * LINES) / lsecs };
+  },
+  { onRound: (round) => process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`) },
+);
+const idle = {};
+for (const peer of ['ours', 'raw']) idle[peer] = await withServer(peer, 'idle', idleMemory);
 const stuck = await stuckReaderBytes(65536);
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (v, unit) =>
+const fmt = (unit) => (v) =>
   unit === 'MB/s'
     ? `${v.toFixed(0)} MB/s`
     : unit === 'lines/s'
       ? `${(v / 1000).toFixed(0)}k lines/s`
       : `${(v / 1024).toFixed(1)} KiB`;
-const range = (xs, unit) =>
-  xs.length > 1 ? ` (${fmt(Math.min(...xs), unit)}–${fmt(Math.max(...xs), unit)})` : '';
-
-const rows = [
-  ['bulk echo, 4 conns x 128 MiB', 'bulk', 'MB/s'],
-  ['lines echo, 4 conns x 100k x 64 B, 256 in flight', 'lines', 'lines/s'],
-];
-console.log(`\n@asyncnet/streams benchmarks — median of ${ROUNDS} rounds (range), node ${process.version}\n`);
-console.log('| workload | ours | raw node:net | Python asyncio | ours/raw | ours/python |');
-console.log('|---|---|---|---|---|---|');
-for (const [label, key, unit] of rows) {
-  const r = results[key];
-  const [o, n, p] = [median(r.ours), median(r.raw), median(r.python)];
-  console.log(
-    `| ${label} | ${fmt(o, unit)}${range(r.ours, unit)} | ${fmt(n, unit)}${range(r.raw, unit)} | ${fmt(p, unit)}${range(r.python, unit)} | ${(o / n).toFixed(2)}x | ${(o / p).toFixed(2)}x |`,
-  );
-}
-const io = results.idle.ours[0];
-const ir = results.idle.raw[0];
-console.log(
-  `| RSS per idle connection (${IDLE} conns) | ${fmt(io)} | ${fmt(ir)} | – | ${(io / ir).toFixed(2)}x | – |`,
+const series = (peer, key) => rounds[peer].map((r) => r[key]);
+const row = (label, key, unit) => {
+  const [o, n, p] = order.map((peer) => median(series(peer, key)));
+  return [label, ...order.map((peer) => cell(series(peer, key), fmt(unit))), ratio(o, n), ratio(o, p)];
+};
+printTable(
+  `@asyncnet/streams benchmarks — median of ${ROUNDS} rounds (range), node ${process.version}`,
+  ['workload', 'ours', 'raw node:net', 'Python asyncio', 'ours/raw', 'ours/python'],
+  [
+    row(`bulk echo, ${CONNS} conns x ${BULK_MIB} MiB`, 'bulk', 'MB/s'),
+    row(`lines echo, ${CONNS} conns x ${LINES / 1000}k x 64 B, 256 in flight`, 'lines', 'lines/s'),
+    [
+      `RSS per idle connection (${IDLE} conns)`,
+      fmt('KiB')(idle.ours),
+      fmt('KiB')(idle.raw),
+      '–',
+      ratio(idle.ours, idle.raw),
+      '–',
+    ],
+    [
+      'reader that never reads (limit 64 KiB): bytes held',
+      `${(stuck.held / 1024).toFixed(0)} KiB of ${(stuck.written / 1024 / 1024).toFixed(1)} MiB sent`,
+      '–',
+      '–',
+      `${(stuck.held / 65536).toFixed(2)} x limit`,
+      '–',
+    ],
+  ],
 );
-console.log(
-  `| reader that never reads (limit 64 KiB): bytes held | ${(stuck.held / 1024).toFixed(0)} KiB of ${(stuck.written / 1024 / 1024).toFixed(1)} MiB sent | – | – | ${(stuck.held / 65536).toFixed(2)} x limit | – |`,
-);
+footer(began);
