@@ -1,9 +1,12 @@
 // Declarations for a package's dist, emitted by the TypeScript compiler straight from the sources
-// (one .d.ts per module, no rollup), plus a .d.cts twin of each for CommonJS consumers. Type
-// errors are not checked here: `pnpm typecheck` does that once; this emit only needs to be right
-// for code that typechecks, which is what `noCheck` is for.
+// (one .d.ts per module, no rollup), plus a .d.cts twin of each for CommonJS consumers.
+//
+// Type errors are not checked here (`noCheck`): `pnpm typecheck` does that once, and declaration
+// emit only has to be right for code that typechecks. Siblings resolve like everywhere else in the
+// workspace, through the `@asyncnet/source` condition to their src, so a package's declarations
+// never wait for a sibling's build; only this package's own files are emitted.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 
 /**
@@ -15,7 +18,7 @@ const RELATIVE_JS = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'
 /**
  * The CommonJS twin of an ESM declaration file: the same text with relative `.js` specifiers
  * pointing at `.cjs`, so a `require` consumer's TypeScript resolves every import to a `.d.cts`
- * (a `.d.ts` in a `"type": "module"` package is read as ESM, and attw would flag the mismatch).
+ * (a `.d.ts` in a `"type": "module"` package is read as ESM).
  */
 export function toCommonJsDeclaration(text: string): string {
   return text.replace(
@@ -24,14 +27,18 @@ export function toCommonJsDeclaration(text: string): string {
   );
 }
 
+const formatHost: ts.FormatDiagnosticsHost = {
+  getCanonicalFileName: (f) => f,
+  getCurrentDirectory: () => process.cwd(),
+  getNewLine: () => '\n',
+};
+
 /**
- * Writes `outDir/**\/*.d.ts` and `*.d.cts` for the modules reachable from `entry`, using the
- * package's tsconfig.json (run from the package folder, as tsup does); returns the number of files
- * written. Sibling packages resolve
- * through their published `types` (their built dist), not the `@asyncnet/source` condition:
- * their sources are not part of this package's output.
+ * Writes `outDir/**\/*.d.ts` and `*.d.cts` for this package's modules reachable from `entry`,
+ * mirroring their layout under `srcDir`, using the package's tsconfig.json (run from the package
+ * folder, as tsup does). Returns the number of files written; throws on any emit error.
  */
-export function emitDeclarations({ entry = 'src/index.ts', outDir = 'dist', rootDir = 'src' } = {}): number {
+export function emitDeclarations({ entry = 'src/index.ts', srcDir = 'src', outDir = 'dist' } = {}): number {
   const configFile = resolve('tsconfig.json');
   const parsed = ts.getParsedCommandLineOfConfigFile(configFile, undefined, {
     ...ts.sys,
@@ -40,6 +47,8 @@ export function emitDeclarations({ entry = 'src/index.ts', outDir = 'dist', root
     },
   });
   if (parsed === undefined) throw new Error(`cannot read ${configFile}`);
+  // No outDir/rootDir: sibling sources are part of the program, and the compiler would refuse
+  // files outside a rootDir. Each declaration is written beside its source and moved below.
   const options: ts.CompilerOptions = {
     ...parsed.options,
     noEmit: false,
@@ -48,45 +57,44 @@ export function emitDeclarations({ entry = 'src/index.ts', outDir = 'dist', root
     declarationMap: false,
     sourceMap: false,
     noCheck: true,
-    customConditions: [],
     composite: false,
     incremental: false,
-    outDir: resolve(outDir),
-    rootDir: resolve(rootDir),
+    outDir: undefined,
+    rootDir: undefined,
+    declarationDir: undefined,
+    tsBuildInfoFile: undefined,
   };
-  delete options.tsBuildInfoFile;
+  const src = resolve(srcDir);
+  const out = resolve(outDir);
   const program = ts.createProgram({ rootNames: [resolve(entry)], options });
+  const own = program
+    .getSourceFiles()
+    .filter((f) => !f.isDeclarationFile && resolve(f.fileName).startsWith(src + sep));
+
   let written = 0;
   const write = (file: string, text: string) => {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, text);
     written++;
   };
-  const result = program.emit(
-    undefined,
-    (file, text) => {
-      write(file, text);
-      if (file.endsWith('.d.ts'))
-        write(`${file.slice(0, -'.d.ts'.length)}.d.cts`, toCommonJsDeclaration(text));
-    },
-    undefined,
-    true,
-  );
-  const diagnostics = [
-    ...program.getOptionsDiagnostics(),
-    ...program.getSyntacticDiagnostics(),
-    ...result.diagnostics,
-  ].filter((d) => d.category === ts.DiagnosticCategory.Error);
-  if (diagnostics.length > 0 || result.emitSkipped) {
+  const writeFile: ts.WriteFileCallback = (file, text) => {
+    const target = join(out, relative(src, resolve(file)));
+    if (!target.endsWith('.d.ts')) throw new Error(`unexpected emit: ${file}`);
+    write(target, text);
+    write(`${target.slice(0, -'.d.ts'.length)}.d.cts`, toCommonJsDeclaration(text));
+  };
+  const diagnostics: ts.Diagnostic[] = [...program.getOptionsDiagnostics()];
+  for (const file of own) {
+    diagnostics.push(...program.getSyntacticDiagnostics(file));
+    const result = program.emit(file, writeFile, undefined, true);
+    diagnostics.push(...result.diagnostics);
+    if (result.emitSkipped) throw new Error(`declaration emit skipped for ${file.fileName}`);
+  }
+  const errors = diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length > 0) {
     throw new Error(
-      `declaration emit failed:\n${ts.formatDiagnosticsWithColorAndContext(diagnostics, formatHost)}`,
+      `declaration emit failed:\n${ts.formatDiagnosticsWithColorAndContext(errors, formatHost)}`,
     );
   }
   return written;
 }
-
-const formatHost: ts.FormatDiagnosticsHost = {
-  getCanonicalFileName: (f) => f,
-  getCurrentDirectory: () => process.cwd(),
-  getNewLine: () => '\n',
-};
