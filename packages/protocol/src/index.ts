@@ -3,6 +3,8 @@ export type { AttachProtocolOptions } from './adapters.js';
 // --- For adapter authors: run a Protocol on a core StreamTransport (startTransportServer, createTransportPair)
 export { attachProtocol, connectProtocol, detachStreams } from './adapters.js';
 // Codecs: bounded, incremental framing
+export type { BytesCodecOptions } from './bytes-codec.js';
+export { BytesCodec } from './bytes-codec.js';
 export type { Codec, Decoder } from './codec.js';
 export type { CreateConnectionOptions } from './create-connection.js';
 export { createConnection } from './create-connection.js';
@@ -35,5 +37,7 @@ export type { LengthPrefixedCodecOptions, LengthPrefixedDecoder } from './length
 export { LengthPrefixedCodec } from './length-prefixed-codec.js';
 export type { LinesCodecConstructor, LinesCodecOptions, LinesDecoder } from './lines-codec.js';
 export { LinesCodec } from './lines-codec.js';
+export type { FrameMapper } from './map-codec.js';
+export { mapCodec } from './map-codec.js';
 export type { AnyProtocol, BufferedProtocol, Protocol, Transport } from './protocol.js';
 export { VERSION } from './version.js';

@@ -1,22 +1,54 @@
 import type { Codec, Decoder } from './codec.js';
 import { checkInteger, FrameError, FrameTooLargeError, ProtocolError } from './errors.js';
 import { asBuffer } from './internal/bytes.js';
+import {
+  readLength,
+  readLength64,
+  scanVarint,
+  VARINT_MAX_BYTES,
+  VARINT_TOO_LONG,
+  varintBigInt,
+  varintSize,
+  varintValue,
+  writeLength,
+  writeVarint,
+} from './internal/length-field.js';
 
-/** Options of {@link LengthPrefixedCodec}. */
+/** Options of {@link LengthPrefixedCodec}. The layout follows netty's `LengthFieldBasedFrameDecoder`. */
 export interface LengthPrefixedCodecOptions {
   /**
-   * Size of the unsigned length header in bytes. The length counts the payload only.
+   * Size of the unsigned length field in bytes, or `'varint'` for a protobuf-style varint
+   * (unsigned LEB128, 1 to 10 bytes).
    * @default 4
    */
-  lengthBytes?: 1 | 2 | 4;
+  lengthBytes?: 1 | 2 | 3 | 4 | 8 | 'varint';
   /**
-   * Byte order of the length header.
+   * Byte order of a fixed-size length field (a varint has its own order).
    * @default 'big'
    */
   byteOrder?: 'big' | 'little';
   /**
-   * Largest payload in bytes. A header announcing more raises {@link FrameTooLargeError} before
-   * any of the payload is buffered.
+   * Bytes before the length field (other header fields). At most 65535.
+   * @default 0
+   */
+  lengthFieldOffset?: number;
+  /**
+   * Added to the length field's value to get the number of bytes that follow the length field.
+   * Negative when the length counts the header too (`-(lengthFieldOffset + lengthBytes)` for a
+   * length of the whole frame), positive when more header follows the length field.
+   * @default 0
+   */
+  lengthAdjustment?: number;
+  /**
+   * Bytes removed from the front of each frame before it is returned: a number, or `'header'`
+   * for everything up to the end of the length field (`lengthFieldOffset` + the field).
+   * @default 'header'
+   */
+  initialBytesToStrip?: number | 'header';
+  /**
+   * Largest frame in bytes, counted as returned (after stripping); with the default layout,
+   * the payload. A length field announcing more raises {@link FrameTooLargeError} before any of
+   * the frame is buffered. Capped at what the length field can express.
    * @default 8388608 (8 MiB)
    */
   maxFrameLength?: number;
@@ -24,136 +56,142 @@ export interface LengthPrefixedCodecOptions {
 
 /** The decoder of a {@link LengthPrefixedCodec}. */
 export interface LengthPrefixedDecoder extends Decoder<Uint8Array> {
-  /** Bytes of the unfinished frame (header included) held right now. */
+  /**
+   * Bytes of the unfinished frame received so far (header included). Stripped bytes are
+   * counted but not held, so memory stays under the header plus `maxFrameLength`.
+   */
   readonly bufferedSize: number;
 }
 
-/** First allocation for a payload that spans chunks; larger payloads grow by doubling. */
+/** The resolved layout, shared by a codec and its decoders. */
+interface Layout {
+  /** 1, 2, 3, 4 or 8, or 0 for a varint. */
+  readonly fieldBytes: number;
+  readonly little: boolean;
+  readonly offset: number;
+  readonly adjustment: number;
+  /** Bytes to strip, or -1 for "through the length field". */
+  readonly strip: number;
+  readonly max: number;
+}
+
+/** First allocation for a frame that spans chunks; larger frames grow by doubling. */
 const INITIAL_BODY = 65_536;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 class LengthPrefixedDecoderImpl implements LengthPrefixedDecoder {
-  readonly #lengthBytes: number;
-  readonly #little: boolean;
-  readonly #max: number;
+  readonly #layout: Layout;
+  /** Header bytes (through the length field) of a header split across chunks. */
   readonly #header: Buffer;
   #headerLength = 0;
-  /** The payload being filled across chunks, or null between frames. */
-  /** The payload being filled; it grows with what arrives, up to `#bodyLength`. */
+  /** Wire bytes of the frame in progress (header included), or -1 while reading a header. */
+  #frameLength = -1;
+  /** Bytes stripped from the frame in progress. */
+  #strip = 0;
+  /** Wire bytes of the frame in progress received so far. */
+  #received = 0;
+  /** The returned part of the frame in progress; it grows with what arrives. */
   #body: Buffer | null = null;
-  /** Payload length the header announced. */
-  #bodyLength = 0;
-  #bodyFilled = 0;
   #error: FrameError | null = null;
 
-  constructor(lengthBytes: number, little: boolean, max: number) {
-    this.#lengthBytes = lengthBytes;
-    this.#little = little;
-    this.#max = max;
-    this.#header = Buffer.alloc(lengthBytes);
+  constructor(layout: Layout) {
+    this.#layout = layout;
+    this.#header = Buffer.alloc(layout.offset + (layout.fieldBytes || VARINT_MAX_BYTES));
   }
 
   get bufferedSize(): number {
-    return this.#body === null ? this.#headerLength : this.#lengthBytes + this.#bodyFilled;
+    return this.#frameLength >= 0 ? this.#received : this.#headerLength;
   }
 
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.#error !== null) throw this.#error;
     const buf = asBuffer(chunk);
     const n = buf.length;
-    const lb = this.#lengthBytes;
-    const max = this.#max;
     const out: Uint8Array[] = [];
     let pos = 0;
-    if (this.#body !== null) {
-      pos = this.#fillBody(buf, 0, out);
-      if (this.#body !== null) return out;
+    if (this.#frameLength >= 0) {
+      pos = this.#fillFrame(buf, 0, n, out);
+      if (this.#frameLength >= 0) return out;
     } else if (this.#headerLength > 0) {
-      // Finish a header split across chunks, then its payload.
-      const take = Math.min(lb - this.#headerLength, n);
-      buf.copy(this.#header, this.#headerLength, 0, take);
-      this.#headerLength += take;
-      pos = take;
-      if (this.#headerLength < lb) return out;
-      this.#headerLength = 0;
-      const length = this.#readLength(this.#header, 0);
-      if (length > max) this.#fail(new FrameTooLargeError(length, max), out);
-      this.#startBody(length);
-      pos = this.#fillBody(buf, pos, out);
-      if (this.#body !== null) return out;
+      pos = this.#fillHeader(buf, out);
+      if (pos < 0) return out;
+      if (this.#frameLength >= 0) {
+        pos = this.#fillFrame(buf, pos, n, out);
+        if (this.#frameLength >= 0) return out;
+      }
     }
-    // Hot loop: whole headers in this chunk, locals only.
-    const little = this.#little;
-    while (n - pos >= lb) {
-      let length: number;
-      if (lb === 4) length = little ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
-      else if (lb === 2) length = little ? buf.readUInt16LE(pos) : buf.readUInt16BE(pos);
-      else length = buf[pos]!;
-      pos += lb;
-      if (length > max) this.#fail(new FrameTooLargeError(length, max), out);
-      if (n - pos >= length) {
-        out.push(buf.subarray(pos, pos + length));
-        pos += length;
-      } else {
-        this.#startBody(length);
-        this.#fillBody(buf, pos, out);
-        return out;
+    const { fieldBytes, little, offset, adjustment, strip, max } = this.#layout;
+    // Hot loops: whole headers in this chunk, frames returned as views of it.
+    if (fieldBytes !== 0) {
+      const end = offset + fieldBytes;
+      const s = strip < 0 ? end : strip;
+      while (n - pos >= end) {
+        const value = readLength(buf, pos + offset, fieldBytes, little);
+        const frame = end + value + adjustment;
+        if (value > MAX_SAFE || frame < end || frame < s || frame - s > max) {
+          this.#badLength(buf, pos + offset, 0, value, end, s, out);
+        }
+        if (n - pos >= frame) {
+          out.push(buf.subarray(pos + s, pos + frame));
+          pos += frame;
+        } else {
+          this.#begin(frame, s);
+          this.#fillFrame(buf, pos, n, out);
+          return out;
+        }
+      }
+    } else {
+      while (pos + offset < n) {
+        const size = scanVarint(buf, pos + offset, n);
+        if (size === 0) break;
+        if (size < 0) this.#fail(varintError(size, n - pos), out);
+        const value = varintValue(buf, pos + offset, size);
+        const end = offset + size;
+        const s = strip < 0 ? end : strip;
+        const frame = end + value + adjustment;
+        if (value > MAX_SAFE || frame < end || frame < s || frame - s > max) {
+          this.#badLength(buf, pos + offset, size, value, end, s, out);
+        }
+        if (n - pos >= frame) {
+          out.push(buf.subarray(pos + s, pos + frame));
+          pos += frame;
+        } else {
+          this.#begin(frame, s);
+          this.#fillFrame(buf, pos, n, out);
+          return out;
+        }
       }
     }
     if (pos < n) {
+      // Less than a header left: it fits the header buffer (see #fillHeader for varints).
       buf.copy(this.#header, 0, pos, n);
       this.#headerLength = n - pos;
     }
     return out;
   }
 
-  /** Copies payload bytes from `buf[pos..]`; emits the frame when complete. Returns the new position. */
-  /**
-   * Starts a payload of `length` bytes that spans chunks. Memory follows what actually arrives
-   * (the buffer doubles as it fills, up to `length`): a 4-byte header announcing the maximum
-   * must not make the decoder reserve the whole maximum at once.
-   */
-  #startBody(length: number): void {
-    this.#body = Buffer.allocUnsafe(Math.min(length, INITIAL_BODY));
-    this.#bodyLength = length;
-    this.#bodyFilled = 0;
-  }
-
-  #fillBody(buf: Buffer, pos: number, out: Uint8Array[]): number {
-    let body = this.#body!;
-    const filled = this.#bodyFilled;
-    const take = Math.min(this.#bodyLength - filled, buf.length - pos);
-    if (filled + take > body.length) {
-      const grown = Buffer.allocUnsafe(Math.min(this.#bodyLength, Math.max(filled + take, body.length * 2)));
-      body.copy(grown, 0, 0, filled);
-      body = grown;
-      this.#body = grown;
-    }
-    buf.copy(body, filled, pos, pos + take);
-    this.#bodyFilled = filled + take;
-    if (this.#bodyFilled === this.#bodyLength) {
-      out.push(body);
-      this.#body = null;
-    }
-    return pos + take;
-  }
-
   end(): Uint8Array[] {
     if (this.#error !== null) throw this.#error;
-    if (this.#body !== null) {
+    if (this.#frameLength >= 0) {
       this.#fail(
         new FrameError(
           'ERR_FRAME_TRUNCATED',
-          `stream ended after ${this.#bodyFilled} of ${this.#bodyLength} payload bytes`,
-          this.bufferedSize,
+          `stream ended after ${this.#received} of ${this.#frameLength} frame bytes`,
+          this.#received,
         ),
         [],
       );
     }
     if (this.#headerLength > 0) {
+      const { fieldBytes, offset } = this.#layout;
+      const of =
+        fieldBytes === 0
+          ? 'bytes of a varint length header'
+          : `of ${offset + fieldBytes} length-header bytes`;
       this.#fail(
         new FrameError(
           'ERR_FRAME_TRUNCATED',
-          `stream ended after ${this.#headerLength} of ${this.#lengthBytes} length-header bytes`,
+          `stream ended after ${this.#headerLength} ${of}`,
           this.#headerLength,
         ),
         [],
@@ -162,15 +200,131 @@ class LengthPrefixedDecoderImpl implements LengthPrefixedDecoder {
     return [];
   }
 
-  #readLength(b: Buffer, at: number): number {
-    switch (this.#lengthBytes) {
-      case 1:
-        return b[at]!;
-      case 2:
-        return this.#little ? b.readUInt16LE(at) : b.readUInt16BE(at);
-      default:
-        return this.#little ? b.readUInt32LE(at) : b.readUInt32BE(at);
+  /**
+   * Adds bytes from the front of `buf` to a header split across chunks; once the length field
+   * is complete, validates it and starts the frame with the header's bytes.
+   * @returns the position in `buf` after the header, or -1 when `buf` ended inside it
+   */
+  #fillHeader(buf: Buffer, out: Uint8Array[]): number {
+    const { fieldBytes, little, offset } = this.#layout;
+    const h = this.#header;
+    let hl = this.#headerLength;
+    let pos = 0;
+    let value: number;
+    let size = fieldBytes;
+    if (fieldBytes !== 0) {
+      const take = Math.min(offset + fieldBytes - hl, buf.length);
+      buf.copy(h, hl, 0, take);
+      hl += take;
+      pos = take;
+      this.#headerLength = hl;
+      if (hl < offset + fieldBytes) return -1;
+      value = readLength(h, offset, fieldBytes, little);
+    } else {
+      if (hl < offset) {
+        const take = Math.min(offset - hl, buf.length);
+        buf.copy(h, hl, 0, take);
+        hl += take;
+        pos = take;
+      }
+      // Byte by byte so the header never takes bytes past the varint's end (at most 10).
+      let done = false;
+      while (hl >= offset && pos < buf.length && !done) {
+        const byte = buf[pos++]!;
+        h[hl++] = byte;
+        done = (byte & 0x80) === 0 || hl === offset + VARINT_MAX_BYTES;
+      }
+      this.#headerLength = hl;
+      if (!done) return -1;
+      size = scanVarint(h, offset, hl);
+      if (size < 0) this.#fail(varintError(size, hl), out);
+      value = varintValue(h, offset, size);
     }
+    const end = offset + size;
+    const strip = this.#layout.strip < 0 ? end : this.#layout.strip;
+    const frame = end + value + this.#layout.adjustment;
+    if (value > MAX_SAFE || frame < end || frame < strip || frame - strip > this.#layout.max) {
+      this.#badLength(h, offset, fieldBytes === 0 ? size : 0, value, end, strip, out);
+    }
+    this.#headerLength = 0;
+    this.#begin(frame, strip);
+    this.#fillFrame(h, 0, end, out);
+    return pos;
+  }
+
+  #begin(frameLength: number, strip: number): void {
+    this.#frameLength = frameLength;
+    this.#strip = strip;
+    this.#received = 0;
+  }
+
+  /**
+   * Takes the next wire bytes of the frame in progress from `src[from, to)`, keeping those past
+   * the stripped prefix, and emits the frame when complete. Memory follows what arrives (the
+   * buffer doubles as it fills): a header announcing the maximum must not reserve it at once.
+   * @returns the position in `src` after the bytes taken
+   */
+  #fillFrame(src: Buffer, from: number, to: number, out: Uint8Array[]): number {
+    const frame = this.#frameLength;
+    const strip = this.#strip;
+    const received = this.#received;
+    const take = Math.min(frame - received, to - from);
+    const upTo = received + take;
+    if (upTo > strip) {
+      // Wire bytes [first, upTo) are kept; wire byte w is src[from + w - received].
+      const first = Math.max(received, strip);
+      let body = this.#body;
+      if (body === null || upTo - strip > body.length) {
+        const grown = Buffer.allocUnsafe(
+          Math.min(frame - strip, Math.max(upTo - strip, body === null ? INITIAL_BODY : body.length * 2)),
+        );
+        if (body !== null) body.copy(grown, 0, 0, first - strip);
+        body = grown;
+        this.#body = grown;
+      }
+      src.copy(body, first - strip, from + first - received, from + take);
+    }
+    this.#received = upTo;
+    if (upTo === frame) {
+      out.push(this.#body ?? Buffer.alloc(0));
+      this.#body = null;
+      this.#frameLength = -1;
+    }
+    return from + take;
+  }
+
+  /** Throws the error for a length field that fails the layout's checks. */
+  #badLength(
+    src: Buffer,
+    fieldAt: number,
+    varint: number,
+    value: number,
+    end: number,
+    strip: number,
+    out: Uint8Array[],
+  ): never {
+    const { adjustment, fieldBytes, little, max } = this.#layout;
+    const frame = end + value + adjustment;
+    if (value > MAX_SAFE) {
+      const exact = varint > 0 ? varintBigInt(src, fieldAt, varint) : readLength64(src, fieldAt, little);
+      const err = new FrameTooLargeError(value, max);
+      err.message = `length field ${exact} exceeds Number.MAX_SAFE_INTEGER (the maximum frame is ${max} bytes)`;
+      this.#fail(err, out);
+    }
+    if (frame < end || frame < strip) {
+      const what = frame < end ? `its ${end}-byte header` : `initialBytesToStrip (${strip})`;
+      const field = fieldBytes === 0 ? 'varint' : `${fieldBytes}-byte`;
+      this.#fail(
+        new FrameError(
+          'ERR_FRAME_INVALID',
+          `${field} length field ${value} with lengthAdjustment ${adjustment} gives a frame of ${frame} bytes, shorter than ${what}`,
+          end,
+        ),
+        out,
+      );
+    }
+    // Small terms first: `frame - strip` would round for values near 2^53.
+    this.#fail(new FrameTooLargeError(value + (end + adjustment - strip), max), out);
   }
 
   #fail(err: FrameError, frames: Uint8Array[]): never {
@@ -178,13 +332,33 @@ class LengthPrefixedDecoderImpl implements LengthPrefixedDecoder {
     this.#error = err;
     this.#body = null;
     this.#headerLength = 0;
+    this.#frameLength = -1;
     throw err;
   }
 }
 
+function varintError(code: number, buffered: number): FrameError {
+  return new FrameError(
+    'ERR_FRAME_INVALID',
+    code === VARINT_TOO_LONG
+      ? `varint length field is longer than ${VARINT_MAX_BYTES} bytes`
+      : 'varint length field overflows 64 bits',
+    buffered,
+  );
+}
+
 /**
- * Frames as an unsigned length header (1, 2 or 4 bytes, big- or little-endian) followed by the
- * payload. Payloads that arrive whole in one chunk are returned as views of it (no copy).
+ * Frames with an unsigned length field, configured like netty's `LengthFieldBasedFrameDecoder`
+ * and tokio-util's `LengthDelimitedCodec`: the field (1, 2, 3, 4 or 8 bytes in either byte
+ * order, or a varint) sits `lengthFieldOffset` bytes into the header; a frame on the wire is
+ * the header through the length field, then `value + lengthAdjustment` bytes; the first
+ * `initialBytesToStrip` bytes are dropped from what decoding returns. The default is a 4-byte
+ * big-endian length of the payload, header stripped. Frames that arrive whole in one chunk are
+ * returned as views of it (no copy).
+ *
+ * `encode()` is the inverse where it can be: when every stripped byte belongs to the length
+ * field (which it writes). With other header fields before the length field, pass
+ * `initialBytesToStrip: 0` and put them at the front of the frame; see {@link canEncode}.
  *
  * @example
  * ```ts
@@ -194,21 +368,39 @@ class LengthPrefixedDecoderImpl implements LengthPrefixedDecoder {
  * ```
  */
 export class LengthPrefixedCodec implements Codec<Uint8Array> {
-  /** Size of the length header in bytes. */
-  readonly lengthBytes: 1 | 2 | 4;
-  /** Byte order of the length header. */
+  /** Size of the length field in bytes, or `'varint'`. */
+  readonly lengthBytes: 1 | 2 | 3 | 4 | 8 | 'varint';
+  /** Byte order of a fixed-size length field. */
   readonly byteOrder: 'big' | 'little';
-  /** Largest payload in bytes (never more than the header can express). */
+  /** Bytes before the length field. */
+  readonly lengthFieldOffset: number;
+  /** Added to the length field's value to get the bytes that follow the field. */
+  readonly lengthAdjustment: number;
+  /** Bytes stripped from each decoded frame, or `'header'` (through the length field). */
+  readonly initialBytesToStrip: number | 'header';
+  /** Largest frame in bytes, after stripping (never more than the length field can express). */
   readonly maxFrameLength: number;
+  /**
+   * Whether {@link encode} is defined: every stripped byte must be part of the length field,
+   * and a varint needs the default layout (offset 0, header stripped).
+   */
+  readonly canEncode: boolean;
+  readonly #layout: Layout;
+  /** Shortest frame `encode()` accepts: the header bytes it must carry, and the adjustment. */
+  readonly #minEncode: number;
 
   /**
    * @param options - {@link LengthPrefixedCodecOptions}
-   * @throws {@link ProtocolError} `ERR_INVALID_ARGUMENT` for a bad `lengthBytes`, `byteOrder` or `maxFrameLength`
+   * @throws {@link ProtocolError} `ERR_INVALID_ARGUMENT` for a bad option, or a layout in which
+   *   no frame is valid (for example `lengthAdjustment: -300` with a 1-byte field)
    */
   constructor(options: LengthPrefixedCodecOptions = {}) {
     const lb = options.lengthBytes ?? 4;
-    if (lb !== 1 && lb !== 2 && lb !== 4) {
-      throw new ProtocolError('ERR_INVALID_ARGUMENT', `lengthBytes must be 1, 2 or 4, got ${String(lb)}`);
+    if (lb !== 1 && lb !== 2 && lb !== 3 && lb !== 4 && lb !== 8 && lb !== 'varint') {
+      throw new ProtocolError(
+        'ERR_INVALID_ARGUMENT',
+        `lengthBytes must be 1, 2, 3, 4, 8 or 'varint', got ${String(lb)}`,
+      );
     }
     const order = options.byteOrder ?? 'big';
     if (order !== 'big' && order !== 'little') {
@@ -217,30 +409,99 @@ export class LengthPrefixedCodec implements Codec<Uint8Array> {
         `byteOrder must be 'big' or 'little', got ${String(order)}`,
       );
     }
+    const offset = checkInteger('lengthFieldOffset', options.lengthFieldOffset ?? 0, 0, 65_535);
+    const adjustment = checkInteger('lengthAdjustment', options.lengthAdjustment ?? 0, -(2 ** 32), 2 ** 32);
+    const stripOption = options.initialBytesToStrip ?? 'header';
+    const strip =
+      stripOption === 'header' ? -1 : checkInteger('initialBytesToStrip', stripOption, 0, 2 ** 32 - 1);
+    let max = checkInteger('maxFrameLength', options.maxFrameLength ?? 8 * 1024 * 1024, 0, 2 ** 32 - 1);
+    const fieldBytes = lb === 'varint' ? 0 : lb;
+    if (fieldBytes !== 0) {
+      const end = offset + fieldBytes;
+      const s = strip < 0 ? end : strip;
+      const valueMax = fieldBytes === 8 ? MAX_SAFE : 2 ** (8 * fieldBytes) - 1;
+      // value + adjustment must reach the end of the header and the strip point.
+      if (Math.max(0, -adjustment, s - end - adjustment) > valueMax) {
+        throw new ProtocolError(
+          'ERR_INVALID_ARGUMENT',
+          `lengthAdjustment ${adjustment} and initialBytesToStrip ${s} leave no frame a ${fieldBytes}-byte length field can announce`,
+        );
+      }
+      max = Math.min(max, valueMax + end + adjustment - s);
+    }
     this.lengthBytes = lb;
     this.byteOrder = order;
-    const max = checkInteger('maxFrameLength', options.maxFrameLength ?? 8 * 1024 * 1024, 0, 2 ** 32 - 1);
-    this.maxFrameLength = Math.min(max, 2 ** (8 * lb) - 1);
+    this.lengthFieldOffset = offset;
+    this.lengthAdjustment = adjustment;
+    this.initialBytesToStrip = stripOption;
+    this.maxFrameLength = max;
+    this.#layout = { fieldBytes, little: order === 'little', offset, adjustment, strip, max };
+    if (fieldBytes === 0) {
+      this.canEncode = offset === 0 && strip < 0;
+      this.#minEncode = Math.max(0, adjustment);
+    } else {
+      const end = offset + fieldBytes;
+      const s = strip < 0 ? end : strip;
+      this.canEncode = s === 0 || (offset === 0 && s <= end);
+      this.#minEncode = end - s + Math.max(0, adjustment);
+    }
   }
 
   /** @returns a fresh decoder */
   createDecoder(): LengthPrefixedDecoder {
-    return new LengthPrefixedDecoderImpl(this.lengthBytes, this.byteOrder === 'little', this.maxFrameLength);
+    return new LengthPrefixedDecoderImpl(this.#layout);
   }
 
   /**
-   * @param frame - the payload
-   * @returns `[header, payload]` (the payload is not copied)
-   * @throws {@link FrameTooLargeError} when the payload exceeds `maxFrameLength`
+   * Encodes one frame as decoding returns it: the header bytes that are not stripped stay at
+   * the front of `frame` (their length field is overwritten in the copy that is sent).
+   * @param frame - the frame, after stripping: with the default layout, the payload
+   * @returns `[header, rest of the frame]` (the payload is not copied)
+   * @throws {@link FrameTooLargeError} when the frame exceeds `maxFrameLength`;
+   *   {@link FrameError} `ERR_FRAME_INVALID` when it is shorter than the header bytes it must
+   *   carry (or than `lengthAdjustment`); {@link ProtocolError} `ERR_INVALID_ARGUMENT` when the
+   *   layout is decode-only ({@link canEncode} is `false`)
+   * @example
+   * ```ts
+   * // netty's "length field at offset 2": the 0xCAFE field before it is part of the frame.
+   * const codec = new LengthPrefixedCodec({ lengthBytes: 3, lengthFieldOffset: 2, initialBytesToStrip: 0 });
+   * const frame = Buffer.from('cafe000000' + '48454c4c4f', 'hex');   // length field left as zeros
+   * Buffer.concat(codec.encode(frame));                             // <ca fe 00 00 05 48 45 4c 4c 4f>
+   * ```
    */
   encode(frame: Uint8Array): Uint8Array[] {
     const n = frame.byteLength;
-    if (n > this.maxFrameLength) throw new FrameTooLargeError(n, this.maxFrameLength);
-    const header = Buffer.allocUnsafe(this.lengthBytes);
-    const little = this.byteOrder === 'little';
-    if (this.lengthBytes === 1) header[0] = n;
-    else if (this.lengthBytes === 2) little ? header.writeUInt16LE(n) : header.writeUInt16BE(n);
-    else little ? header.writeUInt32LE(n) : header.writeUInt32BE(n);
-    return [header, frame];
+    const { fieldBytes, little, offset, adjustment, strip, max } = this.#layout;
+    if (n > max) throw new FrameTooLargeError(n, max);
+    if (!this.canEncode) {
+      throw new ProtocolError(
+        'ERR_INVALID_ARGUMENT',
+        `cannot encode with lengthFieldOffset ${offset} and initialBytesToStrip ${this.initialBytesToStrip}` +
+          (fieldBytes === 0
+            ? ': a varint length field needs offset 0 and the header stripped'
+            : ': the stripped bytes are not all length field, so the encoder cannot know them'),
+      );
+    }
+    if (n < this.#minEncode) {
+      throw new FrameError(
+        'ERR_FRAME_INVALID',
+        `frame of ${n} bytes is shorter than the ${this.#minEncode} bytes this layout needs (the header bytes it carries and lengthAdjustment ${adjustment})`,
+        n,
+      );
+    }
+    if (fieldBytes === 0) {
+      const value = n - adjustment;
+      const header = Buffer.allocUnsafe(varintSize(value));
+      writeVarint(header, 0, value);
+      return [header, frame];
+    }
+    const end = offset + fieldBytes;
+    const s = strip < 0 ? end : strip;
+    const header = Buffer.allocUnsafe(end);
+    // Header bytes the frame carries (before and inside the length field): copied, never
+    // written into the caller's frame.
+    if (s < end) header.set(frame.subarray(0, end - s), s);
+    writeLength(header, offset, s + n - end - adjustment, fieldBytes, little);
+    return [header, s < end ? frame.subarray(end - s) : frame];
   }
 }
