@@ -13,6 +13,7 @@ const steps = [
   { script: 'build' },
   { script: 'check:pkg', needs: ['build'] },
   { script: 'check:tarballs', needs: ['build'] },
+  { script: 'docs' },
   { script: 'test' },
 ];
 

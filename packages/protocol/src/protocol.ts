@@ -121,14 +121,26 @@ export interface Transport {
   /**
    * Connection details, as asyncio's `get_extra_info`.
    * @param name - `peername`, `sockname`, `socket`, or on TLS `peercert`, `cipher`, `alpnProtocol`
-   * @param defaultValue - returned when the detail is not available
-   * @returns the detail; known names are typed (see `ExtraInfo` in `@asyncnet/streams`)
+   * @returns the detail, or `undefined` when it is not available; known names are typed (see
+   *   `ExtraInfo` in `@asyncnet/streams`)
    */
   getExtraInfo<TName extends keyof ExtraInfo>(name: TName): ExtraInfo[TName] | undefined;
+  /**
+   * Connection details with a fallback, as `get_extra_info(name, default)`.
+   * @param name - a name of `ExtraInfo` (from `@asyncnet/streams`)
+   * @param defaultValue - returned when the detail is not available
+   * @returns the detail, or `defaultValue`
+   */
   getExtraInfo<TName extends keyof ExtraInfo, TDefault>(
     name: TName,
     defaultValue: TDefault,
   ): ExtraInfo[TName] | TDefault;
+  /**
+   * A detail under any other name (untyped).
+   * @param name - the detail's name
+   * @param defaultValue - returned when the detail is not available
+   * @returns the detail, or `defaultValue`
+   */
   getExtraInfo(name: string, defaultValue?: unknown): unknown;
   /** Stops `dataReceived` until {@link Transport.resumeReading}; nothing is lost. */
   pauseReading(): void;

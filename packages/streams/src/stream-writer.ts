@@ -27,7 +27,7 @@ export class StreamWriter {
   #reported: Error | null = null;
   #lost = false;
 
-  /** @param transport - the connection to write to; the caller routes its events via {@link StreamWriter.onWritePaused} and friends */
+  /** @param transport - the connection to write to; the caller routes its events via `onWritePaused()` and friends (internal) */
   constructor(transport: StreamTransport) {
     this.transport = transport;
   }
@@ -130,8 +130,7 @@ export class StreamWriter {
   /**
    * Connection details, like asyncio's `get_extra_info`. Known names are typed (see {@link ExtraInfo}).
    * @param name - `peername`, `sockname`, `socket`, `tls`, or for TLS `peercert`, `cipher`, `alpnProtocol`
-   * @param defaultValue - returned when the detail is not available
-   * @returns the detail, or `defaultValue` (`undefined` if not given)
+   * @returns the detail, or `undefined` when it is not available
    * @example
    * ```ts
    * const peer = writer.getExtraInfo('peername'); // SocketAddress | undefined
@@ -139,10 +138,22 @@ export class StreamWriter {
    * ```
    */
   getExtraInfo<TName extends keyof ExtraInfo>(name: TName): ExtraInfo[TName] | undefined;
+  /**
+   * Connection details with a fallback, like `get_extra_info(name, default)`.
+   * @param name - a name of {@link ExtraInfo}
+   * @param defaultValue - returned when the detail is not available
+   * @returns the detail, or `defaultValue`
+   */
   getExtraInfo<TName extends keyof ExtraInfo, TDefault>(
     name: TName,
     defaultValue: TDefault,
   ): ExtraInfo[TName] | TDefault;
+  /**
+   * A detail under any other name (untyped).
+   * @param name - the detail's name
+   * @param defaultValue - returned when the detail is not available
+   * @returns the detail, or `defaultValue`
+   */
   getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return this.transport.getExtraInfo(name, defaultValue);
