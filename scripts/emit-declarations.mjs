@@ -1,0 +1,145 @@
+// `pnpm build:types` (turbo's root task `//#build:types`, part of `pnpm build`): the declarations
+// of every published package, from ONE TypeScript program over all their sources. Per package,
+// `dist/**/*.d.ts` (one per module, no rollup) and a `.d.cts` twin of each for CommonJS consumers.
+//
+// One program because a compiler process per package paid to load TypeScript, parse the Node
+// types and re-read streams' sources four times over; that, not esbuild, was most of the build.
+// Siblings resolve as everywhere in the workspace, through the `@asyncnet/source` condition to
+// their src, so each source file is in the program once. Type errors are not checked here
+// (`noCheck`): `pnpm typecheck` does that, and the emit only has to be right for code that
+// typechecks. tsup (the packages' `build`) leaves `*.d.ts`/`*.d.cts` in dist alone.
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import ts from 'typescript';
+import { publicPackages, root } from './workspace.mjs';
+
+/**
+ * A relative specifier ending in `.js`, in `from '…'`, `import('…')` and `import '…'`. The
+ * compiler writes declarations with the sources' specifiers, which NodeNext makes end in `.js`.
+ */
+const RELATIVE_JS = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'"]*?)\.js\2/g;
+
+/**
+ * The CommonJS twin of an ESM declaration file: relative `.js` specifiers point at `.cjs`, so a
+ * `require` consumer's TypeScript resolves every import to a `.d.cts` (a `.d.ts` in a
+ * `"type": "module"` package is read as ESM). scripts/check-tarballs.mjs proves each side.
+ * @param {string} text
+ */
+export function toCommonJsDeclaration(text) {
+  return text.replace(RELATIVE_JS, (_, lead, q, path) => `${lead}${q}${path}.cjs${q}`);
+}
+
+const DECLARATION = /\.d\.c?ts$/;
+
+/** Removes every `*.d.ts`/`*.d.cts` under `dir`, so a deleted module leaves no declaration behind. */
+function removeDeclarations(dir) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) removeDeclarations(path);
+    else if (DECLARATION.test(e.name)) rmSync(path);
+  }
+}
+
+const formatHost = {
+  getCanonicalFileName: (f) => f,
+  getCurrentDirectory: () => root,
+  getNewLine: () => '\n',
+};
+
+function compilerOptions(configFile) {
+  const parsed = ts.getParsedCommandLineOfConfigFile(configFile, undefined, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.formatDiagnostic(d, formatHost));
+    },
+  });
+  if (parsed === undefined) throw new Error(`cannot read ${configFile}`);
+  const { configFilePath: _, ...options } = parsed.options;
+  return options;
+}
+
+/**
+ * Emits the declarations of `packages` (default: every public workspace package); returns the
+ * number of files written per package. One program needs one set of compiler options: every
+ * package's tsconfig.json must resolve to the same ones (today they all just extend the base).
+ */
+export function emitDeclarations(packages = publicPackages()) {
+  const [first, ...rest] = packages.map((p) => ({
+    p,
+    options: compilerOptions(join(p.path, 'tsconfig.json')),
+  }));
+  for (const { p, options } of rest) {
+    if (JSON.stringify(options) !== JSON.stringify(first.options)) {
+      throw new Error(
+        `${p.dir}/tsconfig.json sets compiler options ${first.p.dir}/tsconfig.json does not; one declaration program cannot honour both`,
+      );
+    }
+  }
+  // No outDir/rootDir: the compiler writes each declaration beside its source; writeFile below
+  // moves it into its own package's dist.
+  const options = {
+    ...first.options,
+    noEmit: false,
+    declaration: true,
+    emitDeclarationOnly: true,
+    declarationMap: false,
+    sourceMap: false,
+    noCheck: true,
+    composite: false,
+    incremental: false,
+  };
+  const targets = packages.map((p) => ({
+    name: p.name,
+    src: join(p.path, 'src'),
+    dist: join(p.path, 'dist'),
+  }));
+  const program = ts.createProgram({
+    rootNames: targets.map((t) => join(t.src, 'index.ts')),
+    options,
+  });
+  const owner = (file) => targets.find((t) => resolve(file).startsWith(t.src + sep));
+
+  for (const t of targets) removeDeclarations(t.dist);
+  const counts = new Map(targets.map((t) => [t.name, 0]));
+  const write = (file, text) => {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  };
+  const writeFile = (file, text) => {
+    const t = owner(file);
+    if (t === undefined || !file.endsWith('.d.ts')) throw new Error(`unexpected emit: ${file}`);
+    const target = join(t.dist, relative(t.src, resolve(file)));
+    write(target, text);
+    write(`${target.slice(0, -'.d.ts'.length)}.d.cts`, toCommonJsDeclaration(text));
+    counts.set(t.name, counts.get(t.name) + 2);
+  };
+
+  const diagnostics = [...program.getOptionsDiagnostics()];
+  for (const file of program.getSourceFiles()) {
+    if (file.isDeclarationFile || owner(file.fileName) === undefined) continue;
+    diagnostics.push(...program.getSyntacticDiagnostics(file));
+    const result = program.emit(file, writeFile, undefined, true);
+    diagnostics.push(...result.diagnostics);
+    if (result.emitSkipped) throw new Error(`declaration emit skipped for ${file.fileName}`);
+  }
+  const errors = diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length > 0) {
+    throw new Error(
+      `declaration emit failed:\n${ts.formatDiagnosticsWithColorAndContext(errors, formatHost)}`,
+    );
+  }
+  return counts;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  const started = Date.now();
+  const counts = emitDeclarations();
+  const list = [...counts].map(([name, n]) => `${name} ${n}`).join(', ');
+  console.log(`declarations: ${list} files in ${Date.now() - started} ms`);
+}
