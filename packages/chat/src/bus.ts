@@ -2,11 +2,18 @@
 export type BusEvent =
   | { t: 'msg'; room: string; nick: string; user: string; host: string; text: string; kind: MsgKind }
   | { t: 'priv'; to: string; nick: string; user: string; host: string; text: string; kind: MsgKind }
-  | { t: 'join'; room: string; nick: string; user: string; host: string }
+  | { t: 'join'; room: string; nick: string; user: string; host: string; realname?: string }
   | { t: 'part'; room: string; nick: string; user: string; host: string; reason: string }
   | { t: 'quit'; nick: string; user: string; host: string; reason: string; rooms: string[] }
   | { t: 'nick'; nick: string; user: string; host: string; newNick: string; rooms: string[] }
   | { t: 'topic'; room: string; nick: string; user: string; host: string; topic: string }
+  /** Channel mode changes as applied, e.g. `+o-v` with `['ann', 'bob']`. */
+  | { t: 'mode'; room: string; nick: string; user: string; host: string; modes: string; args: string[] }
+  | { t: 'kick'; room: string; nick: string; user: string; host: string; target: string; reason: string }
+  /** IRCv3 TAGMSG (client tags only, local to this node): `target` is the room or the nick. */
+  | { t: 'tagmsg'; target: string; nick: string; user: string; host: string }
+  /** `away` empty means back; seen by IRC clients with `away-notify`. */
+  | { t: 'away'; nick: string; user: string; host: string; away: string; rooms: string[] }
   | { t: 'hello' }
   | { t: 'presence'; rooms: Record<string, string[]>; topics: Record<string, string> }
   | { t: 'beat' }

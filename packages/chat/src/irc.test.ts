@@ -29,7 +29,7 @@ describe('IRC front end', () => {
     c.send('CAP LS 302');
     c.send('NICK capper');
     c.send('USER cap 0 * :Cap Per');
-    await c.waitFor(/^:asyncnet.chat CAP \* LS :$/);
+    await c.waitFor(/^:asyncnet.chat CAP \* LS :account-notify .*message-tags.* server-time/);
     c.send('JOIN #x');
     await c.waitFor(/ 451 /);
     expect(c.lines.some((l) => / 001 /.test(l))).toBe(false);
@@ -58,14 +58,14 @@ describe('IRC front end', () => {
     await expectLine('PRIVMSG ghost :boo', / 401 nums ghost :No such nick/);
     await expectLine('PRIVMSG #nowhere :boo', / 403 nums #nowhere :No such channel/);
     await expectLine('JOIN #Dev', /^:nums!~nums@127\.0\.0\.1 JOIN #Dev$/);
-    await c.waitFor(/ 353 nums = #Dev :nums$/);
+    await c.waitFor(/ 353 nums = #Dev :@nums$/);
     await c.waitFor(/ 366 nums #Dev :End of \/NAMES list\./);
     await expectLine('TOPIC #dev', / 331 nums #Dev :No topic is set/);
     await expectLine('TOPIC #dev :all about dev', /^:nums!~nums@127\.0\.0\.1 TOPIC #Dev :all about dev$/);
     await expectLine('TOPIC #DEV', / 332 nums #Dev :all about dev/);
     await expectLine('LIST', / 322 nums #Dev 1 :all about dev/);
     await c.waitFor(/ 323 /);
-    await expectLine('WHO #dev', / 352 nums #Dev ~nums 127\.0\.0\.1 asyncnet\.chat nums H :0 nums/);
+    await expectLine('WHO #dev', / 352 nums #Dev ~nums 127\.0\.0\.1 asyncnet\.chat nums H@ :0 nums real/);
     await c.waitFor(/ 315 nums #dev /);
     await expectLine('MOTD', / 376 nums /);
     await expectLine('PING :abc', /^:asyncnet.chat PONG asyncnet.chat :abc$/);
@@ -83,7 +83,7 @@ describe('IRC front end', () => {
     const bob = await ircUser(irc, 'bob');
     clients.push(alice, bob);
     bob.send('JOIN #lobby');
-    await bob.waitFor(/ 353 bob = #lobby :(alice bob|bob alice)$/);
+    await bob.waitFor(/ 353 bob = #lobby :(@alice bob|bob @alice)$/);
     await alice.waitFor(/^\* bob joined #lobby$/);
     alice.send('hi bob');
     expect(await bob.waitFor(/PRIVMSG #lobby/)).toBe(':alice!plain@127.0.0.1 PRIVMSG #lobby :hi bob');

@@ -2,6 +2,7 @@ import type { ChatBus } from './bus.js';
 import { ChatError } from './errors.js';
 import { roomProblem } from './internal/casemap.js';
 import type { Resolved } from './internal/context.js';
+import { isPasswordHash } from './passwords.js';
 
 /** Per-client send queue limits. */
 export interface SendQueueOptions {
@@ -19,6 +20,11 @@ export interface FloodControlOptions {
   burst?: number;
   /** Lines per second refilled. @default 2 */
   rate?: number;
+  /**
+   * Lines held back (delayed, never dropped) before the client is disconnected with
+   * `ERROR :Excess Flood`. @default 100
+   */
+  maxQueued?: number;
 }
 
 /** Options for {@link createChatServer}. */
@@ -57,6 +63,29 @@ export interface ChatServerOptions {
   defaultRoom?: string;
   /** Rooms one IRC client may be in at once (005 CHANLIMIT); more get 405. @default 20 */
   maxRoomsPerClient?: number;
+  /** Longest topic (005 TOPICLEN); longer ones are cut. @default 390 */
+  topicMaxLength?: number;
+  /** Longest kick reason (005 KICKLEN). @default 255 */
+  kickMaxLength?: number;
+  /** Longest away message (005 AWAYLEN). @default 200 */
+  awayMaxLength?: number;
+  /** Bans per room (005 MAXLIST). @default 100 */
+  maxBans?: number;
+  /**
+   * Server password every connection must send with PASS (IRC; 464 otherwise). Plain text or a
+   * {@link hashPassword} hash. @default none
+   */
+  password?: string;
+  /** IRC operators for OPER: name and a {@link hashPassword} hash. @default [] */
+  operators?: Array<{ name: string; password: string }>;
+  /**
+   * Accounts for SASL PLAIN, `/login`, REGISTER and `/register`: `users` maps names to
+   * {@link hashPassword} hashes, `file` is a JSON file of the same shape (created on first
+   * registration), `registration` lets clients create accounts. @default none (no logins)
+   */
+  accounts?: { users?: Record<string, string>; file?: string; registration?: boolean };
+  /** ADMIN replies. @default { location: 'asyncnet chat server', email: '' } */
+  admin?: { location?: string; email?: string };
   /** Per-connection transport write-buffer high-water mark in bytes. @default 65536 */
   highWaterMark?: number;
   /**
@@ -115,6 +144,7 @@ export function resolveOptions(o: ChatServerOptions): Resolved {
       : {
           burst: positive('floodControl.burst', (fc === true ? undefined : fc.burst) ?? 10),
           rate: positive('floodControl.rate', (fc === true ? undefined : fc.rate) ?? 2),
+          maxQueued: positive('floodControl.maxQueued', (fc === true ? undefined : fc.maxQueued) ?? 100),
         };
   const sq = o.sendQueue ?? {};
   const soft = positive('sendQueue.soft', sq.soft ?? 1_048_576);
@@ -147,5 +177,24 @@ export function resolveOptions(o: ChatServerOptions): Resolved {
     motd,
     defaultRoom,
     maxRoomsPerClient: positive('maxRoomsPerClient', o.maxRoomsPerClient ?? 20),
+    topicMaxLength: positive('topicMaxLength', o.topicMaxLength ?? 390),
+    kickMaxLength: positive('kickMaxLength', o.kickMaxLength ?? 255),
+    awayMaxLength: positive('awayMaxLength', o.awayMaxLength ?? 200),
+    maxBans: positive('maxBans', o.maxBans ?? 100),
+    password: o.password === undefined ? null : text('password', o.password, true),
+    operators: (o.operators ?? []).map((op, k) => {
+      text(`operators[${k}].name`, op?.name, true);
+      if (!isPasswordHash(op.password))
+        throw new ChatError(
+          'ERR_INVALID_OPTION',
+          `option operators[${k}].password must be a hashPassword() hash, got ${JSON.stringify(String(op.password).slice(0, 12))}`,
+        );
+      return { name: op.name, password: op.password };
+    }),
+    registration: o.accounts?.registration ?? false,
+    admin: {
+      location: text('admin.location', o.admin?.location ?? 'asyncnet chat server', false),
+      email: o.admin?.email ?? '',
+    },
   };
 }

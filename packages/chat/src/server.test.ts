@@ -248,16 +248,28 @@ describe('limits and hygiene', () => {
     expect(a.lines.some((l) => l.includes('yyyy'))).toBe(false);
   });
 
-  it('disconnects a flooding client and stops relaying its excess', async () => {
-    const { server, port } = await start({ floodControl: { burst: 5, rate: 1 } });
+  it('delays a burst instead of dropping it: a 15-line paste arrives complete and in order', async () => {
+    const { port } = await start({ floodControl: { burst: 10, rate: 20 } });
+    const a = await user(port, 'paster');
+    const b = await user(port, 'bob');
+    await a.waitFor(/bob joined/);
+    a.socket.write(Array.from({ length: 15 }, (_, k) => `paste ${k}\r\n`).join(''));
+    await b.waitFor(/<paster> paste 14/);
+    expect(b.lines.filter((l) => l.startsWith('<paster>'))).toEqual(
+      Array.from({ length: 15 }, (_, k) => `<paster> paste ${k}`),
+    );
+    expect(a.closed).toBe(false);
+  });
+
+  it('disconnects only on sustained excess, with Excess Flood, and relays no more than it allowed', async () => {
+    const { server, port } = await start({ floodControl: { burst: 5, rate: 1, maxQueued: 20 } });
     const a = await user(port, 'flooder');
     const b = await user(port, 'bob');
     await a.waitFor(/bob joined/);
-    a.socket.write(Array.from({ length: 40 }, (_, k) => `spam ${k}\r\n`).join(''));
+    a.socket.write(Array.from({ length: 200 }, (_, k) => `spam ${k}\r\n`).join(''));
     await a.ended;
-    expect(a.lines.some((l) => l.includes('sending too fast'))).toBe(true);
-    expect(a.lines.some((l) => l.includes('excess flood'))).toBe(true);
-    await b.waitFor(/flooder quit \(excess flood\)/);
+    expect(a.lines.some((l) => l.includes('Excess Flood'))).toBe(true);
+    await b.waitFor(/flooder quit \(Excess Flood\)/);
     expect(b.lines.filter((l) => l.startsWith('<flooder>')).length).toBeLessThanOrEqual(7);
     expect(server.stats().disconnects['excess flood']).toBe(1);
   });

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { type Server, type StreamTransport, startTransportServer } from '@asyncnet/streams';
 import { type BusNode, type BusStats, type ChatBus, emptyBusStats, memoryBus } from './bus.js';
 import { ChatError } from './errors.js';
+import { AccountStore } from './internal/accounts.js';
 import type { ChatTransport, Ctx, Resolved } from './internal/context.js';
 import { Hub } from './internal/hub.js';
 import { IrcConn } from './internal/irc-conn.js';
@@ -73,6 +74,10 @@ export class ChatServer {
     this.#ctx = {
       opts: this.#opts,
       hub: this.#hub,
+      accounts:
+        options.accounts === undefined
+          ? null
+          : new AccountStore(options.accounts.users ?? {}, options.accounts.file ?? null),
       disconnects: {},
       conns: new Set(),
       perIp: new Map(),

@@ -21,7 +21,13 @@ export abstract class ClientConn implements HubMember, LineSink {
   readonly host: string;
   readonly rooms = new Set<Room>();
   registered = false;
-  protected readonly ctx: Ctx;
+  realname = '';
+  away = '';
+  readonly umodes = new Set<string>();
+  account = '';
+  signon = Date.now();
+  lastActive = Date.now();
+  readonly ctx: Ctx;
   protected readonly transport: ChatTransport;
   protected readonly queue: SendQueue;
   readonly #decoder: LineDecoder;
@@ -29,7 +35,8 @@ export abstract class ClientConn implements HubMember, LineSink {
   readonly #connectedAt = Date.now();
   #pending: string[] = [];
   #busy = false;
-  #excess = 0;
+  /** Set while flood control holds lines back (reading is paused until they are due). */
+  #throttle: ReturnType<typeof setTimeout> | null = null;
   #eof = false;
   #closing = false;
   #released = false;
@@ -84,7 +91,6 @@ export abstract class ClientConn implements HubMember, LineSink {
   protected abstract handleLine(text: string): void | Promise<void>;
   protected abstract lineTooLong(): void;
   protected abstract badUtf8(): void;
-  protected abstract floodWarning(): void;
   /** Called by the idle sweep when the client has been silent for `pingInterval`. */
   protected abstract ping(): void;
   /** The protocol's last words before a server-initiated close. */
@@ -120,12 +126,23 @@ export abstract class ClientConn implements HubMember, LineSink {
   // LineSink
   line(text: string): void {
     if (this.#closing) return;
-    if (this.#busy) {
+    if (this.#busy || this.#throttle !== null) {
       this.#pending.push(text);
       if (this.#pending.length === 8) this.transport.pauseReading();
+      // Lines already in flight when reading paused are bounded by one read; more than this is a
+      // client that keeps sending far beyond its rate: ngIRCd's "Excess Flood".
+      const flood = this.ctx.opts.flood;
+      if (flood !== null && this.#pending.length > flood.maxQueued) {
+        this.disconnect('excess flood', 'Excess Flood', false, 'Excess Flood');
+      }
       return;
     }
     this.#run(text);
+  }
+
+  /** Counts `n` extra lines against flood control (one PRIVMSG to many targets). */
+  penalize(n: number): void {
+    if (n > 0) this.#bucket?.charge(n, Date.now());
   }
 
   tooLong(): void {
@@ -138,15 +155,15 @@ export abstract class ClientConn implements HubMember, LineSink {
 
   #run(text: string): void {
     if (this.#bucket !== null && !this.#bucket.take(Date.now())) {
-      this.#excess++;
-      if (this.#excess > this.ctx.opts.flood!.burst) {
-        this.disconnect('excess flood', 'excess flood', false);
-      } else if (this.#excess === 1) {
-        this.floodWarning();
-      }
+      // Delay, never drop (ngIRCd's penalty model): stop reading until the line is due.
+      this.#pending.unshift(text);
+      this.transport.pauseReading();
+      this.#throttle = setTimeout(() => {
+        this.#throttle = null;
+        this.#done();
+      }, this.#bucket.waitMs(Date.now()));
       return;
     }
-    this.#excess = 0;
     let r: void | Promise<void>;
     try {
       r = this.handleLine(text);
@@ -168,8 +185,9 @@ export abstract class ClientConn implements HubMember, LineSink {
 
   #done(): void {
     this.#busy = false;
-    while (!this.#busy && !this.#closing && this.#pending.length > 0) this.#run(this.#pending.shift()!);
-    if (this.#busy || this.#closing) return;
+    while (!this.#busy && this.#throttle === null && !this.#closing && this.#pending.length > 0)
+      this.#run(this.#pending.shift()!);
+    if (this.#busy || this.#throttle !== null || this.#closing) return;
     if (this.#eof) this.disconnect('client quit', null, false, 'connection closed');
     else this.transport.resumeReading();
   }
@@ -200,6 +218,14 @@ export abstract class ClientConn implements HubMember, LineSink {
     }
   }
 
+  kill(by: string, reason: string): void {
+    const r = `Killed (${by} (${reason}))`;
+    this.disconnect('killed', r, false, r);
+  }
+
+  /** `from` invited `target` to `room` (the target, or an op of the room, hears of it). */
+  abstract invited(from: HubMember, room: Room, target: HubMember): void;
+
   /** Server shutdown: say so, then close (flushing what is queued). */
   shutdown(notice: string): void {
     this.disconnect('server shutdown', notice, false);
@@ -212,6 +238,8 @@ export abstract class ClientConn implements HubMember, LineSink {
   disconnect(reason: string, farewellText: string | null, abort: boolean, quitReason = reason): void {
     if (this.#closing) return;
     this.#closing = true;
+    if (this.#throttle !== null) clearTimeout(this.#throttle);
+    this.#throttle = null;
     this.ctx.disconnects[reason] = (this.ctx.disconnects[reason] ?? 0) + 1;
     if (this.folded !== '') this.ctx.hub.quit(this, quitReason);
     if (this.queue.peak > this.ctx.peakQueue) this.ctx.peakQueue = this.queue.peak;
@@ -240,6 +268,8 @@ export abstract class ClientConn implements HubMember, LineSink {
     if (this.#released) return;
     this.#released = true;
     this.#pending = [];
+    if (this.#throttle !== null) clearTimeout(this.#throttle);
+    this.#throttle = null;
     this.ctx.conns.delete(this);
     const n = (this.ctx.perIp.get(this.host) ?? 1) - 1;
     if (n <= 0) this.ctx.perIp.delete(this.host);

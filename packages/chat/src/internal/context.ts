@@ -1,3 +1,4 @@
+import type { AccountStore } from './accounts.js';
 import type { Hub } from './hub.js';
 
 /** The transport surface the chat front ends use (a subset of streams' StreamTransport). */
@@ -31,19 +32,31 @@ export interface Resolved {
   pingInterval: number;
   pingTimeout: number;
   idleTimeout: number;
-  flood: { burst: number; rate: number } | null;
+  flood: { burst: number; rate: number; maxQueued: number } | null;
   maxConnectionsPerIp: number;
   sendQueue: { soft: number; hard: number; stuckMs: number };
   closeGrace: number;
   motd: string[];
   defaultRoom: string;
   maxRoomsPerClient: number;
+  topicMaxLength: number;
+  kickMaxLength: number;
+  awayMaxLength: number;
+  maxBans: number;
+  /** Server password (PASS), plain or an scrypt hash; null when none. */
+  password: string | null;
+  operators: ReadonlyArray<{ name: string; password: string }>;
+  admin: { location: string; email: string };
+  /** Whether clients may create accounts (REGISTER, /register). */
+  registration: boolean;
 }
 
 /** Shared state of one server, handed to every connection. */
 export interface Ctx {
   readonly opts: Resolved;
   readonly hub: Hub;
+  /** Null when no `accounts` option is given (no SASL, no /login). */
+  readonly accounts: AccountStore | null;
   readonly disconnects: Record<string, number>;
   readonly conns: Set<{
     sweep(now: number): void;

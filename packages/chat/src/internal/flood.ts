@@ -28,4 +28,16 @@ export class TokenBucket {
     }
     return false;
   }
+
+  /** Charges `n` more lines (a PRIVMSG to many targets); the balance may go negative. */
+  charge(n: number, now: number): void {
+    this.take(now);
+    this.#tokens = Math.max(-this.#burst, this.#tokens - n + 1);
+  }
+
+  /** Ms until {@link take} succeeds. */
+  waitMs(now: number): number {
+    const tokens = this.#tokens + Math.max(0, now - this.#last) * this.#ratePerMs;
+    return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / this.#ratePerMs);
+  }
 }

@@ -1,17 +1,39 @@
 import type { BusEvent, BusNode, MsgKind, StampedEvent } from '../bus.js';
 import { foldCase } from './casemap.js';
+import { normalizeMask } from './masks.js';
+import { FLAG_MODES, type RemoteNick, Room } from './room.js';
 
-/** One event on its way to many members, encoded at most once per protocol. */
+export { Room } from './room.js';
+
+let msgSeq = 0;
+const msgBase = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+
+/**
+ * One event on its way to many members, encoded at most once per protocol and, for IRC, once
+ * per distinct set of tag capabilities (`tagged`), never per recipient.
+ */
 export class Outgoing {
   readonly ev: BusEvent;
-  /** Encoded bytes per protocol kind (0 plain, 1 irc). */
+  /** Encoded bytes per protocol kind (0 plain, 1 irc without tags). */
   readonly enc: [Uint8Array | undefined, Uint8Array | undefined] = [undefined, undefined];
-  constructor(ev: BusEvent) {
+  /** IRC encodings keyed by the recipient's tag mask (server-time, msgid, account-tag, ...). */
+  tagged: Map<number, Uint8Array> | null = null;
+  /** When the server accepted it (server-time, history). */
+  readonly time: number;
+  /** IRCv3 msgid: unique per event on this node. */
+  readonly msgid: string;
+  /** Client-only tags (`+draft/reply=...`) relayed to message-tags clients, already escaped. */
+  clientTags = '';
+  /** Sender's account for account-tag, '' when not logged in. */
+  account = '';
+  constructor(ev: BusEvent, time = Date.now()) {
     this.ev = ev;
+    this.time = time;
+    this.msgid = `${msgBase}-${(++msgSeq).toString(36)}`;
   }
 }
 
-/** A locally connected, registered client as the hub sees it. */
+/** A locally connected client as the hub sees it. */
 export interface HubMember {
   readonly id: number;
   readonly kind: 0 | 1;
@@ -22,39 +44,52 @@ export interface HubMember {
   readonly rooms: Set<Room>;
   /** True once the member is disconnecting; a nick claim that completes after that is undone. */
   readonly closing: boolean;
+  /** Only registered members are visible (WHOIS, private messages). */
+  registered: boolean;
+  realname: string;
+  /** Away message, '' when present. */
+  away: string;
+  /** User modes set (`i`, `w`, `o`). */
+  readonly umodes: Set<string>;
+  /** Account name, '' when not logged in. */
+  account: string;
+  /** Ms since epoch of registration and of the last message (WHOIS 317). */
+  signon: number;
+  lastActive: number;
   /** Encodes (or reuses the encoding of) an event and queues it; never awaits. */
   deliver(out: Outgoing, droppable: boolean): void;
+  /** Disconnects the member on an operator's KILL. */
+  kill(by: string, reason: string): void;
+  /** `from` invited `target` to `room`; called on the target and on the room's ops. */
+  invited(from: HubMember, room: Room, target: HubMember): void;
 }
 
-/** A remote member: a nick held on another node. */
-interface RemoteNick {
+/** Why a join was refused (front ends map these to 471/473/474/475 or text). */
+export type JoinRefusal = 'full' | 'invite-only' | 'banned' | 'bad-key';
+
+/** One parsed mode change as applied or refused. */
+export interface ModeChange {
+  add: boolean;
+  mode: string;
+  arg?: string;
+}
+
+/** A refused piece of a MODE request. */
+export type ModeProblem =
+  | { code: 'unknown'; mode: string }
+  | { code: 'not-op' }
+  | { code: 'no-such-nick'; nick: string }
+  | { code: 'not-on-channel'; nick: string }
+  | { code: 'need-param'; mode: string }
+  | { code: 'key-set' };
+
+/** A WHOWAS entry. */
+export interface WasEntry {
   nick: string;
-  node: string;
-}
-
-export class Room {
-  readonly name: string;
-  readonly folded: string;
-  readonly members = new Set<HubMember>();
-  /** Copy-on-write membership array; fan-out iterates it, so joins and leaves mid-broadcast are safe. */
-  snapshot: HubMember[] | null = null;
-  readonly remote = new Map<string, RemoteNick>();
-  topic = '';
-  readonly history: Outgoing[] = [];
-  historyHead = 0;
-  constructor(name: string) {
-    this.name = name;
-    this.folded = foldCase(name);
-  }
-  get size(): number {
-    return this.members.size + this.remote.size;
-  }
-  nicks(): string[] {
-    const out: string[] = [];
-    for (const m of this.members) out.push(m.nick);
-    for (const r of this.remote.values()) out.push(r.nick);
-    return out;
-  }
+  user: string;
+  host: string;
+  realname: string;
+  at: number;
 }
 
 export interface HubCounters {
@@ -75,6 +110,8 @@ export class Hub {
   readonly #log: (line: string) => void;
   readonly #lastSeq = new Map<string, number>();
   readonly #lastSeen = new Map<string, number>();
+  /** Recent nicks that quit or renamed, newest last, bounded (WHOWAS). */
+  readonly whowas: WasEntry[] = [];
   bus: BusNode | null = null;
   missedRemote = 0;
 
@@ -136,6 +173,7 @@ export class Hub {
 
   /** Announces a rename (after {@link claimNick} succeeded) to everyone sharing a room. */
   renamed(m: HubMember, oldNick: string): void {
+    this.#remembered({ ...m, nick: oldNick } as HubMember);
     const ev: BusEvent = {
       t: 'nick',
       nick: oldNick,
@@ -148,72 +186,297 @@ export class Hub {
     this.bus?.publish(ev);
   }
 
-  join(m: HubMember, name: string): Room {
+  /**
+   * Joins `m` to a room, creating it (with `m` as its operator) when nobody is in it anywhere.
+   * Returns the refusal when +l, +i, +b or +k keep `m` out; an invite passes +i, +l and +b.
+   */
+  join(m: HubMember, name: string, key = ''): Room | JoinRefusal {
     const folded = foldCase(name);
     let room = this.rooms.get(folded);
+    const fresh = room === undefined || room.size === 0;
     if (room === undefined) {
       room = new Room(name);
       this.rooms.set(folded, room);
     }
     if (m.rooms.has(room)) return room;
-    const ev: BusEvent = { t: 'join', room: room.name, nick: m.nick, user: m.user, host: m.host };
-    this.#fanout(room, new Outgoing(ev), m, false);
+    if (!fresh) {
+      const invited = room.invites.has(m.folded);
+      if (room.key !== '' && key !== room.key) return 'bad-key';
+      if (!invited) {
+        if (room.limit > 0 && room.size >= room.limit) return 'full';
+        if (room.flags.has('i')) return 'invite-only';
+        if (room.banned(m)) return 'banned';
+      }
+      room.invites.delete(m.folded);
+    }
+    const ev: BusEvent = {
+      t: 'join',
+      room: room.name,
+      nick: m.nick,
+      user: m.user,
+      host: m.host,
+      realname: m.realname,
+    };
+    this.#fanout(room, this.#out(ev, m), m, false);
     room.members.add(m);
     room.snapshot = null;
     m.rooms.add(room);
     this.bus?.publish(ev);
+    if (fresh) {
+      room.ops.add(m);
+      // Other nodes learn the creator is op the same way they learn any op.
+      this.bus?.publish({ ...this.#who(m), t: 'mode', room: room.name, modes: '+o', args: [m.nick] });
+    }
     return room;
   }
 
-  /** Replays a room's recent messages to one member. */
-  replayHistory(m: HubMember, room: Room): void {
+  /** Recent messages of a room, oldest first. */
+  recent(room: Room): Outgoing[] {
     const h = room.history;
-    for (let k = 0; k < h.length; k++) m.deliver(h[(room.historyHead + k) % h.length]!, true);
+    const out: Outgoing[] = [];
+    for (let k = 0; k < h.length; k++) out.push(h[(room.historyHead + k) % h.length]!);
+    return out;
+  }
+
+  /**
+   * Applies channel mode changes from `m` (an op, or `null` for the server itself). Flag modes,
+   * +k, +l, +b, +o, +v; the applied changes are announced once to the room and the bus.
+   */
+  mode(
+    m: HubMember | null,
+    room: Room,
+    changes: ModeChange[],
+  ): { applied: ModeChange[]; problems: ModeProblem[] } {
+    const applied: ModeChange[] = [];
+    const problems: ModeProblem[] = [];
+    if (m !== null && !room.ops.has(m)) {
+      problems.push({ code: 'not-op' });
+      return { applied, problems };
+    }
+    for (const c of changes) {
+      const r = this.#applyMode(room, c, m === null ? 'server' : `${m.nick}!${m.user}@${m.host}`);
+      if (r === true) applied.push(c);
+      else if (r !== false) problems.push(r);
+    }
+    if (applied.length > 0) {
+      const [modes, args] = joinModes(applied);
+      const ev: BusEvent = {
+        ...(m === null ? { nick: '', user: '', host: '' } : this.#who(m)),
+        t: 'mode',
+        room: room.name,
+        modes,
+        args,
+      };
+      this.#fanout(room, new Outgoing(ev), null, false);
+      this.bus?.publish(ev);
+    }
+    return { applied, problems };
+  }
+
+  #applyMode(room: Room, c: ModeChange, by: string): boolean | ModeProblem {
+    switch (c.mode) {
+      case 'o':
+      case 'v': {
+        if (c.arg === undefined) return { code: 'need-param', mode: c.mode };
+        const target = this.members.get(foldCase(c.arg));
+        if (target === undefined) {
+          if (room.remote.has(foldCase(c.arg))) {
+            c.arg = room.remote.get(foldCase(c.arg))!.nick;
+            return true;
+          }
+          return this.remoteNicks.has(foldCase(c.arg))
+            ? { code: 'not-on-channel', nick: c.arg }
+            : { code: 'no-such-nick', nick: c.arg };
+        }
+        if (!room.members.has(target)) return { code: 'not-on-channel', nick: c.arg };
+        c.arg = target.nick;
+        const set = c.mode === 'o' ? room.ops : room.voiced;
+        if (set.has(target) === c.add) return false;
+        if (c.add) set.add(target);
+        else set.delete(target);
+        return true;
+      }
+      case 'b': {
+        if (c.arg === undefined) return false;
+        c.arg = normalizeMask(c.arg);
+        return c.add ? room.addBan(c.arg, by) : room.removeBan(c.arg);
+      }
+      case 'k':
+        if (!c.add) {
+          if (room.key === '') return false;
+          c.arg = '*';
+          room.key = '';
+          return true;
+        }
+        if (c.arg === undefined || c.arg === '' || /[\s,]/.test(c.arg))
+          return { code: 'need-param', mode: 'k' };
+        if (room.key !== '') return { code: 'key-set' };
+        room.key = c.arg;
+        return true;
+      case 'l': {
+        if (!c.add) {
+          if (room.limit === 0) return false;
+          room.limit = 0;
+          return true;
+        }
+        const n = Number(c.arg);
+        if (!Number.isInteger(n) || n <= 0) return { code: 'need-param', mode: 'l' };
+        if (room.limit === n) return false;
+        room.limit = n;
+        c.arg = String(n);
+        return true;
+      }
+      default:
+        if (!FLAG_MODES.includes(c.mode) || c.mode.length !== 1) return { code: 'unknown', mode: c.mode };
+        if (room.flags.has(c.mode) === c.add) return false;
+        if (c.add) room.flags.add(c.mode);
+        else room.flags.delete(c.mode);
+        return true;
+    }
+  }
+
+  /** Removes `target` from a room by `m` (an op): 482/441 as refusals. */
+  kick(m: HubMember, room: Room, targetNick: string, reason: string): 'not-op' | 'not-on-channel' | null {
+    if (!room.ops.has(m)) return 'not-op';
+    const folded = foldCase(targetNick);
+    const target = this.members.get(folded);
+    const remote = room.remote.get(folded);
+    if ((target === undefined || !room.members.has(target)) && remote === undefined) return 'not-on-channel';
+    const ev: BusEvent = {
+      ...this.#who(m),
+      t: 'kick',
+      room: room.name,
+      target: target?.nick ?? remote!.nick,
+      reason,
+    };
+    this.#fanout(room, new Outgoing(ev), null, false);
+    if (target !== undefined && room.members.has(target)) this.#leave(target, room);
+    else room.remote.delete(folded);
+    this.bus?.publish(ev);
+    this.#maybeDrop(room);
+    return null;
+  }
+
+  /** Lets `nick` past +i once; refusals as 401/443/482. */
+  invite(m: HubMember, room: Room, nick: string): HubMember | 'no-such-nick' | 'on-channel' | 'not-op' {
+    const target = this.members.get(foldCase(nick));
+    if (target === undefined || !target.registered) return 'no-such-nick';
+    if (room.members.has(target)) return 'on-channel';
+    if (room.flags.has('i') && !room.ops.has(m)) return 'not-op';
+    room.invites.add(target.folded);
+    return target;
+  }
+
+  /** Sets or clears (empty) the away message and tells away-notify clients in shared rooms. */
+  setAway(m: HubMember, away: string): void {
+    if (m.away === away) return;
+    m.away = away;
+    const ev: BusEvent = { ...this.#who(m), t: 'away', away, rooms: [...m.rooms].map((r) => r.name) };
+    this.#toRoomsOnce(m.rooms, this.#out(ev, m), m);
+    this.bus?.publish(ev);
+  }
+
+  /** Tells everyone sharing a room with `m` (and `m`) a server-made event, e.g. after KILL. */
+  #who(m: HubMember): { nick: string; user: string; host: string } {
+    return { nick: m.nick, user: m.user, host: m.host };
+  }
+
+  #out(ev: BusEvent, m: HubMember): Outgoing {
+    const out = new Outgoing(ev);
+    out.account = m.account;
+    return out;
+  }
+
+  #leave(m: HubMember, room: Room): void {
+    room.members.delete(m);
+    room.ops.delete(m);
+    room.voiced.delete(m);
+    room.snapshot = null;
+    m.rooms.delete(room);
   }
 
   part(m: HubMember, room: Room, reason: string): void {
-    if (!room.members.delete(m)) return;
-    room.snapshot = null;
-    m.rooms.delete(room);
+    if (!room.members.has(m)) return;
+    this.#leave(m, room);
     const ev: BusEvent = { t: 'part', room: room.name, nick: m.nick, user: m.user, host: m.host, reason };
     this.#fanout(room, new Outgoing(ev), null, false);
     this.bus?.publish(ev);
     this.#maybeDrop(room);
   }
 
-  say(m: HubMember, room: Room, text: string, kind: MsgKind): void {
+  /** Says `text` to a room (the caller checked {@link Room.canSpeak}); returns what was sent (echo-message). */
+  say(m: HubMember, room: Room, text: string, kind: MsgKind, clientTags = ''): Outgoing {
     this.counters.messagesIn++;
+    m.lastActive = Date.now();
     const ev: BusEvent = { t: 'msg', room: room.name, nick: m.nick, user: m.user, host: m.host, text, kind };
-    const out = new Outgoing(ev);
+    const out = this.#out(ev, m);
+    out.clientTags = clientTags;
     this.#fanout(room, out, m, true);
     if (kind !== 'notice') this.#remember(room, out);
     this.bus?.publish(ev);
+    return out;
   }
 
-  /** Sends a private message; false when no such nick exists on any node. */
-  privmsg(m: HubMember, target: string, text: string, kind: MsgKind): boolean {
+  /** IRCv3 TAGMSG to a room: only message-tags clients see it; never stored or sent on the bus. */
+  tagmsg(m: HubMember, room: Room, clientTags: string): Outgoing {
+    const out = this.#out({ ...this.#who(m), t: 'tagmsg', target: room.name }, m);
+    out.clientTags = clientTags;
+    this.#fanout(room, out, m, true);
+    return out;
+  }
+
+  /** IRCv3 TAGMSG to one local member. */
+  tagmsgTo(m: HubMember, to: HubMember, clientTags: string): Outgoing {
+    const out = this.#out({ ...this.#who(m), t: 'tagmsg', target: to.nick }, m);
+    out.clientTags = clientTags;
+    to.deliver(out, false);
+    return out;
+  }
+
+  /** A registered local member by nick, or undefined (unregistered connections are invisible). */
+  member(nick: string): HubMember | undefined {
+    const m = this.members.get(foldCase(nick));
+    return m?.registered ? m : undefined;
+  }
+
+  /** Sends a private message; null when no such nick exists on any node, else what was sent. */
+  privmsg(m: HubMember, target: string, text: string, kind: MsgKind, clientTags = ''): Outgoing | null {
     const folded = foldCase(target);
     const ev: BusEvent = { t: 'priv', to: folded, nick: m.nick, user: m.user, host: m.host, text, kind };
     const local = this.members.get(folded);
-    if (local !== undefined) {
+    if (local?.registered) {
       this.counters.messagesIn++;
       this.counters.messagesOut++;
-      local.deliver(new Outgoing(ev), false);
-      return true;
+      m.lastActive = Date.now();
+      const out = this.#out(ev, m);
+      out.clientTags = clientTags;
+      local.deliver(out, false);
+      return out;
     }
     if (this.remoteNicks.has(folded)) {
       this.counters.messagesIn++;
       this.bus?.publish(ev);
-      return true;
+      return this.#out(ev, m);
     }
-    return false;
+    return null;
   }
 
-  setTopic(m: HubMember, room: Room, topic: string): void {
+  /** Sets a topic; false when +t and `m` is not an op (482). */
+  setTopic(m: HubMember, room: Room, topic: string): boolean {
+    if (room.flags.has('t') && !room.ops.has(m)) return false;
     room.topic = topic;
+    room.topicBy = `${m.nick}!${m.user}@${m.host}`;
+    room.topicAt = Math.floor(Date.now() / 1000);
     const ev: BusEvent = { t: 'topic', room: room.name, nick: m.nick, user: m.user, host: m.host, topic };
     this.#fanout(room, new Outgoing(ev), null, false);
     this.bus?.publish(ev);
+    return true;
+  }
+
+  #remembered(m: HubMember): void {
+    if (!m.registered) return;
+    this.whowas.push({ nick: m.nick, user: m.user, host: m.host, realname: m.realname, at: Date.now() });
+    if (this.whowas.length > 256) this.whowas.splice(0, this.whowas.length - 256);
   }
 
   /** Removes a member everywhere and tells everyone who shared a room with it. */
@@ -221,12 +484,9 @@ export class Hub {
     if (this.members.get(m.folded) !== m) return;
     this.members.delete(m.folded);
     this.bus?.releaseNick(m.folded, this.owner(m));
+    this.#remembered(m);
     const rooms = [...m.rooms];
-    for (const room of rooms) {
-      room.members.delete(m);
-      room.snapshot = null;
-    }
-    m.rooms.clear();
+    for (const room of rooms) this.#leave(m, room);
     const ev: BusEvent = {
       t: 'quit',
       nick: m.nick,
@@ -323,6 +583,38 @@ export class Hub {
         if (room === undefined) return;
         room.topic = ev.topic;
         this.#fanout(room, new Outgoing(stripStamp(ev)), null, false);
+        return;
+      }
+      case 'mode': {
+        const room = this.rooms.get(foldCase(ev.room));
+        if (room === undefined || typeof ev.modes !== 'string' || !Array.isArray(ev.args)) return;
+        const changes = splitModes(ev.modes, ev.args.map(String));
+        // A remote op's change: apply what fits here (local targets of +o/+v, flags, bans).
+        for (const c of changes) this.#applyMode(room, c, `${ev.nick}!${ev.user}@${ev.host}`);
+        // The creator's +o for itself is bookkeeping; everything else is shown.
+        if (!(ev.modes === '+o' && foldCase(ev.args[0] ?? '') === foldCase(ev.nick))) {
+          this.#fanout(room, new Outgoing(stripStamp(ev)), null, false);
+        }
+        return;
+      }
+      case 'kick': {
+        const room = this.rooms.get(foldCase(ev.room));
+        if (room === undefined || typeof ev.target !== 'string') return;
+        const folded = foldCase(ev.target);
+        const local = this.members.get(folded);
+        this.#fanout(room, new Outgoing(stripStamp(ev)), null, false);
+        if (local !== undefined && room.members.has(local)) this.#leave(local, room);
+        else room.remote.delete(folded);
+        this.#maybeDrop(room);
+        return;
+      }
+      case 'away': {
+        const rooms: Room[] = [];
+        for (const name of Array.isArray(ev.rooms) ? ev.rooms : []) {
+          const room = this.rooms.get(foldCase(String(name)));
+          if (room?.remote.has(foldCase(ev.nick))) rooms.push(room);
+        }
+        this.#toRoomsOnce(rooms, new Outgoing(stripStamp(ev)), null);
         return;
       }
       case 'hello':
@@ -495,6 +787,43 @@ export class Hub {
   #maybeDrop(room: Room): void {
     if (room.members.size === 0 && room.remote.size === 0) this.rooms.delete(room.folded);
   }
+}
+
+/** `+o-v` and `['a','b']` from changes (the MODE line's wire form). */
+export function joinModes(changes: ModeChange[]): [string, string[]] {
+  let modes = '';
+  let sign = '';
+  const args: string[] = [];
+  for (const c of changes) {
+    const s = c.add ? '+' : '-';
+    if (s !== sign) modes += s;
+    sign = s;
+    modes += c.mode;
+    if (c.arg !== undefined) args.push(c.arg);
+  }
+  return [modes, args];
+}
+
+/** Modes that take an argument when set (`b k l o v`) and when unset (`b k o v`). */
+const ARG_ON_SET = 'bkolv';
+const ARG_ON_UNSET = 'bkov';
+
+/** Parses `+ov-k a b key` into changes; a missing argument leaves `arg` undefined. */
+export function splitModes(modes: string, args: string[]): ModeChange[] {
+  const out: ModeChange[] = [];
+  let add = true;
+  let k = 0;
+  for (const ch of modes) {
+    if (ch === '+' || ch === '-') {
+      add = ch === '+';
+      continue;
+    }
+    const takes = (add ? ARG_ON_SET : ARG_ON_UNSET).includes(ch);
+    const c: ModeChange = { add, mode: ch };
+    if (takes && k < args.length) c.arg = args[k++]!;
+    out.push(c);
+  }
+  return out;
 }
 
 function stripStamp(ev: StampedEvent): BusEvent {

@@ -1,11 +1,21 @@
 import type { BusEvent, MsgKind } from '../bus.js';
-import { formatIrcMessage as fmt } from './irc-message.js';
+import type { Outgoing } from './hub.js';
+import { escapeTag, formatIrcMessage as fmt } from './irc-message.js';
+
+/** Bits of a recipient's tag mask: which capabilities change how an event is encoded for it. */
+export const TAG_TIME = 1;
+export const TAG_MSGTAGS = 2;
+export const TAG_ACCOUNT = 4;
+export const TAG_EXTJOIN = 8;
+export const TAG_AWAY = 16;
 
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
+let server = 'asyncnet.chat';
 function prefixOf(ev: { nick: string; user: string; host: string }): string {
-  return `${ev.nick}!${ev.user}@${ev.host}`;
+  // Changes made by the server itself (no nick) come from the server.
+  return ev.nick === '' ? server : `${ev.nick}!${ev.user}@${ev.host}`;
 }
 
 /** RFC 1459: a message is at most 512 bytes, CRLF included. */
@@ -74,8 +84,48 @@ function fitted(prefix: string, command: string, params: string[]): string {
   return fmt(prefix, command, [...params.slice(0, last), keep], true);
 }
 
-/** Encodes a hub event as one IRC line (for a recipient called `me` when it is private). */
-export function encodeIrc(ev: BusEvent, me: string): Uint8Array {
+/** Encodes a hub event as IRC bytes for a recipient without tag capabilities. */
+export function encodeIrc(ev: BusEvent, me: string, serverName = server): Uint8Array {
+  server = serverName;
+  const line = eventLines(ev, me, 0, '');
+  return line === '' ? EMPTY : encoder.encode(line);
+}
+
+/** The tag prefix (`@time=...;msgid=... `) an event gets for a recipient with `mask`. */
+export function tagsFor(out: Outgoing, mask: number, extra = ''): string {
+  let t = extra;
+  const add = (kv: string) => {
+    t = t === '' ? kv : `${t};${kv}`;
+  };
+  if (mask & TAG_TIME) add(`time=${new Date(out.time).toISOString()}`);
+  if (mask & TAG_MSGTAGS) {
+    add(`msgid=${out.msgid}`);
+    if (out.clientTags !== '') add(out.clientTags);
+  }
+  if (mask & TAG_ACCOUNT && out.account !== '') add(`account=${escapeTag(out.account)}`);
+  return t === '' ? '' : `@${t} `;
+}
+
+/**
+ * Encodes an event for a recipient with tag mask `mask` (one line per text piece, each tagged).
+ * `target` replaces the recipient of a private message (echo-message shows who it went to).
+ */
+export function encodeIrcTagged(
+  out: Outgoing,
+  me: string,
+  mask: number,
+  serverName: string,
+  extraTags = '',
+  target?: string,
+): string {
+  server = serverName;
+  const tags = tagsFor(out, mask, extraTags);
+  const lines = eventLines(out.ev, target ?? me, mask, out.account);
+  if (tags === '' || lines === '') return lines;
+  return `${tags + lines.slice(0, -2).split('\r\n').join(`\r\n${tags}`)}\r\n`;
+}
+
+function eventLines(ev: BusEvent, me: string, mask: number, account: string): string {
   let line: string;
   switch (ev.t) {
     case 'msg':
@@ -91,7 +141,24 @@ export function encodeIrc(ev: BusEvent, me: string): Uint8Array {
       line = messageLines(prefixOf(ev), ev.kind === 'notice' ? 'NOTICE' : 'PRIVMSG', me, ev.kind, ev.text);
       break;
     case 'join':
-      line = fmt(prefixOf(ev), 'JOIN', [ev.room]);
+      line =
+        mask & TAG_EXTJOIN
+          ? fmt(prefixOf(ev), 'JOIN', [ev.room, account === '' ? '*' : account, ev.realname ?? ''], true)
+          : fmt(prefixOf(ev), 'JOIN', [ev.room]);
+      break;
+    case 'mode':
+      line = fmt(prefixOf(ev), 'MODE', [ev.room, ev.modes, ...ev.args]);
+      break;
+    case 'kick':
+      line = fitted(prefixOf(ev), 'KICK', [ev.room, ev.target, ev.reason]);
+      break;
+    case 'tagmsg':
+      if (!(mask & TAG_MSGTAGS)) return '';
+      line = fmt(prefixOf(ev), 'TAGMSG', [ev.target.startsWith('#') ? ev.target : me]);
+      break;
+    case 'away':
+      if (!(mask & TAG_AWAY)) return '';
+      line = ev.away === '' ? fmt(prefixOf(ev), 'AWAY', []) : fitted(prefixOf(ev), 'AWAY', [ev.away]);
       break;
     case 'part':
       line = ev.reason
@@ -108,7 +175,7 @@ export function encodeIrc(ev: BusEvent, me: string): Uint8Array {
       line = fitted(prefixOf(ev), 'TOPIC', [ev.room, ev.topic]);
       break;
     default:
-      return EMPTY;
+      return '';
   }
-  return encoder.encode(line);
+  return line;
 }

@@ -6,16 +6,18 @@ import { formatIrcMessage, parseIrcMessage } from './irc-message.js';
 describe('parseIrcMessage', () => {
   it('parses prefix, command, middle params and trailing', () => {
     expect(parseIrcMessage(':nick!u@h PRIVMSG #room :hello there :)')).toEqual({
+      tags: null,
       prefix: 'nick!u@h',
       command: 'PRIVMSG',
       params: ['#room', 'hello there :)'],
     });
     expect(parseIrcMessage('@time=x  user a  0 * :Real Name')).toEqual({
+      tags: { time: 'x' },
       prefix: null,
       command: 'USER',
       params: ['a', '0', '*', 'Real Name'],
     });
-    expect(parseIrcMessage('PING')).toEqual({ prefix: null, command: 'PING', params: [] });
+    expect(parseIrcMessage('PING')).toEqual({ tags: null, prefix: null, command: 'PING', params: [] });
     expect(parseIrcMessage('')).toBeNull();
     expect(parseIrcMessage(':onlyprefix')).toBeNull();
   });
@@ -36,7 +38,7 @@ describe('parseIrcMessage', () => {
           const line = formatIrcMessage('srv', command, params);
           expect(line.endsWith('\r\n')).toBe(true);
           const parsed = parseIrcMessage(line.slice(0, -2));
-          expect(parsed).toEqual({ prefix: 'srv', command, params });
+          expect(parsed).toEqual({ tags: null, prefix: 'srv', command, params });
         },
       ),
       { numRuns: 300 },

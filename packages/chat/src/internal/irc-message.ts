@@ -1,5 +1,7 @@
-/** One parsed IRC line (RFC 1459/2812; IRCv3 tags are skipped). */
+/** One parsed IRC line (RFC 1459/2812 with IRCv3 message tags). */
 export interface IrcMessage {
+  /** Unescaped tag values (`key` without value is ''), or null when the line has no tags. */
+  tags: Record<string, string> | null;
   prefix: string | null;
   command: string;
   params: string[];
@@ -13,9 +15,11 @@ export function parseIrcMessage(line: string): IrcMessage | null {
     while (i < n && line.charCodeAt(i) === 32) i++;
   };
   skipSpaces();
+  let tags: Record<string, string> | null = null;
   if (line.charCodeAt(i) === 64 /* @ */) {
     const sp = line.indexOf(' ', i);
     if (sp === -1) return null;
+    tags = parseTags(line.slice(i + 1, sp));
     i = sp;
     skipSpaces();
   }
@@ -45,7 +49,7 @@ export function parseIrcMessage(line: string): IrcMessage | null {
     params.push(line.slice(i, sp));
     i = sp;
   }
-  return { prefix, command, params };
+  return { tags, prefix, command, params };
 }
 
 /**
@@ -69,4 +73,37 @@ export function formatIrcMessage(
     }
   }
   return `${out}\r\n`;
+}
+
+const UNESCAPE: Record<string, string> = { ':': ';', s: ' ', '\\': '\\', r: '\r', n: '\n' };
+
+/** Parses `a=1;+b;c=x\\sy` (IRCv3 message-tags escaping); a later duplicate key wins. */
+export function parseTags(raw: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of raw.split(';')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const key = eq === -1 ? part : part.slice(0, eq);
+    if (key === '' || key === '+' || key === '__proto__') continue;
+    const value = eq === -1 ? '' : part.slice(eq + 1).replace(/\\(.?)/g, (_, c: string) => UNESCAPE[c] ?? c);
+    out[key] = value;
+  }
+  return out;
+}
+
+/** Escapes a tag value for the wire. */
+export function escapeTag(value: string): string {
+  return value.replace(/[\\; \r\n]/g, (c) =>
+    c === ';' ? '\\:' : c === ' ' ? '\\s' : c === '\\' ? '\\\\' : c === '\r' ? '\\r' : '\\n',
+  );
+}
+
+/** Serializes tags (raw values, escaped here) as `@k=v;k2` plus a space, or '' when none. */
+export function formatTags(tags: Record<string, string>): string {
+  let out = '';
+  for (const k in tags) {
+    const v = tags[k]!;
+    out += `${out === '' ? '@' : ';'}${v === '' ? k : `${k}=${escapeTag(v)}`}`;
+  }
+  return out === '' ? '' : `${out} `;
 }

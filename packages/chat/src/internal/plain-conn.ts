@@ -2,7 +2,14 @@ import type { BusEvent } from '../bus.js';
 import { foldCase, nickProblem, roomProblem } from './casemap.js';
 import { ClientConn } from './client-conn.js';
 import type { ChatTransport, Ctx } from './context.js';
-import type { Room } from './hub.js';
+import type { HubMember, Room } from './hub.js';
+
+const REFUSAL = {
+  full: 'the room is full (+l)',
+  'invite-only': 'the room is invite-only (+i)',
+  banned: 'you are banned (+b)',
+  'bad-key': 'wrong or missing key (+k)',
+} as const;
 
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
@@ -102,10 +109,6 @@ export class PlainConn extends ClientConn {
     this.#error('line is not valid utf-8, dropped');
   }
 
-  protected floodWarning(): void {
-    this.#error('you are sending too fast, lines are being dropped');
-  }
-
   protected ping(): void {}
 
   protected farewell(reason: string): string {
@@ -122,10 +125,16 @@ export class PlainConn extends ClientConn {
       return;
     }
     if (!this.registered) return this.#register(text.trim());
+    // The hub may have taken us out (KICK): the room is the hub's to decide.
+    if (this.#room !== null && !this.rooms.has(this.#room)) this.#room = null;
     if (text.startsWith('/') && !text.startsWith('//')) return this.#command(text);
     if (text.length === 0) return;
     if (this.#room === null) {
       this.#error('you are not in a room; /join #room first');
+      return;
+    }
+    if (!this.#room.canSpeak(this)) {
+      this.#error(`you cannot speak in ${this.#room.name} (+m or banned)`);
       return;
     }
     this.ctx.hub.say(this, this.#room, text.startsWith('//') ? text.slice(1) : text, 'say');
@@ -163,11 +172,25 @@ export class PlainConn extends ClientConn {
       hub.part(this, this.#room, '');
     }
     const room = hub.join(this, name);
+    if (typeof room === 'string') {
+      this.#error(`cannot join ${name}: ${REFUSAL[room]}`);
+      return;
+    }
     this.#room = room;
     const nicks = room.nicks();
     this.send(`* you joined ${room.name} (${nicks.length} here: ${nicks.join(', ')})\r\n`);
-    if (room.topic) this.send(`* topic: ${room.topic}\r\n`);
-    hub.replayHistory(this, room);
+    if (room.topic) this.send(`* topic: ${plainText(room.topic)}\r\n`);
+    const past = hub.recent(room);
+    if (past.length > 0) {
+      // Marked as history so old lines never look live.
+      this.send(`* recent messages in ${room.name}:\r\n`);
+      for (const out of past) this.deliver(out, true);
+      this.send(`* end of recent messages\r\n`);
+    }
+  }
+
+  invited(from: HubMember, room: Room, target: HubMember): void {
+    if (target === this) this.send(`* ${from.nick} invites you to ${room.name} (/join ${room.name})\r\n`);
   }
 
   #command(text: string): void | Promise<void> {
@@ -200,7 +223,10 @@ export class PlainConn extends ClientConn {
       case 'rooms': {
         const rooms = [...hub.rooms.values()].filter((r) => r.size > 0);
         this.send(`* ${rooms.length} room${rooms.length === 1 ? '' : 's'}:\r\n`);
-        for (const r of rooms) this.send(`*   ${r.name} (${r.size})${r.topic ? ` ${r.topic}` : ''}\r\n`);
+        for (const r of rooms) {
+          if (r.secret && !r.members.has(this)) continue;
+          this.send(`*   ${r.name} (${r.size})${r.topic ? ` ${plainText(r.topic)}` : ''}\r\n`);
+        }
         return;
       }
       case 'who':
@@ -210,6 +236,7 @@ export class PlainConn extends ClientConn {
       case 'me':
         if (this.#room === null) this.#error('you are not in a room');
         else if (arg === '') this.#error('usage: /me action');
+        else if (!this.#room.canSpeak(this)) this.#error(`you cannot speak in ${this.#room.name}`);
         else hub.say(this, this.#room, arg, 'action');
         return;
       case 'msg': {
@@ -218,7 +245,7 @@ export class PlainConn extends ClientConn {
           this.#error('usage: /msg NICK text');
           return;
         }
-        if (!hub.privmsg(this, m[1]!, m[2]!, 'say')) this.#error(`no such nick "${m[1]}"`);
+        if (hub.privmsg(this, m[1]!, m[2]!, 'say') === null) this.#error(`no such nick "${m[1]}"`);
         return;
       }
       case 'quit':

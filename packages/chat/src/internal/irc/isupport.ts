@@ -1,0 +1,37 @@
+import type { Resolved } from '../context.js';
+import { FLAG_MODES } from '../room.js';
+
+/** PRIVMSG/NOTICE/... targets per command (TARGMAX) and per line (MAXTARGETS). */
+export const MAX_TARGETS = 4;
+/** Mode changes with a parameter per MODE line (MODES). */
+export const MAX_MODES = 4;
+
+/**
+ * The 005 tokens, every one derived from a limit the server enforces (Modern: "RPL_ISUPPORT"),
+ * so a client that trusts them never trips a hidden limit.
+ */
+export function isupportTokens(o: Resolved): string[] {
+  return [
+    `AWAYLEN=${o.awayMaxLength}`,
+    'CASEMAPPING=rfc1459',
+    `CHANLIMIT=#:${o.maxRoomsPerClient}`,
+    `CHANMODES=b,k,l,${FLAG_MODES}`,
+    `CHANNELLEN=${o.roomMaxLength}`,
+    'CHANTYPES=#',
+    'ELIST=MU',
+    `KICKLEN=${o.kickMaxLength}`,
+    'LINELEN=512',
+    `MAXLIST=b:${o.maxBans}`,
+    `MAXTARGETS=${MAX_TARGETS}`,
+    `MODES=${MAX_MODES}`,
+    `NETWORK=${o.network}`,
+    `NICKLEN=${o.nickMaxLength}`,
+    'PREFIX=(ov)@+',
+    'SAFELIST',
+    'STATUSMSG=@+',
+    `TARGMAX=PRIVMSG:${MAX_TARGETS},NOTICE:${MAX_TARGETS},TAGMSG:${MAX_TARGETS},JOIN:,PART:,NAMES:,WHOIS:1,KICK:1,ISON:,USERHOST:5`,
+    `TOPICLEN=${o.topicMaxLength}`,
+    'USERLEN=10',
+    'WHOX',
+  ];
+}
