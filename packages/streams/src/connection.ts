@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { abortReasonToError, StreamsError, TimeoutError } from './errors.js';
@@ -15,10 +16,27 @@ export interface OpenConnectionOptions {
   signal?: AbortSignal | undefined;
   /** Connect timeout in milliseconds (TLS handshake included). @default no timeout */
   timeout?: number | undefined;
-  /** Local address to bind. */
+  /** Local address to bind before connecting. @default chosen by the OS */
   localAddress?: string | undefined;
+  /** Local port to bind before connecting. @default chosen by the OS */
+  localPort?: number | undefined;
   /** IP family for name resolution: 4 or 6. @default either */
   family?: 0 | 4 | 6 | undefined;
+  /**
+   * Custom resolver with the signature of `dns.lookup` (called with `all: true` when
+   * `autoSelectFamily` is on, so it may answer with several addresses).
+   * @default dns.lookup
+   */
+  lookup?: LookupFunction | undefined;
+  /**
+   * Happy Eyeballs (RFC 8305): when the name resolves to several addresses, try them in turn,
+   * alternating IPv6 and IPv4, each for `autoSelectFamilyAttemptTimeout` ms before starting the next.
+   * If all fail, the error lists every address tried.
+   * @default net.getDefaultAutoSelectFamily() (true on Node 20)
+   */
+  autoSelectFamily?: boolean | undefined;
+  /** How long one Happy Eyeballs attempt runs before the next address is tried, in ms (at least 10). @default 250 */
+  autoSelectFamilyAttemptTimeout?: number | undefined;
   /** Disable Nagle's algorithm. @default true */
   noDelay?: boolean | undefined;
   /** Enable TCP keep-alive probes (`true`, or the initial delay in ms). @default false */
@@ -139,7 +157,11 @@ export function openTransport(
       host,
       port,
       localAddress: options.localAddress,
+      localPort: options.localPort,
       family: options.family,
+      lookup: options.lookup,
+      autoSelectFamily: options.autoSelectFamily,
+      autoSelectFamilyAttemptTimeout: options.autoSelectFamilyAttemptTimeout,
       noDelay: options.noDelay ?? true,
       keepAlive: options.keepAlive !== undefined && options.keepAlive !== false,
       keepAliveInitialDelay: typeof options.keepAlive === 'number' ? options.keepAlive : 0,
@@ -209,7 +231,7 @@ function connectSocket(
     const onError = (err: Error) => {
       cleanup();
       socket.destroy();
-      reject(err);
+      reject(describeAttempts(err, target));
     };
     const onAbort = () => {
       cleanup();
@@ -242,4 +264,21 @@ function connectSocket(
       }, timeout);
     }
   });
+}
+
+/**
+ * Happy Eyeballs fails with an `AggregateError` whose message is empty: name the target and every
+ * address tried in it. The error object is kept (its `code` and `errors` stay as Node made them).
+ */
+function describeAttempts(err: Error, target: string): Error {
+  if (!(err instanceof AggregateError)) return err;
+  const tried = err.errors.map((e: NodeJS.ErrnoException & { address?: string; port?: number }) => {
+    const where = e.address === undefined ? '?' : e.address.includes(':') ? `[${e.address}]` : e.address;
+    return `${where}:${e.port ?? '?'} (${e.code ?? e.message})`;
+  });
+  const code = (err as NodeJS.ErrnoException).code;
+  const head = err.stack?.split('\n')[0] ?? '';
+  err.message = `connect ${code ?? 'failed'} to ${target}: tried ${tried.join(', ')}`;
+  if (err.stack !== undefined) err.stack = `${err.name}: ${err.message}${err.stack.slice(head.length)}`;
+  return err;
 }

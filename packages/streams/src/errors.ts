@@ -10,7 +10,9 @@ export type StreamsErrorCode =
   | 'ERR_WRITE_AFTER_CLOSE'
   | 'ERR_CONNECTION_CLOSED'
   | 'ERR_INVALID_ARGUMENT'
-  | 'ERR_TLS_UPGRADE';
+  | 'ERR_TLS_UPGRADE'
+  | 'ERR_UNSUPPORTED'
+  | 'ERR_MAX_CONNECTIONS';
 
 /**
  * Base class of every error thrown by `@asyncnet/streams`.

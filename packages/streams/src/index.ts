@@ -30,6 +30,8 @@ export type {
   CloseClientsOptions,
   ConnectionErrorInfo,
   ConnectionHandler,
+  ListeningSocket,
+  ServeSocketOptions,
   StartServerOptions,
 } from './server.js';
 export {
@@ -46,7 +48,20 @@ export { StreamWriter } from './stream-writer.js';
 // Timeouts
 export type { Timeout, TimeoutOptions } from './timeout.js';
 export { timeout, withTimeout } from './timeout.js';
+
+// Interop: a connection as a Node Duplex or WHATWG streams, and readers/writers over either
+
+export type { ToDuplexOptions } from './duplex.js';
+export { ConnectionDuplex, toDuplex } from './duplex.js';
+export type { FromDuplexOptions } from './duplex-transport.js';
+export { fromDuplex } from './duplex-transport.js';
+export type { FromWebStreamsOptions, WebStreamPair } from './web-streams.js';
+export { fromWebStreams, toWebStreams } from './web-streams.js';
+
 // For adapter authors: the transport layer under readers, writers and protocols
+
+export type { DuplexTransportOptions } from './duplex-transport.js';
+export { DuplexTransport } from './duplex-transport.js';
 export type {
   ExtraInfo,
   SocketAddress,
@@ -57,3 +72,5 @@ export type {
   WriteBufferLimits,
 } from './transport.js';
 export { DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK, SocketTransport } from './transport.js';
+export type { WebStreamTransportOptions } from './web-stream-transport.js';
+export { WebStreamTransport } from './web-stream-transport.js';

@@ -6,7 +6,7 @@ import {
 } from 'node:net';
 import { type TlsOptions, createServer as tlsCreateServer } from 'node:tls';
 import { type HandlerState, validateStreamOptions, wireStreams } from './connection.js';
-import { abortReasonToError } from './errors.js';
+import { abortReasonToError, StreamsError } from './errors.js';
 import type { StreamReader } from './stream-reader.js';
 import type { StreamWriter } from './stream-writer.js';
 import { SocketTransport, type StreamTransport } from './transport.js';
@@ -26,7 +26,7 @@ export interface StartServerOptions {
   limit?: number | undefined;
   /** Serve TLS with these options (`key` and `cert` at least). @default plain TCP */
   tls?: TlsOptions | undefined;
-  /** Listen backlog. @default 511 */
+  /** Listen backlog: connections the kernel queues before they are accepted. @default 511 */
   backlog?: number | undefined;
   /** Closing the signal closes the server (listener and clients). */
   signal?: AbortSignal | undefined;
@@ -38,6 +38,39 @@ export interface StartServerOptions {
   lowWaterMark?: number | undefined;
   /** Disable Nagle's algorithm on accepted TCP connections. @default true */
   noDelay?: boolean | undefined;
+  /** Enable TCP keep-alive probes on accepted connections. @default false */
+  keepAlive?: boolean | undefined;
+  /** Idle time in ms before the first keep-alive probe (with `keepAlive`); 0 keeps the OS default. @default 0 */
+  keepAliveInitialDelay?: number | undefined;
+  /**
+   * Let several servers (or processes) bind the same port; the kernel spreads connections over them
+   * (`SO_REUSEPORT`). Needs Node >= 22.12 (or >= 23.1) on Linux, FreeBSD, DragonFly BSD, Solaris or AIX;
+   * elsewhere `startServer` rejects with `ERR_UNSUPPORTED`.
+   * @default false
+   */
+  reusePort?: boolean | undefined;
+  /** With host `::`, accept IPv6 only (no IPv4-mapped connections), so `0.0.0.0` can be bound separately. @default false */
+  ipv6Only?: boolean | undefined;
+  /**
+   * Most connections open at once (TLS handshakes included), over every host. A connection over the
+   * limit is closed at once, counted in {@link Server.refusedConnections} and reported to `onError`
+   * with a `StreamsError` `ERR_MAX_CONNECTIONS`.
+   * @default no limit
+   */
+  maxConnections?: number | undefined;
+}
+
+/**
+ * A listening socket to serve instead of binding a new one: a listening `net.Server` (its socket is
+ * taken over: it stops receiving connections itself), a `net.Socket` handle, or `{ fd }`, a listening
+ * file descriptor inherited from a parent process or a service manager.
+ */
+export type ListeningSocket = NetServer | Socket | { fd: number };
+
+/** Options for serving an existing listening socket: {@link startServer}`(handler, { sock })`. */
+export interface ServeSocketOptions extends StartServerOptions {
+  /** The listening socket to serve (asyncio's `sock=`). */
+  sock: ListeningSocket;
 }
 
 /** Options for {@link Server.closeClients}. */
@@ -49,56 +82,76 @@ export interface CloseClientsOptions {
 const defaultOnError = (error: unknown, info: ConnectionErrorInfo): void => {
   const peer = info.peername ? `${info.peername.address}:${info.peername.port}` : 'unknown peer';
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  process.stderr.write(`asyncnet: connection handler for ${peer} failed: ${message}\n`);
+  const what =
+    error instanceof StreamsError && error.code === 'ERR_MAX_CONNECTIONS'
+      ? `refused ${peer}`
+      : `connection handler for ${peer} failed`;
+  process.stderr.write(`asyncnet: ${what}: ${message}\n`);
 };
+
+/** Where one listener binds: a TCP host and port, a Unix path, or a socket to take over. */
+type ListenTarget = { host: string; port: number } | { path: string } | { sock: ListeningSocket };
 
 /**
  * A listening server (asyncio's `Server`). Returned by {@link startServer}; `@asyncnet/protocol`
- * shares it.
+ * shares it. One `Server` may listen on several hosts at once; it closes and waits for all of them.
  */
 export class Server implements AsyncDisposable {
-  #server: NetServer;
+  #servers: NetServer[];
   #transports = new Set<StreamTransport>();
   /** TLS sockets still in their handshake: not yet connections, but they keep the listener from closing. */
   #handshaking = new Set<Socket>();
   #listening = false;
   #closedListener: Promise<void>;
-  #resolveListenerClosed!: () => void;
   #stopped: Promise<void>;
   #resolveStopped!: () => void;
   #idleWaiters: (() => void)[] = [];
+  #refused = 0;
+  #unbound: (() => void)[] = [];
 
   /** @internal Use {@link startServer} or {@link startTransportServer}. */
-  constructor(server: NetServer) {
-    this.#server = server;
-    this.#closedListener = new Promise((resolve) => {
-      this.#resolveListenerClosed = resolve;
-    });
+  constructor(servers: NetServer | NetServer[]) {
+    this.#servers = Array.isArray(servers) ? servers : [servers];
     this.#stopped = new Promise((resolve) => {
       this.#resolveStopped = resolve;
     });
-    server.on('close', () => {
+    // A listener that is not listening (never bound, or closed already) emits no 'close' on close().
+    this.#closedListener = Promise.all(
+      this.#servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.once('close', () => resolve());
+            this.#unbound.push(() => {
+              if (!s.listening) resolve();
+            });
+          }),
+      ),
+    ).then(() => {
       this.#listening = false;
       this.#resolveStopped();
-      this.#resolveListenerClosed();
     });
   }
 
-  /** @internal Starts listening. */
+  /**
+   * @internal Starts listening: the i-th target on the i-th server. If one fails (say `EADDRINUSE`),
+   * the ones already bound are closed again and the error is thrown.
+   */
   async listen(
-    target: { host: string; port: number } | { path: string },
+    targets: ListenTarget | ListenTarget[],
     backlog: number | undefined,
+    extra: ListenExtra = {},
   ): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.#server.once('error', onError);
-      this.#server.listen({ ...target, backlog }, () => {
-        this.#server.off('error', onError);
-        resolve();
-      });
-    });
+    const list = Array.isArray(targets) ? targets : [targets];
+    const results = await Promise.allSettled(
+      list.map((target, i) => listenOne(this.#servers[i]!, target, backlog, extra)),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
+      for (const s of this.#servers) if (s.listening) s.close();
+      throw failed.reason;
+    }
     this.#listening = true;
-    this.#server.on('error', (err) => defaultOnError(err, { peername: undefined }));
+    for (const s of this.#servers) s.on('error', (err) => defaultOnError(err, { peername: undefined }));
   }
 
   /** @internal Registers a connection so the server can close it and wait for it. */
@@ -125,14 +178,46 @@ export class Server implements AsyncDisposable {
     this.#handshaking.delete(socket);
   }
 
+  /** @internal Connections and handshakes in progress: what `maxConnections` counts. */
+  get load(): number {
+    return this.#transports.size + this.#handshaking.size;
+  }
+
+  /** @internal A connection over `maxConnections` was closed. */
+  countRefused(): void {
+    this.#refused++;
+  }
+
   #dropHandshakes(): void {
     for (const socket of this.#handshaking) socket.destroy();
     this.#handshaking.clear();
   }
 
-  /** The bound address: `AddressInfo` for TCP (with the real port when listening on port 0), the path for Unix sockets. */
+  /**
+   * The bound address of the first listener: `AddressInfo` for TCP (with the real port when listening
+   * on port 0), the path for Unix sockets. See {@link Server.addresses} for a server on several hosts.
+   */
   address(): AddressInfo | string | null {
-    return this.#server.address();
+    return this.#servers[0]!.address();
+  }
+
+  /**
+   * Every bound address, one per listener, in the order the hosts were given (asyncio's `sockets`).
+   * With port 0 each host has its own port.
+   * @returns the addresses; empty once the server is closed
+   * @example
+   * ```ts
+   * const server = await startServer(handler, ['127.0.0.1', '::1'], 0);
+   * for (const a of server.addresses()) console.log(a);
+   * ```
+   */
+  addresses(): (AddressInfo | string)[] {
+    const out: (AddressInfo | string)[] = [];
+    for (const s of this.#servers) {
+      const a = s.address();
+      if (a !== null) out.push(a);
+    }
+    return out;
   }
 
   /** `true` while the server accepts connections. */
@@ -145,6 +230,11 @@ export class Server implements AsyncDisposable {
     return this.#transports.size;
   }
 
+  /** Connections closed at once because `maxConnections` were already open. */
+  get refusedConnections(): number {
+    return this.#refused;
+  }
+
   /** Resolves when the server stops accepting connections ({@link Server.close}, or its `signal`). */
   serveForever(): Promise<void> {
     return this.#stopped;
@@ -154,11 +244,8 @@ export class Server implements AsyncDisposable {
   close(): void {
     this.#listening = false;
     this.#resolveStopped();
-    if (!this.#server.listening) {
-      this.#resolveListenerClosed();
-      return;
-    }
-    this.#server.close();
+    for (const s of this.#servers) if (s.listening) s.close();
+    for (const settle of this.#unbound) settle();
   }
 
   /**
@@ -186,7 +273,7 @@ export class Server implements AsyncDisposable {
     for (const t of [...this.#transports]) t.abort();
   }
 
-  /** Resolves once the listener is closed and every connection has ended. */
+  /** Resolves once every listener is closed and every connection has ended. */
   async waitClosed(): Promise<void> {
     await this.#closedListener;
     if (this.#transports.size === 0) return;
@@ -201,22 +288,93 @@ export class Server implements AsyncDisposable {
   }
 }
 
+/** Listen options that only some targets take. */
+interface ListenExtra {
+  reusePort?: boolean | undefined;
+  ipv6Only?: boolean | undefined;
+}
+
+function listenOne(
+  server: NetServer,
+  target: ListenTarget,
+  backlog: number | undefined,
+  extra: ListenExtra,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    const done = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    if ('sock' in target) {
+      // listen(handle) takes over the handle of a net.Server or net.Socket, or an fd.
+      server.listen(target.sock as { fd: number }, backlog, done);
+      return;
+    }
+    const tcp =
+      'host' in target ? { ipv6Only: extra.ipv6Only, ...(extra.reusePort ? { reusePort: true } : {}) } : {};
+    server.listen({ ...target, ...tcp, backlog }, done);
+  });
+}
+
+/**
+ * Whether `net.Server#listen` honours `reusePort` here: Node >= 22.12 / >= 23.1 on the platforms
+ * with `SO_REUSEPORT` load balancing. Older Node ignores the option silently, so it is refused instead.
+ * @returns `null` when supported, otherwise why not
+ */
+export function reusePortUnsupported(
+  version: string = process.versions.node,
+  platform: string = process.platform,
+): string | null {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  const nodeOk = major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+  if (!nodeOk) return `reusePort needs Node >= 22.12 or >= 23.1, this is ${version}`;
+  if (!['linux', 'freebsd', 'dragonfly', 'sunos', 'aix'].includes(platform))
+    return `reusePort is not available on ${platform}`;
+  return null;
+}
+
+type Hosts = string | readonly string[];
+
+/**
+ * Serves an existing listening socket with `onTransport` for each connection.
+ * @param onTransport - receives each accepted connection
+ * @param options - `sock` to serve, and as for {@link startServer}
+ */
+export function startTransportServer(
+  onTransport: (transport: SocketTransport) => void,
+  options: ServeSocketOptions,
+): Promise<Server>;
 /**
  * Starts a TCP (or TLS) server calling `onTransport` for each connection, for adapter authors
  * (`@asyncnet/protocol` builds on it). The callback must set the transport's listener.
  *
  * @param onTransport - receives each accepted connection
- * @param host - address to bind, e.g. `127.0.0.1` or `::1`
- * @param port - port, 0 for any free port
+ * @param host - address to bind, e.g. `127.0.0.1` or `::1`, or a list of them (one listener each)
+ * @param port - port, 0 for any free port (each host gets its own)
  * @param options - as for {@link startServer}
+ * @returns the listening {@link Server}
+ * @throws Node's listen errors (`EADDRINUSE`, …); `StreamsError` `ERR_INVALID_ARGUMENT` / `ERR_UNSUPPORTED` for bad options
+ * @example
+ * ```ts
+ * const server = await startTransportServer((t) => t.setListener(listener), '127.0.0.1', 0);
+ * ```
  */
 export function startTransportServer(
   onTransport: (transport: SocketTransport) => void,
-  host: string,
+  host: Hosts,
   port: number,
+  options?: StartServerOptions,
+): Promise<Server>;
+export function startTransportServer(
+  onTransport: (transport: SocketTransport) => void,
+  hostOrOptions: Hosts | ServeSocketOptions,
+  port?: number,
   options: StartServerOptions = {},
 ): Promise<Server> {
-  return serve(onTransport, { host, port }, options);
+  if (isServeSocket(hostOrOptions)) return serve(onTransport, [{ sock: hostOrOptions.sock }], hostOrOptions);
+  return serve(onTransport, tcpTargets(hostOrOptions, port), options);
 }
 
 /**
@@ -224,25 +382,49 @@ export function startTransportServer(
  * @param onTransport - receives each accepted connection
  * @param path - socket path
  * @param options - as for {@link startServer}
+ * @returns the listening {@link Server}
+ * @throws Node's listen errors (`EADDRINUSE`, `EACCES`, …)
+ * @example
+ * ```ts
+ * const server = await startUnixTransportServer((t) => t.setListener(listener), '/tmp/app.sock');
+ * ```
  */
 export function startUnixTransportServer(
   onTransport: (transport: SocketTransport) => void,
   path: string,
   options: StartServerOptions = {},
 ): Promise<Server> {
-  return serve(onTransport, { path }, options);
+  return serve(onTransport, [{ path }], options);
 }
 
+/**
+ * Serves an existing listening socket (asyncio's `start_server(cb, sock=sock)`): a listening
+ * `net.Server` or `net.Socket`, or `{ fd }` inherited from a parent process or a service manager.
+ *
+ * @param handler - called for each connection
+ * @param options - `sock` to serve, and as for {@link startServer}
+ * @returns the {@link Server}; closing it closes the socket
+ * @example
+ * ```ts
+ * const server = await startServer(handler, { sock: { fd: 3 } }); // e.g. systemd socket activation
+ * ```
+ */
+export function startServer(handler: ConnectionHandler, options: ServeSocketOptions): Promise<Server>;
 /**
  * Starts a TCP (or TLS) server (asyncio's `start_server`). `handler(reader, writer)` runs for
  * each connection; if it throws or rejects, only that connection is closed and `onError` is told.
  * When the handler returns, the connection stays open until its writer closes it or the peer sends EOF.
  *
+ * `host` may be a list, as in asyncio: one listener per host, all closed together; with port 0 each
+ * host gets its own free port (see {@link Server.addresses}).
+ *
  * @param handler - called for each connection
- * @param host - address to bind, e.g. `127.0.0.1`
+ * @param host - address to bind, e.g. `127.0.0.1`, or a list such as `['127.0.0.1', '::1']`
  * @param port - port, 0 for any free port
- * @param options - limit, TLS, backlog, signal, onError, water marks
+ * @param options - limit, TLS, backlog, signal, onError, water marks, socket options
  * @returns the listening {@link Server}
+ * @throws Node's listen errors (`EADDRINUSE`, …); `StreamsError` `ERR_INVALID_ARGUMENT` for bad
+ *   options, `ERR_UNSUPPORTED` for `reusePort` where this Node or OS lacks it
  * @example
  * ```ts
  * const server = await startServer(async (reader, writer) => {
@@ -256,11 +438,24 @@ export function startUnixTransportServer(
  */
 export function startServer(
   handler: ConnectionHandler,
-  host: string,
+  host: Hosts,
   port: number,
+  options?: StartServerOptions,
+): Promise<Server>;
+export function startServer(
+  handler: ConnectionHandler,
+  hostOrOptions: Hosts | ServeSocketOptions,
+  port?: number,
   options: StartServerOptions = {},
 ): Promise<Server> {
-  return serve(handlerToTransportCallback(handler, options), { host, port }, options);
+  if (isServeSocket(hostOrOptions)) {
+    return serve(
+      handlerToTransportCallback(handler, hostOrOptions),
+      [{ sock: hostOrOptions.sock }],
+      hostOrOptions,
+    );
+  }
+  return serve(handlerToTransportCallback(handler, options), tcpTargets(hostOrOptions, port), options);
 }
 
 /**
@@ -268,13 +463,33 @@ export function startServer(
  * @param handler - called for each connection
  * @param path - socket path
  * @param options - as for {@link startServer}
+ * @returns the listening {@link Server}
+ * @throws Node's listen errors (`EADDRINUSE`, `EACCES`, …)
+ * @example
+ * ```ts
+ * const server = await startUnixServer(handler, '/tmp/echo.sock');
+ * ```
  */
 export function startUnixServer(
   handler: ConnectionHandler,
   path: string,
   options: StartServerOptions = {},
 ): Promise<Server> {
-  return serve(handlerToTransportCallback(handler, options), { path }, options);
+  return serve(handlerToTransportCallback(handler, options), [{ path }], options);
+}
+
+function isServeSocket(value: unknown): value is ServeSocketOptions {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'sock' in value;
+}
+
+function tcpTargets(host: Hosts, port: number | undefined): ListenTarget[] {
+  const hosts = typeof host === 'string' ? [host] : [...host];
+  if (hosts.length === 0)
+    throw new StreamsError('ERR_INVALID_ARGUMENT', 'startServer needs at least one host, got []');
+  if (port === undefined || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new StreamsError('ERR_INVALID_ARGUMENT', `port must be an integer from 0 to 65535, got ${port}`);
+  }
+  return hosts.map((h) => ({ host: h, port }));
 }
 
 function handlerToTransportCallback(handler: ConnectionHandler, options: StartServerOptions) {
@@ -307,25 +522,60 @@ function handlerToTransportCallback(handler: ConnectionHandler, options: StartSe
   };
 }
 
+function validateServerOptions(options: StartServerOptions): void {
+  validateStreamOptions(options);
+  const { maxConnections, keepAliveInitialDelay, backlog } = options;
+  if (maxConnections !== undefined && (!Number.isInteger(maxConnections) || maxConnections < 0)) {
+    throw new StreamsError(
+      'ERR_INVALID_ARGUMENT',
+      `maxConnections must be a non-negative integer, got ${maxConnections}`,
+    );
+  }
+  if (
+    keepAliveInitialDelay !== undefined &&
+    !(Number.isFinite(keepAliveInitialDelay) && keepAliveInitialDelay >= 0)
+  ) {
+    throw new StreamsError(
+      'ERR_INVALID_ARGUMENT',
+      `keepAliveInitialDelay must be a non-negative number of ms, got ${keepAliveInitialDelay}`,
+    );
+  }
+  if (backlog !== undefined && (!Number.isInteger(backlog) || backlog < 0)) {
+    throw new StreamsError('ERR_INVALID_ARGUMENT', `backlog must be a non-negative integer, got ${backlog}`);
+  }
+  if (options.reusePort) {
+    const why = reusePortUnsupported();
+    if (why !== null) throw new StreamsError('ERR_UNSUPPORTED', why);
+  }
+}
+
 async function serve(
   onTransport: (transport: SocketTransport) => void,
-  target: { host: string; port: number } | { path: string },
+  targets: ListenTarget[],
   options: StartServerOptions,
 ): Promise<Server> {
-  const { signal } = options;
-  validateStreamOptions(options);
+  const { signal, maxConnections } = options;
+  validateServerOptions(options);
   if (signal?.aborted) throw abortReasonToError(signal, 'startServer');
-  // TLS cannot half-close, and a half-open TLS server keeps failed handshakes open forever.
-  const netServer = options.tls
-    ? tlsCreateServer(options.tls)
-    : netCreateServer({ allowHalfOpen: true, noDelay: options.noDelay ?? true });
-  const server = new Server(netServer);
+  const onError = options.onError ?? defaultOnError;
   const isTls = options.tls !== undefined;
-  if (isTls) netServer.on('connection', (raw: Socket) => server.trackHandshake(raw));
-  netServer.on(isTls ? 'secureConnection' : 'connection', (socket: Socket) => {
+  // Applied by node:net at accept time, to the raw socket under TLS too.
+  const socketOptions = {
+    noDelay: options.noDelay ?? true,
+    keepAlive: options.keepAlive ?? false,
+    keepAliveInitialDelay: options.keepAliveInitialDelay ?? 0,
+  };
+  // TLS cannot half-close, and a half-open TLS server keeps failed handshakes open forever.
+  const netServers = targets.map(() =>
+    isTls
+      ? tlsCreateServer({ ...socketOptions, ...options.tls })
+      : netCreateServer({ allowHalfOpen: true, ...socketOptions }),
+  );
+  const server = new Server(netServers);
+  const onSocket = (socket: Socket) => {
     if (isTls) {
       server.handshakeDone((socket as Socket & { _parent?: Socket })._parent ?? socket);
-      if (options.noDelay !== false) socket.setNoDelay(true);
+      if (socketOptions.noDelay) socket.setNoDelay(true);
     }
     const transport = new SocketTransport(socket, {
       highWaterMark: options.highWaterMark,
@@ -337,14 +587,28 @@ async function serve(
       onTransport(transport);
     } catch (err) {
       transport.abort();
-      (options.onError ?? defaultOnError)(err, { peername: undefined });
+      onError(err, { peername: undefined });
     }
-  });
-  if (isTls) {
+  };
+  // Checked on the raw socket, before a TLS handshake is spent on it.
+  const onRaw = (raw: Socket) => {
+    if (maxConnections !== undefined && server.load >= maxConnections) {
+      refuse(server, raw, maxConnections, onError);
+      return;
+    }
+    if (isTls) server.trackHandshake(raw);
+  };
+  for (const netServer of netServers) {
+    // prependListener: the limit is checked before node:tls starts a handshake on the socket.
+    netServer.prependListener('connection', onRaw);
+    netServer.on(isTls ? 'secureConnection' : 'connection', (socket: Socket) => {
+      if (socket.destroyed) return;
+      onSocket(socket);
+    });
     // A failed handshake concerns that client only.
-    netServer.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
+    if (isTls) netServer.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
   }
-  await server.listen(target, options.backlog);
+  await server.listen(targets, options.backlog, { reusePort: options.reusePort, ipv6Only: options.ipv6Only });
   if (signal !== undefined) {
     const stop = () => {
       server.close();
@@ -355,4 +619,30 @@ async function serve(
     else signal.addEventListener('abort', stop, { once: true });
   }
   return server;
+}
+
+function refuse(
+  server: Server,
+  raw: Socket,
+  maxConnections: number,
+  onError: (error: unknown, info: ConnectionErrorInfo) => void,
+): void {
+  const peername =
+    raw.remoteAddress === undefined
+      ? undefined
+      : { address: raw.remoteAddress, family: raw.remoteFamily ?? '', port: raw.remotePort ?? 0 };
+  raw.destroy();
+  server.countRefused();
+  const where = peername === undefined ? 'a client' : `${peername.address}:${peername.port}`;
+  try {
+    onError(
+      new StreamsError(
+        'ERR_MAX_CONNECTIONS',
+        `connection from ${where} refused: maxConnections ${maxConnections} already open`,
+      ),
+      { peername },
+    );
+  } catch {
+    // As for handler failures: an onError that throws must not take the server down.
+  }
 }
