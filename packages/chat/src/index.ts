@@ -17,6 +17,7 @@ export type {
   ListenOptions,
   SendQueueOptions,
 } from './options.js';
+export { hashPassword } from './passwords.js';
 export type { RedisBusOptions } from './redis-bus.js';
 export { redisBus } from './redis-bus.js';
 export type { ChatStats } from './server.js';
