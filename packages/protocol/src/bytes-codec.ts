@@ -1,7 +1,14 @@
 import type { Codec, Decoder } from './codec.js';
 import { checkInteger } from './errors.js';
 
-/** Options of {@link BytesCodec}. */
+/**
+ * Options of {@link BytesCodec}.
+ *
+ * @example
+ * ```ts
+ * const codec = new BytesCodec({ capacity: 16 * 1024 }); // frames of at most 16 KiB
+ * ```
+ */
 export interface BytesCodecOptions {
   /**
    * Largest frame in bytes: a longer chunk is returned as several views of it, each at most

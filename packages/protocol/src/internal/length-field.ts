@@ -9,6 +9,8 @@ export const VARINT_TOO_LONG = -1;
 export const VARINT_OVERFLOW = -2;
 
 const TWO_32 = 2 ** 32;
+/** Lengths above this are refused: a JavaScript number cannot count bytes exactly past it. */
+export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /**
  * Reads an unsigned length field. 8-byte values above `Number.MAX_SAFE_INTEGER` come back
