@@ -374,7 +374,7 @@ export function startTransportServer(
   options: StartServerOptions = {},
 ): Promise<Server> {
   if (isServeSocket(hostOrOptions)) return serve(onTransport, [{ sock: hostOrOptions.sock }], hostOrOptions);
-  return serve(onTransport, tcpTargets(hostOrOptions, port), options);
+  return serve(onTransport, () => tcpTargets(hostOrOptions, port), options);
 }
 
 /**
@@ -455,7 +455,7 @@ export function startServer(
       hostOrOptions,
     );
   }
-  return serve(handlerToTransportCallback(handler, options), tcpTargets(hostOrOptions, port), options);
+  return serve(handlerToTransportCallback(handler, options), () => tcpTargets(hostOrOptions, port), options);
 }
 
 /**
@@ -551,10 +551,12 @@ function validateServerOptions(options: StartServerOptions): void {
 
 async function serve(
   onTransport: (transport: SocketTransport) => void,
-  targets: ListenTarget[],
+  targetsOf: ListenTarget[] | (() => ListenTarget[]),
   options: StartServerOptions,
 ): Promise<Server> {
   const { signal, maxConnections } = options;
+  // Inside the async function, so a bad host list or port rejects instead of throwing.
+  const targets = typeof targetsOf === 'function' ? targetsOf() : targetsOf;
   validateServerOptions(options);
   if (signal?.aborted) throw abortReasonToError(signal, 'startServer');
   const onError = options.onError ?? defaultOnError;
