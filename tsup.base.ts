@@ -18,6 +18,9 @@ export const baseConfig: Options = {
   platform: 'node',
   splitting: false,
   treeshake: true,
+  // Classes keep their names: esbuild otherwise emits `var StreamsError = class _StreamsError`
+  // for classes that refer to themselves, and error brands and `constructor.name` read names.
+  keepNames: true,
   // The released version, so code never carries a hand-kept copy that `changeset version` would leave behind.
   define: { __ASYNCNET_VERSION__: JSON.stringify(version) },
 };

@@ -1,13 +1,18 @@
 // Dependency direction: streams uses Node built-ins only; every other package imports only
 // the siblings it declares, and only through their published entry point. Checks every workspace
 // package with a src/ (published ones against dependencies/peerDependencies; private tooling
-// packages may also use their devDependencies).
+// packages may also use their own and the root's devDependencies).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { root, workspacePackages } from './workspace.mjs';
 
 const packages = workspacePackages().filter((p) => existsSync(join(p.path, 'src')));
+// Private tooling packages run only inside this repository, where the root's devDependencies
+// (typescript, vitest, …) resolve from every package.
+const rootDev = Object.keys(
+  JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies ?? {},
+);
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 const problems = [];
 
@@ -28,7 +33,7 @@ for (const { path, manifest: pkg } of packages) {
   const declared = new Set([
     ...Object.keys(pkg.dependencies ?? {}),
     ...Object.keys(pkg.peerDependencies ?? {}),
-    ...(pkg.private ? Object.keys(pkg.devDependencies ?? {}) : []),
+    ...(pkg.private ? [...Object.keys(pkg.devDependencies ?? {}), ...rootDev] : []),
   ]);
   if (pkg.name === '@asyncnet/streams' && declared.size > 0) {
     problems.push(`${pkg.name} must have no runtime dependencies, found: ${[...declared].join(', ')}`);
