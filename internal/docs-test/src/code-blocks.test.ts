@@ -51,7 +51,8 @@ describe('extractBlocks', () => {
     expect(run?.mode).toBe('run');
     expect(prelude).toMatchObject({
       mode: 'check',
-      prelude: "import type { StreamReader } from '@asyncnet/streams';\ndeclare const reader: StreamReader;\n",
+      prelude:
+        "import type { StreamReader } from '@asyncnet/streams';\ndeclare const reader: StreamReader;\n",
     });
     expect(skip).toMatchObject({ mode: 'skip', reason: 'the asyncio trap, shown wrong on purpose' });
   });

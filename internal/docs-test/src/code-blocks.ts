@@ -93,7 +93,11 @@ function readComment(lines: string[], i: number): { text: string; endLine: numbe
 
 const WORD = /^\s*([a-z-]+)\b:?/;
 
-function directive(comment: string | null, file: string, fenceLine: number): Omit<CodeBlock, 'file' | 'line' | 'code'> {
+function directive(
+  comment: string | null,
+  file: string,
+  fenceLine: number,
+): Omit<CodeBlock, 'file' | 'line' | 'code'> {
   const result: Omit<CodeBlock, 'file' | 'line' | 'code'> = { mode: 'check', prelude: '' };
   if (comment === null) return result;
   let rest = comment;
@@ -121,7 +125,9 @@ function directive(comment: string | null, file: string, fenceLine: number): Omi
     }
   }
   if (rest.trim() !== '') {
-    throw new Error(`${file}:${fenceLine}: cannot read the directive <!--${comment}--> before a TypeScript block`);
+    throw new Error(
+      `${file}:${fenceLine}: cannot read the directive <!--${comment}--> before a TypeScript block`,
+    );
   }
   return result;
 }
@@ -144,7 +150,8 @@ export function markdownFiles(root: string): string[] {
   }
   add(join(root, 'examples', 'README.md'));
   if (existsSync(join(root, 'docs'))) {
-    for (const name of readdirSync(join(root, 'docs'))) if (name.endsWith('.md')) add(join(root, 'docs', name));
+    for (const name of readdirSync(join(root, 'docs')))
+      if (name.endsWith('.md')) add(join(root, 'docs', name));
   }
   return files.sort();
 }
