@@ -37,9 +37,16 @@ export function nickProblem(nick: string, maxLength: number): string | null {
   return null;
 }
 
+// C0/C1 controls (IRC formatting bytes included), soft hyphen, zero-width and bidi controls,
+// word joiners, BOM: invisible in a room name, so two rooms could look the same.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const INVISIBLE_RE = /[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/;
+
 /** Returns null when `room` is acceptable, else a lowercase reason. */
 export function roomProblem(room: string, maxLength: number): string | null {
   if (room.length > maxLength) return `room "${room}" is longer than ${maxLength} characters`;
+  if (INVISIBLE_RE.test(room))
+    return `room ${JSON.stringify(room)} holds control, formatting or invisible characters`;
   if (!ROOM_RE.test(room)) return `room "${room}" must start with # and hold no spaces, commas or colons`;
   return null;
 }

@@ -3,6 +3,7 @@ import { foldCase, nickProblem, roomProblem } from './casemap.js';
 import { ClientConn } from './client-conn.js';
 import type { ChatTransport, Ctx } from './context.js';
 import type { HubMember, Room } from './hub.js';
+import { PLAIN_MODERATION_HELP, type PlainSession, plainModeration } from './plain-commands.js';
 
 const REFUSAL = {
   full: 'the room is full (+l)',
@@ -27,6 +28,7 @@ export const PLAIN_HELP = [
   '*   /me action       say what you do',
   '*   /msg NICK text   private message',
   '*   /quit [reason]   leave',
+  ...PLAIN_MODERATION_HELP,
   '*   anything else is said to your room (start with // to say a line beginning with /)',
 ];
 
@@ -69,6 +71,12 @@ export function encodePlain(ev: BusEvent): Uint8Array {
       break;
     case 'nick':
       line = `* ${ev.nick} is now known as ${ev.newNick}`;
+      break;
+    case 'mode':
+      line = `* ${ev.nick || 'server'} sets mode ${[ev.modes, ...ev.args].join(' ')} on ${ev.room}`;
+      break;
+    case 'kick':
+      line = `* ${ev.target} was kicked from ${ev.room} by ${ev.nick} (${plainText(ev.reason)})`;
       break;
     case 'topic':
       line = `* ${ev.nick} set the topic of ${ev.room} to: ${plainText(ev.topic)}`;
@@ -251,9 +259,22 @@ export class PlainConn extends ClientConn {
       case 'quit':
         this.disconnect('client quit', arg === '' ? 'bye' : `bye (${arg})`, false, arg === '' ? 'quit' : arg);
         return;
-      default:
-        this.#error(`unknown command "/${cmd}", try /help`);
+      default: {
+        const r = plainModeration(this.#session(), cmd, arg);
+        if (r === false) this.#error(`unknown command "/${cmd}", try /help`);
+        else if (r !== true) return r;
+      }
     }
+  }
+
+  #session(): PlainSession {
+    return {
+      ctx: this.ctx,
+      member: this,
+      room: this.#room,
+      say: (line) => this.send(`${plainText(line)}\r\n`),
+      error: (text) => this.#error(plainText(text)),
+    };
   }
 
   async #rename(nick: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { account } from './account.js';
 import { channel } from './channel.js';
 import { messaging } from './messaging.js';
 import { mode } from './mode.js';
@@ -18,4 +19,5 @@ export const COMMANDS: Readonly<Record<string, IrcCommand>> = Object.freeze({
   ...query,
   ...serverInfo,
   ...oper,
+  ...account,
 });
