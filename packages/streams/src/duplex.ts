@@ -20,6 +20,7 @@ export interface ToDuplexOptions {
   allowHalfOpen?: boolean | undefined;
 }
 
+/** @inline */
 type WriteCallback = (error?: Error | null) => void;
 
 /**

@@ -335,6 +335,7 @@ export function reusePortUnsupported(
   return null;
 }
 
+/** A host to listen on, or several. @inline */
 type Hosts = string | readonly string[];
 
 /**
