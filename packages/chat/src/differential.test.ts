@@ -141,7 +141,7 @@ describe.skipIf(!enabled)('differential: ngIRCd vs ours', () => {
     const diffs: string[] = [];
     for (const [key, r] of Object.entries(results)) {
       const line = key.slice(key.indexOf(':') + 1);
-      const allow = ALLOWED[line] ?? {};
+      const allow: { extra?: string[]; missing?: string[] } = ALLOWED[line] ?? {};
       const extra = r.ours.filter((x) => !r.ref.includes(x) && !(allow.extra ?? []).includes(x));
       const missing = r.ref.filter((x) => !r.ours.includes(x) && !(allow.missing ?? []).includes(x));
       if (extra.length || missing.length)
