@@ -38,7 +38,9 @@ const COPY_MAX = 16_384;
  * resumes at the low mark after its `'drain'`; `pauseReading()` pauses the Duplex; an `'error'` makes
  * the connection lost at once. For adapter authors; most users call {@link fromDuplex}.
  *
- * For half-close, the Duplex must keep its writable side open after its readable side ended
+ * `writeEof()` ends the Duplex's writable side and reading goes on, on a `tls.TLSSocket` too (Node sends
+ * close_notify and keeps reading, unlike asyncnet's own TLS transport). To keep writing after the
+ * peer's EOF, the Duplex must keep its writable side open once its readable side ended
  * (`allowHalfOpen`, the default for a plain `Duplex`). It must emit `'close'` (the default, `emitClose`).
  */
 export class DuplexTransport implements StreamTransport {
@@ -157,7 +159,7 @@ export class DuplexTransport implements StreamTransport {
   #deliverEof(): void {
     let keepOpen = false;
     try {
-      keepOpen = this.#listener.eof() === true && this.canWriteEof();
+      keepOpen = this.#listener.eof() === true;
     } catch (err) {
       this.abort(err instanceof Error ? err : new Error(String(err)));
       return;
@@ -247,18 +249,17 @@ export class DuplexTransport implements StreamTransport {
     }
   }
 
+  /** Flushes, then ends the Duplex's writable side (on a `TLSSocket`: close_notify, and reading goes on). */
   writeEof(): void {
     if (this.#writeClosed !== null || this.#lost) return;
-    if (!this.canWriteEof()) {
-      throw new StreamsError('ERR_INVALID_ARGUMENT', 'writeEof() is not supported on a TLS connection');
-    }
     this.#writeClosed = 'writeEof()';
     this.flush();
     this.#duplex.end();
   }
 
+  /** Always `true`: any Duplex can end its writable side and keep reading. */
   canWriteEof(): boolean {
-    return !(this.#duplex instanceof TLSSocket);
+    return true;
   }
 
   close(): void {

@@ -1,4 +1,9 @@
-import { type ReadableByteStreamController, ReadableStream, WritableStream } from 'node:stream/web';
+import {
+  type ReadableByteStreamController,
+  ReadableStream,
+  WritableStream,
+  type WritableStreamDefaultController,
+} from 'node:stream/web';
 import { streamsFromTransport } from './connection.js';
 import type { StreamReader } from './stream-reader.js';
 import type { StreamWriter } from './stream-writer.js';
@@ -58,7 +63,8 @@ export function toWebStreams(reader: StreamReader, writer: StreamWriter): WebStr
             signal: cancel.signal,
           });
         } catch (err) {
-          if (!cancel.signal.aborted) controller.error(err);
+          // Cancelled by writable.abort(): fail with its reason (after readable.cancel() this is a no-op).
+          controller.error(cancel.signal.aborted ? cancel.signal.reason : err);
           return;
         }
         if (chunk.byteLength === 0) {
@@ -84,9 +90,12 @@ export function toWebStreams(reader: StreamReader, writer: StreamWriter): WebStr
     { highWaterMark: 0 },
   );
 
+  let aborted: AbortSignal | undefined;
   const writable = new WritableStream<Uint8Array | string>(
     {
       start(controller) {
+        // abort() fires this at once; the spec would otherwise wait for a write stuck on drain().
+        aborted = (controller as WritableStreamDefaultController & { signal: AbortSignal }).signal;
         // A connection lost while nothing is being written still errors the stream (pipeTo stops).
         void writer.waitClosed().then(() => {
           if (transport.error !== null) controller.error(transport.error);
@@ -100,14 +109,14 @@ export function toWebStreams(reader: StreamReader, writer: StreamWriter): WebStr
               ? Buffer.from(chunk)
               : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
         writer.write(data);
-        return aboveMark() ? writer.drain() : undefined;
+        return aboveMark() ? writer.drain({ signal: aborted }) : undefined;
       },
       close() {
         if (writer.canWriteEof()) writer.writeEof();
         else writer.close();
       },
       abort(reason) {
-        cancel.abort();
+        cancel.abort(reason);
         transport.abort(reason instanceof Error ? reason : undefined);
       },
     },
