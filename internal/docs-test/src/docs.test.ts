@@ -1,12 +1,20 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runTypeScript } from '@asyncnet-internal/examples/run';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { repositoryBlocks } from './code-blocks.js';
 import { compilerOptions, typecheck, writeBlocks } from './typecheck.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-// Inside this package, so the blocks' `@asyncnet/*` imports resolve through its dependencies.
-const dir = fileURLToPath(new URL('../.blocks/', import.meta.url));
+// Inside this package, so the blocks' `@asyncnet/*` imports resolve through its dependencies; one
+// directory per run, so two runs in one working tree do not delete each other's files.
+const parent = fileURLToPath(new URL('../.blocks/', import.meta.url));
+mkdirSync(parent, { recursive: true });
+const dir = mkdtempSync(join(parent, 'run-'));
+afterAll(() => {
+  if (process.env.KEEP_BLOCKS === undefined) rmSync(dir, { recursive: true, force: true });
+});
 
 const blocks = repositoryBlocks(root);
 const files = writeBlocks(
