@@ -58,19 +58,20 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
   early = null;
   const plain = server.address();
   const irc = server.ircAddress();
-  process.stdout.write(
-    `chat-server listening: plain ${plain?.address}:${plain?.port}` +
-      (irc ? `, irc ${irc.address}:${irc.port}` : '') +
-      (redis !== undefined ? `, bus ${redis}` : ', in-memory bus') +
-      '\n',
-  );
   await new Promise<void>((resolve) => {
+    // Handlers before the "listening" line: whoever reads it may signal at once.
     onShutdown(async (signal) => {
       const s = server.stats();
       process.stdout.write(`chat-server: ${signal}, closing ${s.connections} connections\n`);
       await server.close({ timeout: 2000 });
       resolve();
     });
+    process.stdout.write(
+      `chat-server listening: plain ${plain?.address}:${plain?.port}` +
+        (irc ? `, irc ${irc.address}:${irc.port}` : '') +
+        (redis !== undefined ? `, bus ${redis}` : ', in-memory bus') +
+        '\n',
+    );
   });
   return 0;
 }

@@ -44,13 +44,15 @@ export async function echoServer(args: ParsedArgs): Promise<number> {
   }
   const addr = server.address();
   const where = typeof addr === 'string' || addr === null ? String(addr) : `${addr.address}:${addr.port}`;
-  process.stdout.write(`echo-server (${mode}) listening on ${where}; Ctrl-C to stop\n`);
+  // Handlers first: whoever reads "listening" may signal at once (on a busy machine the process can
+  // be preempted between the two, and an unhandled SIGINT kills it without the graceful close).
   onShutdown(async (signal) => {
     process.stdout.write(`echo-server: ${signal}, closing (${server.connections} open connections)\n`);
     server.close();
     server.closeClients({ timeout: 2000 });
     await server.waitClosed();
   });
+  process.stdout.write(`echo-server (${mode}) listening on ${where}; Ctrl-C to stop\n`);
   await server.serveForever();
   await server.waitClosed();
   return 0;
