@@ -110,7 +110,9 @@ export function wireStreams(
  * @param port - TCP port
  * @param options - limit, TLS, cancellation, timeout, socket options
  * @returns `[reader, writer]`
- * @throws Node's socket errors (`ECONNREFUSED`, …), {@link TimeoutError}, `AbortedError`
+ * @throws Node's socket errors (`ECONNREFUSED`, …; when Happy Eyeballs tried several addresses, Node's
+ *   `AggregateError` with the same `code`, its message listing every address tried), {@link TimeoutError},
+ *   `AbortedError`
  * @example
  * ```ts
  * const [reader, writer] = await openConnection('127.0.0.1', 8888, { timeout: 5000 });

@@ -42,6 +42,12 @@ const COPY_MAX = 16_384;
  * close_notify and keeps reading, unlike asyncnet's own TLS transport). To keep writing after the
  * peer's EOF, the Duplex must keep its writable side open once its readable side ended
  * (`allowHalfOpen`, the default for a plain `Duplex`). It must emit `'close'` (the default, `emitClose`).
+ *
+ * @example
+ * ```ts
+ * const transport = new DuplexTransport(upgradeSocket, { highWaterMark: 256 * 1024 });
+ * runOnTransport(transport, new MyProtocol()); // e.g. @asyncnet/protocol's adapter
+ * ```
  */
 export class DuplexTransport implements StreamTransport {
   #duplex: Duplex;

@@ -27,6 +27,13 @@ type WriteCallback = (error?: Error | null) => void;
  * A Node `Duplex` over an asyncnet `[reader, writer]` pair, shaped like a `net.Socket` where code
  * such as `node:http`, `ws` and `node:tls` looks: `remoteAddress`, `setTimeout`, `setNoDelay`,
  * `setKeepAlive`, `destroySoon`, `bytesRead`/`bytesWritten`. Made by {@link toDuplex}.
+ *
+ * @example
+ * ```ts
+ * const duplex = toDuplex(reader, writer);
+ * console.log(duplex.remoteAddress, duplex.remotePort);
+ * await pipeline(duplex, createWriteStream('capture.bin'));
+ * ```
  */
 export class ConnectionDuplex extends Duplex {
   readonly #reader: StreamReader;
@@ -327,6 +334,8 @@ export class ConnectionDuplex extends Duplex {
  * @param writer - the connection's writer
  * @param options - readable buffer size, half-open behaviour
  * @returns a `Duplex` with `net.Socket`'s address getters and socket methods
+ * @throws nothing itself; the connection's errors arrive as the Duplex's `'error'` (e.g. `ECONNRESET`,
+ *   or `ConnectionClosedError` for a write after the connection was lost)
  * @example
  * ```ts
  * import { createServer } from 'node:http';

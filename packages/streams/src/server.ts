@@ -342,6 +342,12 @@ type Hosts = string | readonly string[];
  * Serves an existing listening socket with `onTransport` for each connection.
  * @param onTransport - receives each accepted connection
  * @param options - `sock` to serve, and as for {@link startServer}
+ * @returns the {@link Server}; closing it closes the socket
+ * @throws Node's listen errors (`EBADF` for a bad fd, …); `StreamsError` `ERR_INVALID_ARGUMENT` for bad options
+ * @example
+ * ```ts
+ * const server = await startTransportServer((t) => t.setListener(listener), { sock: { fd: 3 } });
+ * ```
  */
 export function startTransportServer(
   onTransport: (transport: SocketTransport) => void,
@@ -405,6 +411,7 @@ export function startUnixTransportServer(
  * @param handler - called for each connection
  * @param options - `sock` to serve, and as for {@link startServer}
  * @returns the {@link Server}; closing it closes the socket
+ * @throws Node's listen errors (`EBADF` for a bad fd, …); `StreamsError` `ERR_INVALID_ARGUMENT` for bad options
  * @example
  * ```ts
  * const server = await startServer(handler, { sock: { fd: 3 } }); // e.g. systemd socket activation

@@ -35,6 +35,12 @@ const noop = (): void => {};
  * back by its own queue), and a stream that errors makes the connection lost at once.
  * The connection is closed once `readable` ended and `writable` is closed, or on `close()`/`abort()`.
  * For adapter authors; most users call `fromWebStreams`.
+ *
+ * @example
+ * ```ts
+ * const transport = new WebStreamTransport(conn.readable, conn.writable, { extraInfo: { peername } });
+ * const [reader, writer] = streamsFromTransport(transport);
+ * ```
  */
 export class WebStreamTransport implements StreamTransport {
   #reader: ReadableStreamDefaultReader<Uint8Array>;

@@ -38,6 +38,7 @@ const COPY_FROM = 16_384;
  * @param reader - the connection's reader
  * @param writer - the connection's writer
  * @returns `{ readable, writable }`
+ * @throws nothing itself; the connection's errors error both streams (a reset: `ECONNRESET`)
  * @example
  * ```ts
  * const [reader, writer] = await openConnection('127.0.0.1', port);
@@ -145,6 +146,8 @@ export interface FromWebStreamsOptions extends WebStreamTransportOptions {
  * @param streams - `readable` (bytes from the peer) and `writable` (bytes to the peer); both are locked
  * @param options - reader limit, water marks, `getExtraInfo` values
  * @returns `[reader, writer]`
+ * @throws {@link StreamsError} `ERR_INVALID_ARGUMENT` for a bad limit or water marks; a `TypeError` when
+ *   either stream is already locked
  * @example
  * ```ts
  * const { readable, writable } = Duplex.toWeb(socket);
