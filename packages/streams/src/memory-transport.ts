@@ -283,6 +283,9 @@ export class MemoryTransport implements StreamTransport {
     this.#error = error;
     this.#resolveClosed();
     this.#listener?.closed(error);
+    // Bytes the peer queued for this end will never be read: like TCP's RST for unread data, the
+    // pump resets the peer. Without it a peer paused on drain() would wait forever.
+    if (this.peer.#outBytes > 0) this.#schedule();
   }
 }
 
