@@ -2,6 +2,7 @@ import type { LookupFunction } from 'node:net';
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { abortReasonToError, StreamsError, TimeoutError } from './errors.js';
+import { setLongTimeout } from './internal/long-timeout.js';
 import { StreamReader } from './stream-reader.js';
 import { StreamWriter } from './stream-writer.js';
 import { resolveWriteLimits, SocketTransport, type StreamTransport, sniName } from './transport.js';
@@ -223,9 +224,9 @@ function connectSocket(
   if (signal?.aborted) return Promise.reject(abortReasonToError(signal, `connect to ${target}`));
   return new Promise<SocketTransport>((resolve, reject) => {
     const { socket, event } = make();
-    let timer: NodeJS.Timeout | undefined;
+    let cancelTimer: (() => void) | undefined;
     const cleanup = () => {
-      if (timer !== undefined) clearTimeout(timer);
+      cancelTimer?.();
       signal?.removeEventListener('abort', onAbort);
       socket.off('error', onError);
       socket.off(event, onConnect);
@@ -259,7 +260,7 @@ function connectSocket(
     socket.once(event, onConnect);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (timeout !== undefined) {
-      timer = setTimeout(() => {
+      cancelTimer = setLongTimeout(() => {
         cleanup();
         socket.destroy();
         reject(new TimeoutError(`connect to ${target} timed out after ${timeout} ms`));

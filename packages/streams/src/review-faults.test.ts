@@ -1,6 +1,37 @@
-import { describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import { createServer, type Socket } from 'node:net';
+import { makeCert } from '@asyncnet-internal/test-support';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openConnection } from './connection.js';
 import { createStreamPair } from './memory-transport.js';
 import type { StreamWriter } from './stream-writer.js';
+import { timeout, withTimeout } from './timeout.js';
+
+let cert: { key: string; cert: string };
+beforeAll(() => {
+  cert = makeCert();
+});
+
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const fn of cleanup.splice(0)) fn();
+});
+
+/** A TCP server that accepts and never answers: a TLS handshake against it waits forever. */
+async function silentServer(): Promise<number> {
+  const sockets: Socket[] = [];
+  const server = createServer((s) => {
+    s.on('error', () => {});
+    sockets.push(s);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanup.push(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return (server.address() as { port: number }).port;
+}
 
 /** What a `write(); await drain()` producer ended with, and how many rounds it ran. */
 async function produce(writer: StreamWriter, maxRounds = 5000): Promise<{ error: unknown; rounds: number }> {
@@ -40,4 +71,45 @@ describe('an in-memory peer that goes away while a writer waits on drain()', () 
       expect(writer.isClosing()).toBe(true);
     });
   }
+});
+
+describe('deadlines longer than setTimeout can hold (2^31 - 1 ms, about 24.8 days)', () => {
+  // node:timers fires such a delay after 1 ms (with a TimeoutOverflowWarning): a deadline weeks
+  // away must not expire at once.
+  const LONG = 2 ** 31;
+
+  it('timeout(ms) does not expire at once', async () => {
+    using t = timeout(LONG);
+    await turns(20);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(t.expired()).toBe(false);
+    expect(t.signal.aborted).toBe(false);
+    t.reschedule(3e9);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(t.expired()).toBe(false);
+  });
+
+  it('withTimeout(ms, op) lets the operation finish', async () => {
+    const [[reader], [, writer]] = createStreamPair();
+    setTimeout(() => writer.write('late line\n'), 10);
+    const line = await withTimeout(3e9, (signal) => reader.readLine({ signal }));
+    expect(line.toString()).toBe('late line\n');
+  });
+
+  it('a connect timeout and a startTls handshakeTimeout do not fire at once', async () => {
+    const port = await silentServer();
+    const ctl = new AbortController();
+    const connect = openConnection('127.0.0.1', port, { tls: true, timeout: LONG, signal: ctl.signal }).catch(
+      (e: unknown) => e,
+    );
+    const [, writer] = await openConnection('127.0.0.1', port);
+    const upgrade = writer
+      .startTls({ handshakeTimeout: LONG, signal: ctl.signal, ca: cert.cert })
+      .catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 20));
+    ctl.abort();
+    // Both were still waiting for the silent server when the signal ended them.
+    expect(await connect).toMatchObject({ code: 'ERR_ABORTED' });
+    expect(await upgrade).toMatchObject({ code: 'ERR_ABORTED' });
+  });
 });

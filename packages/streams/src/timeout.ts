@@ -1,4 +1,5 @@
 import { StreamsError, TimeoutError } from './errors.js';
+import { setLongTimeout } from './internal/long-timeout.js';
 
 /** Options for {@link withTimeout} and {@link timeout}. */
 export interface TimeoutOptions {
@@ -97,7 +98,7 @@ export function timeout(ms: number | null, options: TimeoutOptions = {}): Timeou
 class TimeoutScope implements Timeout {
   readonly #controller = new AbortController();
   readonly signal: AbortSignal = this.#controller.signal;
-  #timer: NodeJS.Timeout | undefined;
+  #cancelTimer: (() => void) | undefined;
   #deadline: number | null = null;
   #ms = 0;
   #expired = false;
@@ -128,11 +129,11 @@ class TimeoutScope implements Timeout {
     checkMs(ms);
     this.#ms = ms;
     this.#deadline = performance.now() + ms;
-    this.#timer = setTimeout(this.#fire, ms);
+    this.#cancelTimer = setLongTimeout(this.#fire, ms);
   }
 
   #fire = (): void => {
-    this.#timer = undefined;
+    this.#cancelTimer = undefined;
     this.#expired = true;
     this.#detachOuter();
     this.#controller.abort(new TimeoutError(`operation timed out after ${this.#ms} ms`));
@@ -155,8 +156,8 @@ class TimeoutScope implements Timeout {
   }
 
   #clear(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
   }
 
   #detachOuter(): void {

@@ -8,6 +8,7 @@ import {
   TimeoutError,
   WriteAfterCloseError,
 } from './errors.js';
+import { setLongTimeout } from './internal/long-timeout.js';
 
 /** Default write-buffer high-water mark: `drain()` waits above it. */
 export const DEFAULT_HIGH_WATER_MARK = 65_536;
@@ -602,14 +603,14 @@ export class SocketTransport implements StreamTransport {
             servername: serverHostname ?? (tlsOptions as ConnectionOptions).servername ?? sniName(this.#host),
           });
       this.#upgrading = tlsSocket;
-      const timer = setTimeout(
+      const cancelTimer = setLongTimeout(
         () => fail(new TimeoutError(`tls handshake timed out after ${handshakeTimeout} ms`)),
         handshakeTimeout,
       );
       const onAbort = () => fail(abortReasonToError(signal!, 'startTls'));
       const onClose = () => fail(new ConnectionClosedError('connection closed during the TLS handshake'));
       const done = () => {
-        clearTimeout(timer);
+        cancelTimer();
         signal?.removeEventListener('abort', onAbort);
         tlsSocket.off('error', fail);
         tlsSocket.off('close', onClose);
