@@ -2,10 +2,13 @@ import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import { makeCert } from '@asyncnet-internal/test-support';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { portOf, useServers } from './__fixtures__/servers.js';
 import { openConnection } from './connection.js';
 import { createStreamPair } from './memory-transport.js';
 import type { StreamWriter } from './stream-writer.js';
 import { timeout, withTimeout } from './timeout.js';
+
+const { start } = useServers();
 
 let cert: { key: string; cert: string };
 beforeAll(() => {
@@ -111,5 +114,34 @@ describe('deadlines longer than setTimeout can hold (2^31 - 1 ms, about 24.8 day
     // Both were still waiting for the silent server when the signal ended them.
     expect(await connect).toMatchObject({ code: 'ERR_ABORTED' });
     expect(await upgrade).toMatchObject({ code: 'ERR_ABORTED' });
+  });
+});
+
+describe('getExtraInfo() values match their declared types', () => {
+  it('peercert is undefined (or the default) when the peer sent none, never {}; cipher and peercert after close are not null', async () => {
+    let seen: unknown[] = [];
+    const server = await start(
+      async (reader, writer) => {
+        seen = [writer.getExtraInfo('peercert'), writer.getExtraInfo('peercert', 'none')];
+        await reader.read(100);
+        writer.close();
+      },
+      '127.0.0.1',
+      0,
+      { tls: { key: cert.key, cert: cert.cert } },
+    );
+    const [reader, writer] = await openConnection('127.0.0.1', portOf(server), {
+      tls: { ca: cert.cert, servername: 'localhost' },
+    });
+    expect(writer.getExtraInfo('peercert')?.subject.CN).toBe('localhost');
+    writer.write('bye');
+    await reader.read();
+    writer.close();
+    await writer.waitClosed();
+    // A client that presented no certificate: asyncio's peercert is None, ours undefined.
+    expect(seen).toEqual([undefined, 'none']);
+    // The socket is gone: the default comes back instead of null (typed PeerCertificate | undefined).
+    expect(writer.getExtraInfo('peercert', 'gone')).toBe('gone');
+    expect(writer.getExtraInfo('cipher', 'gone')).toBe('gone');
   });
 });

@@ -537,11 +537,14 @@ export class SocketTransport implements StreamTransport {
       case 'socket':
         value = socket;
         break;
-      case 'peercert':
-        value = socket instanceof TLSSocket ? socket.getPeerCertificate() : undefined;
+      case 'peercert': {
+        // node:tls answers {} when the peer sent no certificate and null once the socket is gone.
+        const cert = socket instanceof TLSSocket ? socket.getPeerCertificate() : null;
+        value = cert !== null && Object.keys(cert).length > 0 ? cert : undefined;
         break;
+      }
       case 'cipher':
-        value = socket instanceof TLSSocket ? socket.getCipher() : undefined;
+        value = socket instanceof TLSSocket ? (socket.getCipher() ?? undefined) : undefined;
         break;
       case 'alpnProtocol':
         value = socket instanceof TLSSocket ? socket.alpnProtocol || undefined : undefined;
