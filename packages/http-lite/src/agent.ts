@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import type { ConnectionOptions } from 'node:tls';
 import { openTransport, TimeoutError } from '@asyncnet/streams';
 import { HttpError } from './errors.js';
@@ -53,7 +52,24 @@ class Pool implements ConnectionOwner, Tickable {
       }
     }
     if (this.open < this.agent.connections) this.#connect(ex);
-    else this.queue.push(ex);
+    else {
+      this.queue.push(ex);
+      ex.park(() => {
+        const i = this.queue.indexOf(ex);
+        if (i !== -1) this.queue.splice(i, 1);
+      });
+    }
+  }
+
+  /** Takes the next live exchange off the queue. */
+  #dequeue(): Exchange | null {
+    const q = this.queue;
+    while (q.length > 0) {
+      const ex = q.shift()!;
+      ex.park(null);
+      if (!ex.settled) return ex;
+    }
+    return null;
   }
 
   #connect(ex: Exchange): void {
@@ -61,13 +77,18 @@ class Pool implements ConnectionOwner, Tickable {
     this.connecting.add(ex);
     const t = this.target;
     const s = ex.spec;
+    // Owned by this connect: an exchange that fails first (abort, total timeout, agent destroyed)
+    // aborts it, which destroys the socket (mid TLS handshake too) and frees the slot at once.
+    const ac = new AbortController();
+    ex.park(() => ac.abort(new HttpError('ERR_ABORTED', 'request settled before its connection was made')));
     openTransport(t.host, t.port, {
       timeout: s.connectTimeout || undefined,
       tls: t.tls ?? undefined,
       noDelay: true,
-      signal: this.agent.signal,
+      signal: ac.signal,
     }).then(
       (transport) => {
+        ex.park(null);
         this.connecting.delete(ex);
         const conn = new Connection(transport, this);
         this.all.add(conn);
@@ -80,6 +101,7 @@ class Pool implements ConnectionOwner, Tickable {
         else conn.run(ex);
       },
       (err: unknown) => {
+        ex.park(null);
         this.connecting.delete(ex);
         this.open--;
         let e = err as Error;
@@ -101,23 +123,16 @@ class Pool implements ConnectionOwner, Tickable {
   }
 
   #next(): void {
-    while (this.queue.length > 0 && this.open < this.agent.connections) {
-      const ex = this.queue.shift()!;
-      if (!ex.settled) {
-        this.#connect(ex);
-        return;
-      }
-    }
+    if (this.open >= this.agent.connections) return;
+    const ex = this.#dequeue();
+    if (ex !== null) this.#connect(ex);
   }
 
   release(conn: Connection, hint: number | null): void {
-    const q = this.queue;
-    while (q.length > 0) {
-      const ex = q.shift()!;
-      if (!ex.settled) {
-        conn.run(ex);
-        return;
-      }
+    const ex = this.#dequeue();
+    if (ex !== null) {
+      conn.run(ex);
+      return;
     }
     if (this.agent.closing) {
       conn.destroy(null, true);
@@ -179,9 +194,11 @@ class Pool implements ConnectionOwner, Tickable {
   }
 
   destroyAll(err: HttpError): void {
-    for (const ex of this.queue) ex.fail(err);
+    const queued = this.queue;
     this.queue = [];
-    for (const ex of this.connecting) ex.fail(err);
+    for (const ex of queued) ex.fail(err);
+    // Failing each one aborts its connect.
+    for (const ex of [...this.connecting]) ex.fail(err);
     for (const c of [...this.all]) {
       const ex = c.current;
       if (ex !== null) ex.fail(err);
@@ -215,9 +232,6 @@ export class Agent {
   closing = false;
   /** @internal `destroy()` was called. */
   destroyed = false;
-  readonly #abort = new AbortController();
-  /** @internal Aborts connects still in progress when the agent is destroyed. */
-  readonly signal: AbortSignal = this.#abort.signal;
 
   /**
    * @param options - connection limit and keep-alive timing.
@@ -227,8 +241,6 @@ export class Agent {
     this.connections = options.connections ?? Number.POSITIVE_INFINITY;
     this.keepAliveTimeout = options.keepAliveTimeout ?? 4000;
     this.keepAliveMargin = options.keepAliveMargin ?? 1000;
-    // One listener per connect in progress: many at once is normal, not a leak.
-    setMaxListeners(0, this.signal);
     if (!(this.connections >= 1)) throw new RangeError(`connections must be >= 1, got ${this.connections}`);
   }
 
@@ -286,7 +298,6 @@ export class Agent {
     this.closing = true;
     this.destroyed = true;
     for (const p of [...this.#pools.values()]) p.destroyAll(err);
-    this.#abort.abort(err);
   }
 }
 

@@ -14,6 +14,7 @@ export type HttpErrorCode =
   | 'ERR_TOO_MANY_REDIRECTS'
   | 'ERR_INVALID_HEADER'
   | 'ERR_CONTENT_LENGTH_MISMATCH'
+  | 'ERR_UNSUPPORTED_CONTENT_ENCODING'
   | 'ERR_AGENT_CLOSED';
 
 /** Extra data an {@link HttpError} may carry. */

@@ -10,6 +10,8 @@ export interface BodyController {
   resume(): void;
   /** The consumer gave up: the connection cannot be reused. */
   cancel(): void;
+  /** The consumer discards the rest but the connection may be reused: stop decoding, keep draining the wire. */
+  stopDecoding(): void;
 }
 
 const HIGH_WATER = 256 * 1024;
@@ -214,11 +216,13 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
     this.#queue = [];
     this.#queued = 0;
     this.#dumping = Number.NEGATIVE_INFINITY; // unlimited for an explicit dump
+    const settled = this.#whenSettled();
+    this.controller?.stopDecoding();
     if (this.#paused) {
       this.#paused = false;
       this.controller?.resume();
     }
-    return this.#whenSettled();
+    return settled;
   }
 
   /** @internal Dispose: drain a small remainder so the connection survives, else close it. */
@@ -233,11 +237,13 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
     this.#dumping = this.#queued;
     this.#queue = [];
     this.#queued = 0;
+    const settled = this.#whenSettled();
+    this.controller?.stopDecoding();
     if (this.#paused) {
       this.#paused = false;
       this.controller?.resume();
     }
-    return this.#whenSettled();
+    return settled;
   }
 
   #whenSettled(): Promise<void> {

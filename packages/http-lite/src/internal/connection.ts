@@ -25,6 +25,8 @@ export class Connection implements TransportListener {
   idleDeadline = 0;
   dead = false;
   #keepAliveHint: number | null = null;
+  /** The `end` event's keepAlive for the current exchange. */
+  #endKeepAlive = false;
   #writeWaiters: (() => void)[] = [];
   #writePaused = false;
 
@@ -80,9 +82,18 @@ export class Connection implements TransportListener {
     // the server as the start of another request (smuggling), missing ones leave it waiting.
     const declared = chunked ? null : ex.spec.declaredLength;
     let written = 0;
+    let unpaced = 0;
     try {
       for await (const chunk of body) {
         if (this.current !== ex || ex.settled) return;
+        if (this.dead || t.isClosing()) {
+          // The connection is gone (the exchange hears it from closed()): pull nothing more.
+          ex.fail(
+            t.error ??
+              new HttpError('ERR_PREMATURE_CLOSE', 'connection closed while sending the request body'),
+          );
+          return;
+        }
         if (chunk.byteLength === 0) continue;
         if (chunked) {
           t.write(`${chunk.byteLength.toString(16)}\r\n`);
@@ -95,6 +106,13 @@ export class Connection implements TransportListener {
         }
         ex.uploaded();
         if (this.#writePaused) await new Promise<void>((r) => this.#writeWaiters.push(r));
+        if ((unpaced += chunk.byteLength) >= YIELD_EVERY) {
+          // A body whose chunks are all ready (a generator of buffers) runs on microtasks only, and a
+          // transport may resume us from a tick rather than from I/O: without this turn of the event
+          // loop, a reset (a socket event) would never be seen and the body drained into the void.
+          unpaced = 0;
+          await new Promise<void>((r) => setImmediate(r));
+        }
       }
       if (this.current !== ex || ex.settled) return;
       if (chunked) t.write('0\r\n\r\n');
@@ -163,22 +181,37 @@ export class Connection implements TransportListener {
   }
 
   #finish(ex: Exchange, keepAlive: boolean): void {
+    this.served++;
+    this.#endKeepAlive = keepAlive;
+    ex.onEnd(); // calls done() now, or once its decoder has ended
+  }
+
+  /** The exchange no longer needs the connection (its body has ended, decoded): reuse or close it. */
+  done(ex: Exchange): void {
+    if (this.current !== ex) return;
     this.current = null;
     ex.conn = null;
-    this.served++;
+    if (this.dead) return;
     // A request body still being sent means the server answered early: the connection is out of sync.
     // Bytes after the response (parser.excess) mean the same.
-    const reusable =
-      keepAlive && ex.sent && this.parser.excess === 0 && !this.dead && !this.transport.isClosing();
+    const reusable = this.#endKeepAlive && ex.sent && this.parser.excess === 0 && !this.transport.isClosing();
     if (!this.transport.isReading()) this.transport.resumeReading();
     if (reusable) this.owner.release(this, this.#keepAliveHint);
     else this.destroy(null, true);
-    ex.onEnd();
+  }
+
+  /** The exchange failed: the connection cannot be trusted any more. */
+  abandon(ex: Exchange, err: Error): void {
+    if (this.current !== ex) return;
+    this.current = null;
+    ex.conn = null;
+    this.destroy(err);
   }
 
   eof(): boolean {
     const ex = this.current;
-    if (ex !== null) {
+    // After the response's last byte (a decoder may still run) a FIN concerns only the connection.
+    if (ex !== null && !this.parser.done) {
       if (!ex.gotBytes) {
         this.#lost(
           new HttpError('ERR_PREMATURE_CLOSE', 'connection closed before the response head', {
@@ -202,7 +235,7 @@ export class Connection implements TransportListener {
     this.dead = true;
     this.#wake();
     const ex = this.current;
-    if (ex !== null) {
+    if (ex !== null && !this.parser.done) {
       if (!ex.gotBytes)
         this.#lost(
           error ??
@@ -210,21 +243,8 @@ export class Connection implements TransportListener {
               bytesReceived: 0,
             }),
         );
-      else {
-        try {
-          this.#dispatch(ex, this.parser.finish());
-          if (!ex.settled) ex.fail(error ?? new HttpError('ERR_PREMATURE_CLOSE', 'connection closed'));
-        } catch (err) {
-          ex.fail(
-            error
-              ? new HttpError('ERR_PREMATURE_CLOSE', `connection lost: ${error.message}`, {
-                  cause: error,
-                  bytesReceived: this.parser.bodyBytes,
-                })
-              : (err as Error),
-          );
-        }
-      }
+      // Only a clean FIN (eof) ends a close-delimited body: a reset, or a close without one, cuts it short.
+      else ex.fail(cutShort(this.parser, error));
     }
     if (!wasDead) this.owner.remove(this);
   }
@@ -257,6 +277,26 @@ export class Connection implements TransportListener {
     if (graceful) this.transport.close();
     else this.transport.abort(err ?? undefined);
   }
+}
+
+/** A stream body yields to the event loop after this many bytes (see #pump): one setImmediate per MiB. */
+const YIELD_EVERY = 1024 * 1024;
+
+/** `ERR_PREMATURE_CLOSE` for a connection lost mid-response without a FIN; `cause` is its error. */
+function cutShort(parser: ResponseParser, error: Error | null): HttpError {
+  const bytesReceived = parser.bodyBytes;
+  let message: string;
+  try {
+    parser.finish(); // a close-delimited body: complete at a FIN only, and this is not one
+    message = `connection lost inside the response body after ${bytesReceived} bytes, before a clean close`;
+  } catch (err) {
+    message = (err as Error).message.replace(/^connection closed/, 'connection lost');
+  }
+  if (error !== null) message += `: ${error.message}`;
+  return new HttpError('ERR_PREMATURE_CLOSE', message, {
+    bytesReceived,
+    ...(error === null ? {} : { cause: error }),
+  });
 }
 
 function lengthMismatch(declared: number, written: number, what: 'more' | 'only'): HttpError {

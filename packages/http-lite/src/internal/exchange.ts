@@ -1,9 +1,10 @@
 import { Buffer } from 'node:buffer';
-import * as zlib from 'node:zlib';
 import { HttpError } from '../errors.js';
+import type { HttpHeaders } from '../headers.js';
 import { type BodyController, HttpResponse, ResponseBody } from '../response.js';
 import type { ResponseHeadEvent } from '../response-parser.js';
 import type { Connection } from './connection.js';
+import { ContentDecoder, decodingOrder } from './content-decoder.js';
 import { type Tickable, unwatch, watch } from './ticker.js';
 
 /** A request ready for the wire, as built by `request()`. */
@@ -40,6 +41,8 @@ enum Phase {
   Sending,
   Head,
   Body,
+  /** The wire body is complete; the decoder is still producing (the connection is held until it ends). */
+  Decoding,
   Done,
 }
 
@@ -57,7 +60,10 @@ export class Exchange implements Tickable, BodyController {
   sent = false;
   #response: HttpResponse | null = null;
   #body: ResponseBody | null = null;
-  #decoder: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | null = null;
+  #decoder: ContentDecoder | null = null;
+  /** Set by the pool while the exchange waits in its queue or for its connect: frees that slot. */
+  #unpark: (() => void) | null = null;
+  /** Body bytes delivered to the consumer (decoded, when decoding). */
   #received = 0;
   #since = 0;
   #activity = 0;
@@ -79,8 +85,17 @@ export class Exchange implements Tickable, BodyController {
     }
   }
 
+  /** Done with the wire: failed, or its response arrived in full (a decoder may still be producing). */
   get settled(): boolean {
-    return this.phase === Phase.Done;
+    return this.phase >= Phase.Decoding;
+  }
+
+  /**
+   * Called by the pool when it queues the exchange or starts a connect for it (`null` once it has a
+   * connection): `unpark` runs if the exchange fails first, so an abort frees the slot and the socket now.
+   */
+  park(unpark: (() => void) | null): void {
+    this.#unpark = unpark;
   }
 
   /** A clone for the one retry. */
@@ -151,18 +166,37 @@ export class Exchange implements Tickable, BodyController {
       ev.contentLength !== null &&
       ev.contentLength > s.maxResponseSize
     ) {
-      this.fail(tooLarge(s, ev.contentLength));
+      this.fail(tooLarge(s, ev.contentLength, false));
       return;
+    }
+    // HEAD/204/304 and empty bodies have nothing to decode, whatever their Content-Encoding says.
+    if (s.decompress && ev.framing !== 'none' && ev.contentLength !== 0) {
+      const enc = ev.headers.get('content-encoding');
+      if (enc !== null) {
+        try {
+          const codings = decodingOrder(enc);
+          if (codings.length > 0) {
+            this.#decoder = new ContentDecoder(
+              codings,
+              {
+                data: (chunk) => this.#deliver(chunk),
+                end: () => this.#decoded(),
+                error: (err) => this.fail(err),
+              },
+              () => this.#syncReading(),
+            );
+          }
+        } catch (err) {
+          this.fail(err as Error);
+          return;
+        }
+      }
     }
     const body = new ResponseBody();
     this.#body = body;
     body.controller = this;
     this.phase = Phase.Body;
     this.#since = 0;
-    if (s.decompress && ev.framing !== 'none') {
-      const enc = ev.headers.get('content-encoding');
-      if (enc !== null) this.#startDecoder(enc.trim().toLowerCase());
-    }
     const res = new HttpResponse({
       status: ev.status,
       statusText: ev.statusText,
@@ -182,15 +216,21 @@ export class Exchange implements Tickable, BodyController {
     this.#paused = true;
     // Hold the decoder too: a small compressed chunk can inflate to gigabytes (zlib honours readable backpressure).
     this.#decoder?.pause();
-    const conn = this.conn;
-    if (conn !== null && conn.current === this) conn.transport.pauseReading();
+    this.#syncReading();
   }
 
   resume(): void {
     this.#paused = false;
     this.#decoder?.resume();
+    this.#syncReading();
+  }
+
+  /** Reads the socket unless the consumer or the decoder's input is full (only while the wire body flows). */
+  #syncReading(): void {
     const conn = this.conn;
-    if (conn !== null && conn.current === this) conn.transport.resumeReading();
+    if (this.phase !== Phase.Body || conn === null || conn.current !== this) return;
+    if (this.#paused || this.#decoder?.inputFull === true) conn.transport.pauseReading();
+    else conn.transport.resumeReading();
   }
 
   cancel(): void {
@@ -198,37 +238,22 @@ export class Exchange implements Tickable, BodyController {
       this.fail(new HttpError('ERR_ABORTED', 'response body discarded before its end'));
   }
 
-  #startDecoder(enc: string): void {
-    let d: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | null = null;
-    if (enc === 'gzip' || enc === 'x-gzip') d = zlib.createGunzip();
-    else if (enc === 'br') d = zlib.createBrotliDecompress();
-    else if (enc === 'deflate') d = zlib.createInflate(); // swapped for raw deflate on the first chunk if needed
+  stopDecoding(): void {
+    const d = this.#decoder;
     if (d === null) return;
-    this.#decoder = d;
-    this.#wireDecoder(d);
-  }
-
-  #wireDecoder(d: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress): void {
-    const body = this.#body!;
-    d.on('data', (chunk: Buffer) => this.#deliver(chunk));
-    d.on('end', () => {
-      if (this.#decoder === d) body.end();
-    });
-    d.on('error', (err) => {
-      if (this.#decoder !== d) return;
-      const e = new HttpError('ERR_HTTP_PARSE', `invalid content-encoding data: ${err.message}`, {
-        reason: 'invalid content-encoding data',
-        cause: err,
-      });
-      if (this.phase !== Phase.Done) this.fail(e);
-      else body.fail(e);
-    });
+    // dump()/dispose: nobody reads the decoded bytes, so inflating them is wasted CPU. The wire bytes
+    // still drain as they are (the connection stays reusable) and count towards maxResponseSize.
+    this.#decoder = null;
+    d.destroy();
+    if (this.phase === Phase.Decoding) this.#complete();
+    else this.#syncReading();
   }
 
   #deliver(chunk: Uint8Array): void {
     this.#received += chunk.byteLength;
     if (this.#received > this.spec.maxResponseSize) {
-      this.fail(tooLarge(this.spec, this.#received));
+      // Decoded or not, a body over the limit fails (and stops its decoder) the moment it passes it.
+      this.fail(tooLarge(this.spec, this.#received, this.#decoder !== null));
       return;
     }
     this.#body!.push(chunk);
@@ -242,56 +267,61 @@ export class Exchange implements Tickable, BodyController {
       this.#deliver(chunk);
       return;
     }
-    if (d instanceof zlib.Inflate && this.#received === 0 && d.bytesWritten === 0 && chunk.byteLength > 0) {
-      // "deflate" is zlib-wrapped per RFC 9110, but some servers send raw deflate.
-      if ((chunk[0]! & 0x0f) !== 8) {
-        const raw = zlib.createInflateRaw();
-        this.#decoder = raw;
-        d.removeAllListeners();
-        d.destroy();
-        this.#wireDecoder(raw as unknown as zlib.Inflate);
-        raw.write(chunk);
-        return;
-      }
-    }
-    d.write(chunk);
+    d.write(toBuffer(chunk));
+    if (d.inputFull) this.#syncReading();
   }
 
-  onTrailers(trailers: import('../headers.js').HttpHeaders): void {
+  onTrailers(trailers: HttpHeaders): void {
     if (this.#response) this.#response.trailers = trailers;
   }
 
-  /** The response is complete on the wire; the connection has already been released. */
+  /** The response is complete on the wire (called by the connection, which this exchange still holds). */
   onEnd(): void {
-    this.phase = Phase.Done;
-    this.#cleanup();
     const d = this.#decoder;
-    if (d !== null && this.#wireBytes === 0) {
+    if (d !== null && this.#wireBytes > 0) {
+      // The body ends when the decoder does: until then the total timeout, the signal and the
+      // maxResponseSize check keep applying, and the connection stays with this exchange.
+      this.phase = Phase.Decoding;
+      d.end();
+      return;
+    }
+    if (d !== null) {
       // An empty body with a Content-Encoding (as fetch does): nothing to decode, not a truncated stream.
       this.#decoder = null;
-      d.removeAllListeners();
       d.destroy();
-      this.#body?.end();
-    } else if (d !== null) d.end();
-    else this.#body?.end();
+    }
+    this.#complete();
   }
 
-  /** Fails the exchange wherever it is; the connection (if any) is destroyed. */
+  #decoded(): void {
+    this.#decoder = null;
+    if (this.phase === Phase.Decoding) this.#complete();
+  }
+
+  #complete(): void {
+    this.phase = Phase.Done;
+    this.#cleanup();
+    // Release first: a request started from the body's end handler can then reuse the connection.
+    this.conn?.done(this);
+    this.#body?.end();
+  }
+
+  /** Fails the exchange wherever it is; the connection (if any) is destroyed, a decoder stopped. */
   fail(err: Error): void {
     if (this.phase === Phase.Done) return;
     this.phase = Phase.Done;
     this.#cleanup();
-    const conn = this.conn;
-    if (conn !== null && conn.current === this) {
-      conn.current = null;
-      this.conn = null;
-      conn.destroy(err);
+    const unpark = this.#unpark;
+    if (unpark !== null) {
+      this.#unpark = null;
+      unpark();
     }
-    if (this.#decoder !== null) {
-      this.#decoder.removeAllListeners();
-      this.#decoder.on('error', () => {});
-      this.#decoder.destroy();
+    const d = this.#decoder;
+    if (d !== null) {
+      this.#decoder = null;
+      d.destroy();
     }
+    this.conn?.abandon(this, err);
     if (this.#response === null) this.#reject(err);
     else this.#body!.fail(err);
   }
@@ -305,10 +335,10 @@ export class Exchange implements Tickable, BodyController {
   }
 }
 
-function tooLarge(s: ExchangeSpec, n: number): HttpError {
+function tooLarge(s: ExchangeSpec, n: number, decoded: boolean): HttpError {
   return new HttpError(
     'ERR_RESPONSE_TOO_LARGE',
-    `response from ${s.url} larger than maxResponseSize ${s.maxResponseSize}: ${n} bytes`,
+    `response from ${s.url} larger than maxResponseSize ${s.maxResponseSize}: ${decoded ? 'decoded to ' : ''}${n} bytes`,
   );
 }
 
