@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   openConnection,
@@ -6,6 +7,7 @@ import {
   type StreamWriter,
   startServer,
   timeout,
+  toDuplex,
   withTimeout,
 } from '@asyncnet/streams';
 import type { TourContext } from './context.js';
@@ -164,4 +166,25 @@ export async function streamsSection(ctx: TourContext): Promise<void> {
   n.measured(
     `${count} UDP round trips in ${ms(udpTook)}: ${((udpTook * 1000) / count).toFixed(0)} µs each, ${lost} lost`,
   );
+
+  n.step('interop: node:http served over asyncnet connections with toDuplex(reader, writer)');
+  const http = createHttpServer((req, res) => res.end(`node:http answered ${req.method} ${req.url}\n`));
+  const bridge = await startServer(
+    (reader, writer) => {
+      http.emit('connection', toDuplex(reader, writer));
+      return writer.waitClosed();
+    },
+    '127.0.0.1',
+    0,
+    quiet,
+  );
+  cleanup.add(async () => {
+    bridge.close();
+    bridge.abortClients();
+    await bridge.waitClosed();
+  });
+  const bridgeUrl = `http://127.0.0.1:${(bridge.address() as AddressInfo).port}/over-asyncnet`;
+  const res = await fetch(bridgeUrl, { signal: AbortSignal.timeout(5000) });
+  n.say(`fetch(${bridgeUrl}) -> ${res.status} ${JSON.stringify(await res.text())}`);
+  n.say('the same Duplex works under ws, tls.connect({ socket }) and stream.pipeline()');
 }
