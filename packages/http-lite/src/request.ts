@@ -3,8 +3,10 @@ import type { ConnectionOptions } from 'node:tls';
 import { type Agent, getGlobalAgent, type PoolKey } from './agent.js';
 import { HttpError } from './errors.js';
 import { abortError, Exchange, type ExchangeSpec } from './internal/exchange.js';
+import { basicAuth, fieldForMessage, redactedUrlCause, redactUrl } from './internal/redact.js';
 import { normalizeBody, type RequestBody } from './internal/request-body.js';
 import type { HttpResponse } from './response.js';
+import { trimOws } from './response-parser.js';
 
 export type { RequestBody } from './internal/request-body.js';
 
@@ -99,14 +101,19 @@ function resolveTarget(input: string | URL, tls: RequestTlsOptions | undefined):
   try {
     u = typeof input === 'string' ? new URL(input) : input;
   } catch (err) {
-    throw new HttpError('ERR_INVALID_URL', `invalid url ${JSON.stringify(String(input))}`, { cause: err });
+    // Neither the message nor the cause may echo a password: Node's error carries the whole input.
+    const text = String(input);
+    throw new HttpError('ERR_INVALID_URL', `invalid url ${JSON.stringify(redactUrl(text))}`, {
+      cause: redactedUrlCause(err, text),
+    });
   }
-  if (!(u instanceof URL)) throw new HttpError('ERR_INVALID_URL', `invalid url ${String(input)}`);
+  if (!(u instanceof URL)) {
+    throw new HttpError('ERR_INVALID_URL', `invalid url ${JSON.stringify(redactUrl(String(input)))}`);
+  }
   let auth: string | null = null;
   let href = u.href;
   if (u.username !== '' || u.password !== '') {
-    const user = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
-    auth = `Basic ${Buffer.from(user, 'utf8').toString('base64')}`;
+    auth = basicAuth(u.username, u.password);
     const bare = new URL(u.href);
     bare.username = '';
     bare.password = '';
@@ -114,10 +121,11 @@ function resolveTarget(input: string | URL, tls: RequestTlsOptions | undefined):
   }
   const secure = u.protocol === 'https:';
   if (!secure && u.protocol !== 'http:') {
-    throw new HttpError(
-      'ERR_UNSUPPORTED_PROTOCOL',
-      `unsupported protocol ${JSON.stringify(u.protocol)} in ${href}`,
-    );
+    // `user:pw@host` without a scheme parses as scheme "user:" with no host: then the "scheme" is
+    // the user name and is not shown either.
+    const shown = redactUrl(href);
+    const scheme = u.host === '' && shown !== href ? '' : ` ${JSON.stringify(u.protocol)}`;
+    throw new HttpError('ERR_UNSUPPORTED_PROTOCOL', `unsupported protocol${scheme} in ${shown}`);
   }
   if (u.hostname === '') throw new HttpError('ERR_INVALID_URL', `url has no host: ${href}`);
   const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
@@ -177,9 +185,13 @@ function normalizeHeaders(h: RequestHeaders | undefined): [string, string][] {
     }
     const v = String(value);
     if (BAD_VALUE.test(v)) {
-      throw new HttpError('ERR_INVALID_HEADER', `invalid value for header ${name}: ${JSON.stringify(v)}`);
+      throw new HttpError(
+        'ERR_INVALID_HEADER',
+        `invalid value for header ${name}: ${fieldForMessage(name, v)}`,
+      );
     }
-    out.push([name, v.trim()]);
+    // OWS only: String#trim would also strip U+00A0, which is data in a field value.
+    out.push([name, trimOws(v)]);
   };
   if (typeof (h as Headers).forEach === 'function' && !Array.isArray(h)) {
     for (const [k, v] of (h as Headers).entries()) add(k, v);
@@ -277,7 +289,7 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
       await res.body.discard();
       throw new HttpError(
         'ERR_TOO_MANY_REDIRECTS',
-        `more than ${maxRedirects} redirects, last to ${location}`,
+        `more than ${maxRedirects} redirects, last to ${redactUrl(location)}`,
       );
     }
     let next: URL;
@@ -285,9 +297,11 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
       next = new URL(location, target.href);
     } catch (err) {
       await res.body.discard();
-      throw new HttpError('ERR_INVALID_URL', `invalid redirect location ${JSON.stringify(location)}`, {
-        cause: err,
-      });
+      throw new HttpError(
+        'ERR_INVALID_URL',
+        `invalid redirect location ${JSON.stringify(redactUrl(location))}`,
+        { cause: redactedUrlCause(err, location) },
+      );
     }
     await res.body.discard();
     const nextTarget = resolveTarget(next, options.tls);
