@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type Running,
@@ -88,6 +89,21 @@ describe('framing over a raw socket, split at random points and byte by byte', (
     ['nul in field value', 'HTTP/1.1 200 OK\r\nX: a\0b\r\nContent-Length: 0\r\n\r\n'],
     ['invalid status code', 'HTTP/1.1 20x OK\r\n\r\n'],
     ['invalid status line', 'SPAM\r\n\r\n'],
+    // U+00A0 is not whitespace: String#trim would have turned these into valid framing.
+    ['invalid content-length', 'HTTP/1.1 200 OK\r\nContent-Length: 5\xa0\r\n\r\nhello'],
+    [
+      'invalid transfer-encoding',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\xa0\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+    ],
+    ['invalid chunk extension', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;\r\nhi\r\n0\r\n\r\n'],
+    [
+      'invalid chunk extension',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;;=;"\r\nhi\r\n0\r\n\r\n',
+    ],
+    [
+      'invalid chunk extension',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a="b\r\nhi\r\n0\r\n\r\n',
+    ],
   ];
   it.each(bad)('rejects %s with ERR_HTTP_PARSE', async (reason, wire) => {
     const s = await serve(() => wire, 'bytes');
@@ -120,6 +136,20 @@ describe('framing over a raw socket, split at random points and byte by byte', (
     );
     const err2 = await rejectionOf((await get(s2.origin, { agent: newAgent() })).body.bytes());
     expect(err2.code).toBe('ERR_PREMATURE_CLOSE');
+  });
+
+  it('reads an HTTP/1.2 response as HTTP/1.1 and keeps the connection', async () => {
+    const s = await serve(
+      () => 'HTTP/1.2 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+      'bytes',
+    );
+    const agent = newAgent();
+    for (let i = 0; i < 2; i++) {
+      const res = await get(s.origin, { agent });
+      expect(res.httpVersion).toBe('1.1');
+      expect(await res.body.text()).toBe('ok');
+    }
+    expect(s.accepted()).toBe(1);
   });
 
   it('reports a close inside the head as ERR_PREMATURE_CLOSE', async () => {
@@ -176,6 +206,37 @@ describe('connection reuse', () => {
     expect(await (await get(server.origin, { agent })).body.text()).toBe('ok');
     expect(await (await get(server.origin, { agent })).body.text()).toBe('ok');
     expect(server.accepted()).toBe(2);
+  });
+
+  it('gives a response followed by extra bytes one outcome at every split point: delivered, then closed', async () => {
+    let plan = { wire: Buffer.alloc(0), cuts: [] as number[] };
+    server = await startRaw((socket) => {
+      readRequests(socket, async () => {
+        let prev = 0;
+        for (const cut of [...plan.cuts, plan.wire.length]) {
+          if (cut <= prev) continue;
+          socket.write(plan.wire.subarray(prev, cut));
+          prev = cut;
+          await new Promise((r) => setTimeout(r, 1));
+        }
+      });
+    });
+    const agent = newAgent();
+    const response = b('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 30 }), fc.nat(), async (extra, at) => {
+        const wire = Buffer.concat([response, extra]);
+        // One cut anywhere, the one right after the response included.
+        plan = { wire, cuts: [1 + (at % (wire.length - 1))] };
+        const before = server!.accepted();
+        expect(await (await get(server!.origin, { agent })).body.text()).toBe('ok');
+        await new Promise((r) => setTimeout(r, 20));
+        // The connection that carried extra bytes is never handed out again.
+        expect(await (await get(server!.origin, { agent })).body.text()).toBe('ok');
+        expect(server!.accepted()).toBe(before + 2);
+      }),
+      { numRuns: 30 },
+    );
   });
 
   /** First request on each connection is answered; later ones see the connection dropped unanswered. */
