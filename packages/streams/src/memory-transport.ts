@@ -172,7 +172,9 @@ export class MemoryTransport implements StreamTransport {
   reset(): void {
     const err = connectionReset();
     this.#outbox = [];
+    this.#outBytes = 0;
     this.peer.#outbox = [];
+    this.peer.#outBytes = 0;
     this.#finish(err);
     this.peer.#finish(err);
   }
@@ -280,6 +282,8 @@ export class MemoryTransport implements StreamTransport {
     if (this.#lost) return;
     this.#lost = true;
     this.#closing = true;
+    // A lost connection has nothing left to resume: no writeResumed after closed().
+    this.#writePaused = false;
     this.#error = error;
     this.#resolveClosed();
     this.#listener?.closed(error);

@@ -4,8 +4,9 @@ import { makeCert } from '@asyncnet-internal/test-support';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { portOf, useServers } from './__fixtures__/servers.js';
 import { openConnection } from './connection.js';
-import { createStreamPair } from './memory-transport.js';
+import { createStreamPair, createTransportPair } from './memory-transport.js';
 import type { StreamWriter } from './stream-writer.js';
+import type { TransportListener } from './transport.js';
 import { timeout, withTimeout } from './timeout.js';
 
 const { start } = useServers();
@@ -74,6 +75,31 @@ describe('an in-memory peer that goes away while a writer waits on drain()', () 
       expect(writer.isClosing()).toBe(true);
     });
   }
+});
+
+describe('an in-memory transport after a reset', () => {
+  it('reports an empty write buffer and never resumes writing after closed()', async () => {
+    const [a, b] = createTransportPair();
+    const events: string[] = [];
+    const listener: TransportListener = {
+      data() {},
+      eof: () => true,
+      writePaused: () => events.push('paused'),
+      writeResumed: () => events.push('resumed'),
+      closed: (err) => events.push(`closed ${(err as NodeJS.ErrnoException | null)?.code}`),
+    };
+    a.setListener(listener);
+    b.setListener({ data() {}, eof: () => true, closed() {} });
+    a.write(Buffer.alloc(100_000));
+    a.reset();
+    expect(events).toEqual(['paused', 'closed ECONNRESET']);
+    // The queued bytes were lost with the connection.
+    expect(a.getWriteBufferSize()).toBe(0);
+    // A protocol may still touch its limits in connectionLost: that is no resumeWriting.
+    a.setWriteBufferLimits({ high: 1_000_000 });
+    await turns(5);
+    expect(events).toEqual(['paused', 'closed ECONNRESET']);
+  });
 });
 
 describe('deadlines longer than setTimeout can hold (2^31 - 1 ms, about 24.8 days)', () => {
