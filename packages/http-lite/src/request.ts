@@ -56,11 +56,14 @@ export interface RequestOptions {
   timeouts?: Timeouts | undefined;
   /** Largest response head (and trailer section) in bytes. @default 16384 */
   maxHeaderSize?: number | undefined;
-  /** Largest response body in bytes (after decompression). @default Infinity */
+  /** Largest response body in bytes; with `decompress`, of the decoded body (passing it fails at once, never truncates). @default Infinity */
   maxResponseSize?: number | undefined;
   /** Redirects to follow (301, 302, 303, 307, 308). @default 0 */
   maxRedirects?: number | undefined;
-  /** Decode `Content-Encoding: gzip | deflate | br` and send `Accept-Encoding` when not set. @default false */
+  /**
+   * Decode `Content-Encoding: gzip | x-gzip | deflate | br` (stacked up to 5, last applied first) and send
+   * `Accept-Encoding` when not set; any other coding fails with `ERR_UNSUPPORTED_CONTENT_ENCODING`. @default false
+   */
   decompress?: boolean | undefined;
   /** Connection pool to use. @default the global agent */
   agent?: Agent | undefined;
@@ -212,7 +215,7 @@ function normalizeHeaders(h: RequestHeaders | undefined): [string, string][] {
  * @throws {@link HttpError} with codes `ERR_INVALID_URL`, `ERR_UNSUPPORTED_PROTOCOL`, `ERR_INVALID_HEADER`,
  *   `ERR_CONNECT_TIMEOUT`, `ERR_HEADERS_TIMEOUT`, `ERR_TOTAL_TIMEOUT`, `ERR_ABORTED`, `ERR_HTTP_PARSE`,
  *   `ERR_HEADERS_OVERFLOW`, `ERR_PREMATURE_CLOSE`, `ERR_RESPONSE_TOO_LARGE`, `ERR_TOO_MANY_REDIRECTS`,
- *   `ERR_CONTENT_LENGTH_MISMATCH`;
+ *   `ERR_CONTENT_LENGTH_MISMATCH`, `ERR_UNSUPPORTED_CONTENT_ENCODING`; no message or cause shows URL credentials;
  *   Node socket errors (`ECONNREFUSED`, …) pass through.
  * @example
  * ```ts

@@ -234,7 +234,8 @@ export class ResponseParser {
   /**
    * Feeds bytes received from the connection.
    * @param chunk - the next bytes; body events are views into it.
-   * @returns the events those bytes completed, in order.
+   * @returns the events those bytes completed, in order. Bytes after the end of the response (here or in a
+   *   later call) are not parsed: they only add to {@link ResponseParser.excess}.
    * @throws {@link HttpError} `ERR_HTTP_PARSE`, `ERR_HEADERS_OVERFLOW`; after a throw every call throws again.
    */
   push(chunk: Uint8Array): ResponseEvent[] {
@@ -253,7 +254,8 @@ export class ResponseParser {
   }
 
   /**
-   * Signals that the connection delivered its last byte (FIN).
+   * Signals that the connection delivered its last byte with a clean FIN: the only way a close-delimited body
+   * ends (a reset or any other loss must be reported as a premature close, not through this).
    * @returns `[{ type: 'end' }]` for a close-delimited body, `[]` if the response was complete.
    * @throws {@link HttpError} `ERR_PREMATURE_CLOSE` when the response was cut short.
    */
