@@ -56,7 +56,7 @@ describe('IRC front end', () => {
     await expectLine('FROB', / 421 nums FROB :Unknown command/);
     await expectLine('JOIN', / 461 nums JOIN :Not enough parameters/);
     await expectLine('PRIVMSG ghost :boo', / 401 nums ghost :No such nick/);
-    await expectLine('PRIVMSG #nowhere :boo', / 403 nums #nowhere :No such channel/);
+    await expectLine('PRIVMSG #nowhere :boo', / 401 nums #nowhere :No such nick\/channel/);
     await expectLine('JOIN #Dev', /^:nums!~nums@127\.0\.0\.1 JOIN #Dev$/);
     await c.waitFor(/ 353 nums = #Dev :@nums$/);
     await c.waitFor(/ 366 nums #Dev :End of \/NAMES list\./);

@@ -22,17 +22,23 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** The IRC operator both servers are configured with. */
+export const NGIRCD_OPER = { name: 'boss', password: 'opersecret' } as const;
+
 /** Starts ngircd in the foreground on a loopback port with a generated config. */
 export async function startNgircd(bin: string): Promise<{ port: number; stop(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'ngircd-'));
   const port = await freePort();
   const conf = join(dir, 'ngircd.conf');
   writeFileSync(join(dir, 'motd'), 'differential test\n');
+  // MaxPenaltyTime = 0 turns off ngIRCd's per-command penalty delays (the probes would otherwise
+  // crawl at one command per second); MaxConnectionsIP = 0 lets the harness open its sessions.
   writeFileSync(
     conf,
     `[Global]\nName = irc.test\nInfo = differential\nPorts = ${port}\nListen = 127.0.0.1\nMotdFile = ${join(dir, 'motd')}\n` +
-      `[Limits]\nMaxNickLength = 30\nPingTimeout = 120\nPongTimeout = 20\n` +
-      `[Options]\nDNS = no\nIdent = no\nPAM = no\n`,
+      `[Limits]\nMaxNickLength = 30\nPingTimeout = 120\nPongTimeout = 20\nMaxPenaltyTime = 0\nMaxConnectionsIP = 0\n` +
+      `[Options]\nDNS = no\nIdent = no\nPAM = no\n` +
+      `[Operator]\nName = ${NGIRCD_OPER.name}\nPassword = ${NGIRCD_OPER.password}\n`,
   );
   const child: ChildProcess = spawn(bin, ['-n', '-f', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

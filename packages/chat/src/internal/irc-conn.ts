@@ -133,8 +133,13 @@ export class IrcConn extends ClientConn {
     this.send(fmt(this.ctx.opts.serverName, 'BATCH', [`-${id}`]));
   }
 
-  /** Replays room history, marked as history: a chathistory batch with the original times. */
+  /**
+   * Replays room history, marked as history: a chathistory batch with the original times. A
+   * client without `batch` and `server-time` could not tell old lines from live ones, so it gets
+   * none (it can still ask with CHATHISTORY).
+   */
   replay(room: Room): void {
+    if (!this.caps.has('batch') || !this.caps.has('server-time')) return;
     const past = this.ctx.hub.recent(room);
     if (past.length === 0) return;
     const lines = past.map((out) => encodeIrcTagged(out, this.nick, this.tagMask, this.ctx.opts.serverName));

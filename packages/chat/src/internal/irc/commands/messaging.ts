@@ -64,7 +64,8 @@ function send(
     if (target.startsWith('#')) {
       const room = hub.room(target);
       if (room === undefined || room.size === 0) {
-        if (!quiet) c.reply(N.ERR_NOSUCHCHANNEL, target, 'No such channel');
+        // Modern PRIVMSG answers a missing channel with ERR_NOSUCHNICK ("No such nick/channel").
+        if (!quiet) c.reply(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
         continue;
       }
       if (!room.canSpeak(c)) {

@@ -37,9 +37,9 @@ export const oper: Record<string, IrcCommand> = {
       if (!c.umodes.has('o'))
         return c.reply(N.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator");
       const line = fmt(c.prefix, 'WALLOPS', [m.params[0]!], true);
+      // Modern: to users with +w; servers MAY echo it to the sender, which we do as confirmation.
       for (const x of c.ctx.hub.members.values()) {
-        if (x.kind === 1 && x.registered && (x.umodes.has('w') || x.umodes.has('o')))
-          (x as IrcConn).send(line);
+        if (x.kind === 1 && x.registered && (x.umodes.has('w') || x === c)) (x as IrcConn).send(line);
       }
     },
   },

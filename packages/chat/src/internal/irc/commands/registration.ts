@@ -3,9 +3,8 @@ import { VERSION } from '../../../version.js';
 import { nickProblem } from '../../casemap.js';
 import type { IrcConn } from '../../irc-conn.js';
 import { capCommand } from '../caps.js';
-import { isupportTokens } from '../isupport.js';
 import * as N from '../numerics.js';
-import { lusers, motd } from './server-info.js';
+import { isupport, lusers, motd } from './server-info.js';
 import type { IrcCommand } from './types.js';
 
 /** Sends 001-005, LUSERS and MOTD once NICK, USER, CAP END (and PASS) are done. */
@@ -27,11 +26,7 @@ export async function maybeWelcome(c: IrcConn): Promise<void> {
   c.reply(N.RPL_YOURHOST, `Your host is ${o.serverName}, running version asyncnet-chat-${VERSION}`);
   c.reply(N.RPL_CREATED, `This server was created ${c.ctx.createdAt.toUTCString()}`);
   c.replyTokens(N.RPL_MYINFO, o.serverName, `asyncnet-chat-${VERSION}`, 'iow', 'biklmnopstv', 'bklov');
-  const tokens = isupportTokens(o);
-  // At most 13 tokens per line (Modern: RPL_ISUPPORT).
-  for (let k = 0; k < tokens.length; k += 13) {
-    c.reply(N.RPL_ISUPPORT, ...tokens.slice(k, k + 13), 'are supported by this server');
-  }
+  isupport(c);
   lusers(c);
   motd(c);
 }
@@ -89,8 +84,11 @@ export const registration: Record<string, IrcCommand> = {
   },
   PING: {
     pre: true,
-    min: 1,
-    run: (c, m) => c.fromServer('PONG', [c.ctx.opts.serverName, m.params[0]!]),
+    run(c, m) {
+      if (m.params[0] === undefined || m.params[0] === '')
+        return c.reply(N.ERR_NOORIGIN, 'No origin specified');
+      c.fromServer('PONG', [c.ctx.opts.serverName, m.params[0]]);
+    },
   },
   PONG: { pre: true, run() {} },
   QUIT: {

@@ -1,5 +1,6 @@
 import { VERSION } from '../../../version.js';
 import type { IrcConn } from '../../irc-conn.js';
+import { isupportTokens } from '../isupport.js';
 import * as N from '../numerics.js';
 import type { IrcCommand } from './types.js';
 
@@ -32,6 +33,14 @@ export function lusers(c: IrcConn): void {
   );
 }
 
+/** RPL_ISUPPORT, at most 13 tokens per line (Modern: RPL_ISUPPORT). */
+export function isupport(c: IrcConn): void {
+  const tokens = isupportTokens(c.ctx.opts);
+  for (let k = 0; k < tokens.length; k += 13) {
+    c.reply(N.RPL_ISUPPORT, ...tokens.slice(k, k + 13), 'are supported by this server');
+  }
+}
+
 export function motd(c: IrcConn): void {
   const o = c.ctx.opts;
   if (o.motd.length === 0) {
@@ -57,6 +66,8 @@ export const serverInfo: Record<string, IrcCommand> = {
     run(c, m) {
       if (otherServer(c, m.params[0])) return;
       c.reply(N.RPL_VERSION, `asyncnet-chat-${VERSION}.`, c.ctx.opts.serverName, 'Modern IRC + IRCv3');
+      // Modern VERSION: RPL_VERSION then the RPL_ISUPPORT lines.
+      isupport(c);
     },
   },
   TIME: {
