@@ -6,8 +6,8 @@ import { portOf, useServers } from './__fixtures__/servers.js';
 import { openConnection } from './connection.js';
 import { createStreamPair, createTransportPair } from './memory-transport.js';
 import type { StreamWriter } from './stream-writer.js';
-import type { TransportListener } from './transport.js';
 import { timeout, withTimeout } from './timeout.js';
+import type { TransportListener } from './transport.js';
 
 const { start } = useServers();
 
@@ -99,6 +99,34 @@ describe('an in-memory transport after a reset', () => {
     a.setWriteBufferLimits({ high: 1_000_000 });
     await turns(5);
     expect(events).toEqual(['paused', 'closed ECONNRESET']);
+  });
+});
+
+describe('writer.waitClosed() under a deadline', () => {
+  // DESIGN: every blocking call takes an AbortSignal. close() towards a peer that never reads can
+  // wait forever, and withTimeout waits for an operation that ignores its signal.
+  it('takes a signal, so withTimeout bounds a close that a non-reading peer never lets finish', async () => {
+    const port = await silentServer();
+    const [, writer] = await openConnection('127.0.0.1', port);
+    for (let i = 0; i < 128; i++) writer.write(Buffer.alloc(65_536));
+    writer.close();
+    const bounded = withTimeout(20, (signal) => writer.waitClosed({ signal })).catch((e: unknown) => e);
+    const settled = await Promise.race([bounded, new Promise((r) => setTimeout(r, 5000, 'still waiting'))]);
+    expect(settled).toMatchObject({ code: 'ERR_TIMEOUT' });
+    expect(writer.isClosing()).toBe(true);
+    // The wait was abandoned, not the close: aborting ends the connection and waitClosed resolves.
+    writer.transport.abort();
+    await writer.waitClosed({ signal: AbortSignal.timeout(5000) });
+  });
+
+  it('rejects at once with an aborted signal and resolves for a closed connection', async () => {
+    const [[, a], [, b]] = createStreamPair();
+    await expect(a.waitClosed({ signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'ERR_ABORTED',
+    });
+    a.close();
+    b.close();
+    await a.waitClosed({ signal: AbortSignal.timeout(5000) });
   });
 });
 

@@ -107,9 +107,23 @@ export class StreamWriter {
     this.transport.close();
   }
 
-  /** Resolves once the connection is fully closed (never rejects). */
-  waitClosed(): Promise<void> {
-    return this.transport.closed;
+  /**
+   * Resolves once the connection is fully closed.
+   * @param options - `signal` stops waiting (the connection is left as it is: abort it to end it now)
+   * @throws only when `signal` aborts: `AbortedError`/`TimeoutError`
+   */
+  waitClosed(options?: { signal?: AbortSignal | undefined }): Promise<void> {
+    const signal = options?.signal;
+    if (signal === undefined) return this.transport.closed;
+    if (signal.aborted) return Promise.reject(abortReasonToError(signal, 'waitClosed'));
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(abortReasonToError(signal, 'waitClosed'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      void this.transport.closed.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
   }
 
   /** `true` once the connection is closing or closed. */
