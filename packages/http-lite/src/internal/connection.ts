@@ -85,15 +85,7 @@ export class Connection implements TransportListener {
     let unpaced = 0;
     try {
       for await (const chunk of body) {
-        if (this.current !== ex || ex.settled) return;
-        if (this.dead || t.isClosing()) {
-          // The connection is gone (the exchange hears it from closed()): pull nothing more.
-          ex.fail(
-            t.error ??
-              new HttpError('ERR_PREMATURE_CLOSE', 'connection closed while sending the request body'),
-          );
-          return;
-        }
+        if (!this.#pumping(ex)) return;
         if (chunk.byteLength === 0) continue;
         if (chunked) {
           t.write(`${chunk.byteLength.toString(16)}\r\n`);
@@ -113,6 +105,8 @@ export class Connection implements TransportListener {
           unpaced = 0;
           await new Promise<void>((r) => setImmediate(r));
         }
+        // Checked before the next chunk is pulled: a lost connection costs no more of the body.
+        if (!this.#pumping(ex)) return;
       }
       if (this.current !== ex || ex.settled) return;
       if (chunked) t.write('0\r\n\r\n');
@@ -122,6 +116,18 @@ export class Connection implements TransportListener {
     } catch (err) {
       if (this.current === ex) ex.fail(err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  /** Whether the pump may go on sending `ex`'s body; fails `ex` when the connection is gone. */
+  #pumping(ex: Exchange): boolean {
+    if (this.current !== ex || ex.settled) return false;
+    if (!this.dead && !this.transport.isClosing()) return true;
+    // Normally closed() has failed the exchange already; this covers a transport that only says it is closing.
+    ex.fail(
+      this.transport.error ??
+        new HttpError('ERR_PREMATURE_CLOSE', 'connection closed while sending the request body'),
+    );
+    return false;
   }
 
   writePaused(): void {
