@@ -273,6 +273,22 @@ describe('stacked content-codings', () => {
     expect((await res.body.bytes()).equals(plain)).toBe(true);
   });
 
+  it('holds every stage back while the body is not read (bounded memory through the chain)', async () => {
+    const s = await serveEncoded(zlib.gzipSync(gzipBomb(256)), 'gzip, gzip');
+    const res = await request(s.origin, { agent: newAgent(), decompress: true });
+    const it = res.body[Symbol.asyncIterator]();
+    let n = (await it.next()).value!.byteLength;
+    const base = process.memoryUsage().arrayBuffers;
+    await sleep(300);
+    expect(process.memoryUsage().arrayBuffers - base).toBeLessThan(24 * MB);
+    for (;;) {
+      const r = await it.next();
+      if (r.done) break;
+      n += r.value.byteLength;
+    }
+    expect(n).toBe(256 * MB);
+  }, 30_000);
+
   const refused: [string, string][] = [
     ['an unknown coding', 'zstd'],
     ['an unknown coding under a known one', 'zstd, gzip'],
