@@ -108,7 +108,8 @@ export class StreamsProtocolTransport implements Transport {
       } catch (err) {
         // Reads are cancel-safe: a read cancelled by pauseReading() or detach consumed nothing.
         if (this.#stopped) return;
-        if (this.#paused && this.#readCtl.signal.aborted) {
+        // Cancelled by pauseReading(), even when resumeReading() ran before this continuation.
+        if (this.#readCtl.signal.aborted) {
           this.#readCtl = new AbortController();
           continue;
         }
