@@ -1,9 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { ChatClient, type ChatEvent } from '@asyncnet/chat';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, eventually, requireBuiltCli, runCli } from './__fixtures__/run-cli.js';
+import { makeSelfSignedCert } from './cert.js';
 
 beforeAll(requireBuiltCli);
 
@@ -84,6 +89,57 @@ describe('asyncnet-demo chat-server', () => {
     } finally {
       server.kill();
     }
+  });
+
+  it('serves IRC over TLS with --tls-cert/--tls-key and re-reads the certificate on SIGHUP', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'demo-tls-'));
+    const certFile = join(dir, 'cert.pem');
+    const keyFile = join(dir, 'key.pem');
+    const write = (c: { cert: string; key: string }) => {
+      writeFileSync(certFile, c.cert);
+      writeFileSync(keyFile, c.key);
+      return c.cert;
+    };
+    const first = write(makeSelfSignedCert());
+    const fingerprint = (port: number, ca: string) =>
+      new Promise<string>((resolve, reject) => {
+        const s = tlsConnect({ host: '127.0.0.1', port, ca }, () => {
+          resolve(new X509Certificate(s.getPeerX509Certificate()!.raw).fingerprint256);
+          s.destroy();
+        });
+        s.once('error', reject);
+      });
+    const server = new CliProcess([
+      'chat-server',
+      '--port',
+      '0',
+      '--irc-port',
+      'off',
+      '--tls-cert',
+      certFile,
+      '--tls-key',
+      keyFile,
+      '--tls-port',
+      '0',
+    ]);
+    try {
+      const port = Number((await server.waitFor(/, irc\+tls 127\.0\.0\.1:(\d+)/))[1]);
+      expect(await fingerprint(port, first)).toBe(new X509Certificate(first).fingerprint256);
+      const second = write(makeSelfSignedCert());
+      server.child.kill('SIGHUP');
+      await eventually('the reload line', () => server.stderr.includes('tls certificate reloaded'));
+      expect(await fingerprint(port, second)).toBe(new X509Certificate(second).fingerprint256);
+      writeFileSync(keyFile, 'broken');
+      server.child.kill('SIGHUP');
+      await eventually('the failed reload line', () => server.stderr.includes('keeping the old certificate'));
+      expect(await fingerprint(port, second)).toBe(new X509Certificate(second).fingerprint256);
+    } finally {
+      server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const half = await runCli(['chat-server', '--tls-cert', certFile]);
+    expect(half.code).toBe(2);
+    expect(half.stderr).toContain('--tls-cert and --tls-key go together');
   });
 
   it('runs without an IRC listener with --irc-port off', async () => {

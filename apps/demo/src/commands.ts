@@ -77,16 +77,25 @@ export const COMMANDS: CommandSpec[] = [
     name: 'chat-server',
     summary: 'a chat server (@asyncnet/chat): plain protocol and IRC on one hub',
     usage:
-      'chat-server [--host 127.0.0.1] [--port 7000] [--irc-port 6667] [--redis redis://host:port] [--no-flood-control] [--history N]',
+      'chat-server [--host 127.0.0.1] [--port 7000] [--irc-port 6667] [--tls-cert FILE --tls-key FILE [--tls-port 6697]] [--redis redis://host:port] [--no-flood-control] [--history N]',
     details: [
       'Connect with `asyncnet-demo chat 127.0.0.1:7000`, `nc 127.0.0.1 7000`, or any IRC client on',
       'the IRC port. Several servers sharing one Redis (--redis) form one chat network.',
+      'With --tls-cert/--tls-key IRC is also served over TLS; SIGHUP re-reads the certificate files.',
       'Logs one line when listening; SIGINT/SIGTERM close it gracefully.',
     ],
     options: [
       host,
       { name: 'port', short: 'p', value: 'PORT', help: 'plain-protocol port, 0 for any', default: '7000' },
       { name: 'irc-port', value: 'PORT', help: 'IRC port, 0 for any, "off" for none', default: '6667' },
+      { name: 'tls-cert', value: 'FILE', help: 'certificate chain (PEM) for IRC over TLS' },
+      { name: 'tls-key', value: 'FILE', help: 'private key (PEM) for IRC over TLS' },
+      {
+        name: 'tls-port',
+        value: 'PORT',
+        help: 'IRC-over-TLS port (with --tls-cert), 0 for any',
+        default: '6697',
+      },
       { name: 'redis', value: 'URL', help: 'share rooms with other servers over Redis pub/sub' },
       { name: 'no-flood-control', help: 'turn off per-client flood control' },
       { name: 'history', value: 'N', help: 'messages per room replayed on join', default: '20' },

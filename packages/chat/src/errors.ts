@@ -8,6 +8,7 @@ export type ChatErrorCode =
   | 'ERR_SERVER_LISTENING'
   | 'ERR_SERVER_CLOSED'
   | 'ERR_BUS_UNAVAILABLE'
+  | 'ERR_TLS_CERT'
   | 'ERR_PROTOCOL';
 
 /**

@@ -22,4 +22,5 @@ export type { RedisBusOptions } from './redis-bus.js';
 export { redisBus } from './redis-bus.js';
 export type { ChatStats } from './server.js';
 export { ChatServer, createChatServer } from './server.js';
+export type { ChatTlsOptions, StsOptions } from './tls-options.js';
 export { VERSION } from './version.js';

@@ -3,6 +3,7 @@ import { ChatError } from './errors.js';
 import { roomProblem } from './internal/casemap.js';
 import type { Resolved } from './internal/context.js';
 import { isPasswordHash } from './passwords.js';
+import { type ChatTlsOptions, resolveTlsOptions } from './tls-options.js';
 
 /** Per-client send queue limits. */
 export interface SendQueueOptions {
@@ -84,6 +85,8 @@ export interface ChatServerOptions {
    * registration), `registration` lets clients create accounts. @default none (no logins)
    */
   accounts?: { users?: Record<string, string>; file?: string; registration?: boolean };
+  /** TLS for the IRC listener on `tlsPort` (certificate files, reloadable; optional STS). @default none */
+  tls?: ChatTlsOptions;
   /** ADMIN replies. @default { location: 'asyncnet chat server', email: '' } */
   admin?: { location?: string; email?: string };
   /** Per-connection transport write-buffer high-water mark in bytes. @default 65536 */
@@ -105,6 +108,8 @@ export interface ListenOptions {
   port?: number;
   /** IRC port; 0 picks a free one; omitted means no IRC listener. */
   ircPort?: number;
+  /** IRC-over-TLS port (needs the `tls` option; 6697 by convention); omitted means none. */
+  tlsPort?: number;
 }
 
 /** Options for {@link ChatServer.close}. */
@@ -192,6 +197,7 @@ export function resolveOptions(o: ChatServerOptions): Resolved {
       return { name: op.name, password: op.password };
     }),
     registration: o.accounts?.registration ?? false,
+    tls: resolveTlsOptions(o.tls),
     admin: {
       location: text('admin.location', o.admin?.location ?? 'asyncnet chat server', false),
       email: o.admin?.email ?? '',

@@ -3,10 +3,12 @@ import { type Server, type StreamTransport, startTransportServer } from '@asyncn
 import { type BusNode, type BusStats, type ChatBus, emptyBusStats, memoryBus } from './bus.js';
 import { ChatError } from './errors.js';
 import { AccountStore } from './internal/accounts.js';
+import { releaseIp } from './internal/client-conn.js';
 import type { ChatTransport, Ctx, Resolved } from './internal/context.js';
 import { Hub } from './internal/hub.js';
 import { IrcConn } from './internal/irc-conn.js';
 import { PlainConn } from './internal/plain-conn.js';
+import { TlsCertificate } from './internal/tls-context.js';
 import {
   type ChatServerOptions,
   type CloseOptions,
@@ -60,6 +62,8 @@ export class ChatServer {
   #node: BusNode | null = null;
   #plain: Server | null = null;
   #irc: Server | null = null;
+  #ircTls: Server | null = null;
+  #cert: TlsCertificate | null = null;
   #sweep: ReturnType<typeof setInterval> | null = null;
   #state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
 
@@ -83,6 +87,7 @@ export class ChatServer {
       perIp: new Map(),
       log,
       createdAt: new Date(),
+      tlsPort: null,
       drops: 0,
       peakQueue: 0,
       closing: false,
@@ -143,15 +148,33 @@ export class ChatServer {
           serverOptions,
         );
       }
+      if (options.tlsPort !== undefined) {
+        const tls = this.#opts.tls;
+        if (tls === null)
+          throw new ChatError(
+            'ERR_INVALID_OPTION',
+            'listen option tlsPort needs the tls option (certFile, keyFile)',
+          );
+        this.#cert = new TlsCertificate(tls.certFile, tls.keyFile);
+        await this.#cert.load();
+        this.#ircTls = await startTransportServer(
+          (t) => this.#accept(t, 2),
+          host,
+          options.tlsPort,
+          serverOptions,
+        );
+        ctx.tlsPort = (this.#ircTls.address() as AddressInfo).port;
+      }
     } catch (err) {
       this.#plain?.close();
+      this.#ircTls?.close();
       await this.#node.close();
       this.#state = 'closed';
       throw err;
     }
     if (this.#state !== 'listening') {
       // close() ran while the listeners were starting: it could not see them, so stop them here.
-      for (const srv of [this.#plain, this.#irc]) srv?.close();
+      for (const srv of [this.#plain, this.#irc, this.#ircTls]) srv?.close();
       this.#node.publish({ t: 'bye' });
       await this.#node.close();
       throw new ChatError('ERR_SERVER_CLOSED', 'server was closed while listen() was in progress');
@@ -183,7 +206,8 @@ export class ChatServer {
     this.#node.publish({ t: 'hello' });
   }
 
-  #accept(t: StreamTransport, kind: 0 | 1): void {
+  /** `kind`: 0 plain, 1 IRC, 2 IRC over TLS (handshake first). */
+  #accept(t: StreamTransport, kind: 0 | 1 | 2): void {
     const ctx = this.#ctx;
     if (ctx.closing) {
       t.abort();
@@ -194,6 +218,11 @@ export class ChatServer {
     const n = (ctx.perIp.get(ip) ?? 0) + 1;
     if (this.#opts.maxConnectionsPerIp > 0 && n > this.#opts.maxConnectionsPerIp) {
       ctx.disconnects['too many connections'] = (ctx.disconnects['too many connections'] ?? 0) + 1;
+      // Before the handshake nothing can be said in the clear to a TLS client.
+      if (kind === 2) {
+        t.abort();
+        return;
+      }
       t.write(
         kind === 0
           ? `* error: too many connections from ${ip}\r\n`
@@ -204,9 +233,26 @@ export class ChatServer {
       return;
     }
     ctx.perIp.set(ip, n);
+    if (kind === 2) {
+      void this.#secure(t, ip);
+      return;
+    }
     const transport = guard(t);
     if (kind === 0) new PlainConn(ctx, transport, ip);
     else new IrcConn(ctx, transport, ip);
+  }
+
+  /** TLS handshake with the current certificate (bounded by the registration timeout), then IRC. */
+  async #secure(t: StreamTransport, ip: string): Promise<void> {
+    const ctx = this.#ctx;
+    const ok = await this.#cert!.upgrade(t, this.#opts.registrationTimeout);
+    if (!ok || ctx.closing) {
+      if (!ok) ctx.disconnects['tls handshake failed'] = (ctx.disconnects['tls handshake failed'] ?? 0) + 1;
+      t.abort();
+      releaseIp(ctx, ip);
+      return;
+    }
+    new IrcConn(ctx, guard(t), ip, true);
   }
 
   #reannounce(): void {
@@ -230,6 +276,33 @@ export class ChatServer {
    */
   ircAddress(): AddressInfo | null {
     return (this.#irc?.address() as AddressInfo | null) ?? null;
+  }
+
+  /**
+   * The IRC-over-TLS listener's address.
+   * @returns node's AddressInfo, or null when there is no `tlsPort` listener
+   */
+  tlsAddress(): AddressInfo | null {
+    return (this.#ircTls?.address() as AddressInfo | null) ?? null;
+  }
+
+  /**
+   * Re-reads the `tls` certificate and key files (after a renewal; the CLI calls it on SIGHUP).
+   * New handshakes use them; open connections keep theirs. If the files cannot be read or do not
+   * form a valid pair, the certificate in use stays and this rejects.
+   * @returns once the new certificate is in use
+   * @throws ChatError `ERR_TLS_CERT` naming the file and the problem; `ERR_INVALID_OPTION` when
+   *   there is no TLS listener
+   * @example
+   * ```ts
+   * process.on('SIGHUP', () => server.reloadTls().catch((err) => console.error(err.message)));
+   * ```
+   */
+  async reloadTls(): Promise<void> {
+    if (this.#cert === null)
+      throw new ChatError('ERR_INVALID_OPTION', 'reloadTls() needs a TLS listener (tls option and tlsPort)');
+    await this.#cert.load();
+    this.#ctx.log('tls certificate reloaded');
   }
 
   /** This node's id on the bus (stamped on every event it publishes), or null before listen. */
@@ -282,10 +355,10 @@ export class ChatServer {
     const timeout = options.timeout ?? 5_000;
     this.#opts.closeGrace = timeout;
     if (this.#sweep !== null) clearInterval(this.#sweep);
-    for (const s of [this.#plain, this.#irc]) s?.close();
+    for (const s of [this.#plain, this.#irc, this.#ircTls]) s?.close();
     for (const c of [...ctx.conns]) c.shutdown('server shutting down');
     if (wasListening) {
-      const servers = [this.#plain, this.#irc].filter((s): s is Server => s !== null);
+      const servers = [this.#plain, this.#irc, this.#ircTls].filter((s): s is Server => s !== null);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         Promise.all(servers.map((s) => s.waitClosed())),

@@ -15,6 +15,11 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
     );
   }
   const history = int(args, 'history', 20, 0, 10_000);
+  const tlsCert = str(args, 'tls-cert');
+  const tlsKey = str(args, 'tls-key');
+  if ((tlsCert === undefined) !== (tlsKey === undefined))
+    throw usageError('--tls-cert and --tls-key go together: give both PEM files');
+  const tlsPort = tlsCert === undefined ? undefined : port(args, 'tls-port', 6697);
   const redis = str(args, 'redis');
   let early: string[] | null = [];
   const options: ChatServerOptions = {
@@ -26,6 +31,7 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
       else process.stderr.write(`chat-server: ${line}\n`);
     },
   };
+  if (tlsCert !== undefined && tlsKey !== undefined) options.tls = { certFile: tlsCert, keyFile: tlsKey };
   if (redis !== undefined) {
     let u: URL;
     try {
@@ -40,7 +46,12 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
   }
   const server = createChatServer(options);
   try {
-    await server.listen({ host, port: plainPort, ...(ircPort === undefined ? {} : { ircPort }) });
+    await server.listen({
+      host,
+      port: plainPort,
+      ...(ircPort === undefined ? {} : { ircPort }),
+      ...(tlsPort === undefined ? {} : { tlsPort }),
+    });
   } catch (err) {
     await server.close({ timeout: 100 }).catch(() => {});
     if (flag(args, 'debug')) for (const line of early ?? []) process.stderr.write(`chat-server: ${line}\n`);
@@ -58,6 +69,18 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
   early = null;
   const plain = server.address();
   const irc = server.ircAddress();
+  const tls = server.tlsAddress();
+  // A renewed certificate is picked up without a restart; a bad one keeps the old in use.
+  if (tls !== null)
+    process.on('SIGHUP', () => {
+      server.reloadTls().then(
+        () => process.stderr.write('chat-server: SIGHUP: tls certificate reloaded\n'),
+        (err: unknown) =>
+          process.stderr.write(
+            `chat-server: SIGHUP: ${(err as Error).message}; keeping the old certificate\n`,
+          ),
+      );
+    });
   await new Promise<void>((resolve) => {
     // Handlers before the "listening" line: whoever reads it may signal at once.
     onShutdown(async (signal) => {
@@ -69,6 +92,7 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
     process.stdout.write(
       `chat-server listening: plain ${plain?.address}:${plain?.port}` +
         (irc ? `, irc ${irc.address}:${irc.port}` : '') +
+        (tls ? `, irc+tls ${tls.address}:${tls.port}` : '') +
         (redis !== undefined ? `, bus ${redis}` : ', in-memory bus') +
         '\n',
     );

@@ -8,6 +8,13 @@ import { SendQueue } from './send-queue.js';
 const encoder = new TextEncoder();
 let nextId = 1;
 
+/** Gives back one connection slot of `ip` (maxConnectionsPerIp). */
+export function releaseIp(ctx: Ctx, ip: string): void {
+  const n = (ctx.perIp.get(ip) ?? 1) - 1;
+  if (n <= 0) ctx.perIp.delete(ip);
+  else ctx.perIp.set(ip, n);
+}
+
 /**
  * What both front ends share: line decoding, flood control, the send queue, timeouts, and a
  * disconnect that happens once with one reason. Subclasses speak the protocol.
@@ -25,6 +32,8 @@ export abstract class ClientConn implements HubMember, LineSink {
   away = '';
   readonly umodes = new Set<string>();
   account = '';
+  /** Connected over TLS (WHOIS 671, STS). */
+  readonly secure: boolean = false;
   signon = Date.now();
   lastActive = Date.now();
   readonly ctx: Ctx;
@@ -271,8 +280,6 @@ export abstract class ClientConn implements HubMember, LineSink {
     if (this.#throttle !== null) clearTimeout(this.#throttle);
     this.#throttle = null;
     this.ctx.conns.delete(this);
-    const n = (this.ctx.perIp.get(this.host) ?? 1) - 1;
-    if (n <= 0) this.ctx.perIp.delete(this.host);
-    else this.ctx.perIp.set(this.host, n);
+    releaseIp(this.ctx, this.host);
   }
 }

@@ -1,3 +1,4 @@
+import type { ResolvedTls } from '../tls-options.js';
 import type { AccountStore } from './accounts.js';
 import type { Hub } from './hub.js';
 
@@ -49,6 +50,8 @@ export interface Resolved {
   admin: { location: string; email: string };
   /** Whether clients may create accounts (REGISTER, /register). */
   registration: boolean;
+  /** TLS for the IRC `tlsPort` listener; null when not configured. */
+  tls: ResolvedTls | null;
 }
 
 /** Shared state of one server, handed to every connection. */
@@ -67,6 +70,8 @@ export interface Ctx {
   readonly perIp: Map<string, number>;
   readonly log: (line: string) => void;
   readonly createdAt: Date;
+  /** The TLS IRC listener's port once listening (STS `port=`), else null. */
+  tlsPort: number | null;
   drops: number;
   peakQueue: number;
   closing: boolean;

@@ -17,6 +17,7 @@ function member(id: number, nick: string, kind: 0 | 1 = 0): HubMember & { got: B
     away: '',
     umodes: new Set<string>(),
     account: '',
+    secure: false,
     signon: 0,
     lastActive: 0,
     kill() {},

@@ -53,6 +53,8 @@ export interface HubMember {
   readonly umodes: Set<string>;
   /** Account name, '' when not logged in. */
   account: string;
+  /** Connected over TLS. */
+  readonly secure: boolean;
   /** Ms since epoch of registration and of the last message (WHOIS 317). */
   signon: number;
   lastActive: number;

@@ -46,9 +46,12 @@ export class IrcConn extends ClientConn {
   #label: string | null = null;
   #labelled: string[] = [];
 
-  constructor(ctx: Ctx, transport: ChatTransport, ip: string) {
+  override readonly secure: boolean;
+
+  constructor(ctx: Ctx, transport: ChatTransport, ip: string, secure = false) {
     super(ctx, transport, ip, IRC_MAX_LINE);
     this.passOk = ctx.opts.password === null;
+    this.secure = secure;
   }
 
   /** `*` before a nick is set (Modern: the target of numerics to unregistered clients). */

@@ -40,8 +40,19 @@ function offered(c: IrcConn): Map<string, string> {
   if (c.ctx.accounts !== null) out.set('sasl', 'PLAIN');
   if (c.ctx.accounts !== null && c.ctx.opts.registration)
     out.set('draft/account-registration', 'before-connect');
+  const sts = c.ctx.opts.tls?.sts;
+  // STS needs cap values, so only 302 clients see it (IRCv3 sts).
+  if (sts && c.ctx.tlsPort !== null && c.capVersion >= 302) {
+    out.set(
+      'sts',
+      c.secure ? `duration=${sts.duration}${sts.preload ? ',preload' : ''}` : `port=${c.ctx.tlsPort}`,
+    );
+  }
   return out;
 }
+
+/** Capabilities a client may not REQ (IRCv3 sts: "Clients MUST NOT request this capability"). */
+const NOT_REQUESTABLE = new Set(['sts']);
 
 /** CAP LS/LIST/REQ/END (IRCv3 capability negotiation, 302). */
 export function capCommand(c: IrcConn, msg: IrcMessage): void | Promise<void> {
@@ -70,7 +81,9 @@ export function capCommand(c: IrcConn, msg: IrcMessage): void | Promise<void> {
       const have = offered(c);
       const items = req.split(/ +/).filter((x) => x !== '');
       // All or nothing (IRCv3: a REQ is ACKed or NAKed as a whole).
-      const ok = items.length > 0 && items.every((x) => have.has(x.replace(/^-/, '')));
+      const ok =
+        items.length > 0 &&
+        items.every((x) => have.has(x.replace(/^-/, '')) && !NOT_REQUESTABLE.has(x.replace(/^-/, '')));
       if (!ok) {
         c.fromServer('CAP', [c.target, 'NAK', req]);
         return;

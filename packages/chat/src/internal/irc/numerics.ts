@@ -89,6 +89,7 @@ export const ERR_NOOPERHOST = '491';
 export const ERR_UMODEUNKNOWNFLAG = '501';
 export const ERR_USERSDONTMATCH = '502';
 export const ERR_INVALIDCAPCMD = '410';
+export const RPL_WHOISSECURE = '671';
 export const RPL_LOGGEDIN = '900';
 export const RPL_SASLSUCCESS = '903';
 export const ERR_SASLFAIL = '904';

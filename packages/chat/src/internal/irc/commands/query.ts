@@ -61,6 +61,7 @@ function whois(c: IrcConn, nick: string): void {
     c.reply(N.RPL_WHOISSERVER, m.nick, srv, c.ctx.opts.network);
     if (m.umodes.has('o')) c.reply(N.RPL_WHOISOPERATOR, m.nick, 'is an IRC operator');
     if (m.away !== '') c.reply(N.RPL_AWAY, m.nick, m.away);
+    if (m.secure) c.reply(N.RPL_WHOISSECURE, m.nick, 'is using a secure connection');
     if (m.account !== '') c.reply(N.RPL_WHOISACCOUNT, m.nick, m.account, 'is logged in as');
     c.reply(
       N.RPL_WHOISIDLE,
