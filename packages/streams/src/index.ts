@@ -26,6 +26,7 @@ export {
 // In-memory testing
 export type { StreamEnd, StreamPairOptions } from './memory-transport.js';
 export { createStreamPair, createTransportPair, MemoryTransport } from './memory-transport.js';
+export { redactUrl } from './redact.js';
 export type {
   CloseClientsOptions,
   ConnectionErrorInfo,

@@ -1,31 +1,12 @@
 import { Buffer } from 'node:buffer';
 
-const SCHEME_AND_SLASHES = /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]+/;
+import { redactUrl } from '@asyncnet/streams';
+
+// One redaction rule for every package: the core's.
+export { redactUrl };
+
 /** Fields whose values are credentials: never echoed in an error message. */
 const SECRET_FIELDS = new Set(['authorization', 'proxy-authorization', 'cookie']);
-
-/**
- * A URL (or text that failed to parse as one) with its userinfo replaced by `***`, for error messages.
- * A parsable URL with a host loses exactly its `user:password@`. Anything else (invalid host or port,
- * no scheme, `user:pw@host`) is cut from after `scheme://` to the last `@`: an unparsable string has
- * no reliable authority, so over-redacting a path is the price of never printing a password.
- */
-export function redactUrl(text: string): string {
-  let u: URL | null = null;
-  try {
-    u = new URL(text);
-  } catch {}
-  if (u !== null && u.host !== '') {
-    if (u.username === '' && u.password === '') return u.href;
-    u.username = '';
-    u.password = '';
-    return u.href;
-  }
-  const at = text.lastIndexOf('@');
-  if (at === -1) return text;
-  const start = SCHEME_AND_SLASHES.exec(text)?.[0].length ?? 0;
-  return at < start ? text : `${text.slice(0, start)}***${text.slice(at)}`;
-}
 
 /** A header value fit for an error message: credentials are never shown. */
 export function fieldForMessage(name: string, value: string): string {
