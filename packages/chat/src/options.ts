@@ -4,6 +4,7 @@ import { roomProblem } from './internal/casemap.js';
 import type { Resolved } from './internal/context.js';
 import { isPasswordHash } from './passwords.js';
 import { type ChatTlsOptions, resolveTlsOptions } from './tls-options.js';
+import type { WebOptions } from './web-options.js';
 
 /** Per-client send queue limits. */
 export interface SendQueueOptions {
@@ -98,6 +99,11 @@ export interface ChatServerOptions {
   nodeTimeout?: number;
   /** Where log lines go. @default one line to stderr */
   log?: (line: string) => void;
+  /**
+   * The web front end (IRC over WebSocket plus the bundled web client), started by
+   * {@link ChatServer.listen} beside the other listeners. @default none
+   */
+  web?: WebOptions;
 }
 
 /** Where to listen. */

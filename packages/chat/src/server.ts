@@ -9,6 +9,7 @@ import { Hub } from './internal/hub.js';
 import { IrcConn } from './internal/irc-conn.js';
 import { PlainConn } from './internal/plain-conn.js';
 import { TlsCertificate } from './internal/tls-context.js';
+import { startWebListener, type WebListener } from './internal/web/web-listener.js';
 import {
   type ChatServerOptions,
   type CloseOptions,
@@ -16,6 +17,7 @@ import {
   positive,
   resolveOptions,
 } from './options.js';
+import { type ResolvedWeb, resolveWebOptions } from './web-options.js';
 
 /** Counters from {@link ChatServer.stats}. */
 export interface ChatStats {
@@ -64,6 +66,8 @@ export class ChatServer {
   #irc: Server | null = null;
   #ircTls: Server | null = null;
   #cert: TlsCertificate | null = null;
+  readonly #webOptions: ResolvedWeb | null;
+  #web: WebListener | null = null;
   #sweep: ReturnType<typeof setInterval> | null = null;
   #state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
 
@@ -73,6 +77,7 @@ export class ChatServer {
     this.#bus = options.bus ?? memoryBus();
     this.#highWaterMark = positive('highWaterMark', options.highWaterMark ?? 65_536);
     this.#nodeTimeout = positive('nodeTimeout', options.nodeTimeout ?? 20_000);
+    this.#webOptions = options.web === undefined ? null : resolveWebOptions(options.web);
     const log = options.log ?? ((line: string) => process.stderr.write(`[asyncnet/chat] ${line}\n`));
     this.#hub = new Hub(positive('history', options.history ?? 20, true), log);
     this.#ctx = {
@@ -165,8 +170,13 @@ export class ChatServer {
         );
         ctx.tlsPort = (this.#ircTls.address() as AddressInfo).port;
       }
+      if (this.#webOptions !== null) {
+        // Imports `ws` on demand: a server without a web front end never loads it.
+        this.#web = await startWebListener(ctx, this.#webOptions, host, this.#highWaterMark);
+      }
     } catch (err) {
       this.#plain?.close();
+      this.#irc?.close();
       this.#ircTls?.close();
       await this.#node.close();
       this.#state = 'closed';
@@ -175,6 +185,7 @@ export class ChatServer {
     if (this.#state !== 'listening') {
       // close() ran while the listeners were starting: it could not see them, so stop them here.
       for (const srv of [this.#plain, this.#irc, this.#ircTls]) srv?.close();
+      await this.#web?.close(0);
       this.#node.publish({ t: 'bye' });
       await this.#node.close();
       throw new ChatError('ERR_SERVER_CLOSED', 'server was closed while listen() was in progress');
@@ -299,10 +310,32 @@ export class ChatServer {
    * ```
    */
   async reloadTls(): Promise<void> {
-    if (this.#cert === null)
+    if (this.#cert === null && this.#web?.secure !== true)
       throw new ChatError('ERR_INVALID_OPTION', 'reloadTls() needs a TLS listener (tls option and tlsPort)');
-    await this.#cert.load();
+    await this.#cert?.load();
+    // The web front end's HTTPS certificate (web.tls) is reloaded with it.
+    await this.#web?.reloadTls();
     this.#ctx.log('tls certificate reloaded');
+  }
+
+  /**
+   * The web front end's address (HTTP(S) and WebSocket on one port).
+   * @returns node's AddressInfo, or null when the web front end is not listening
+   */
+  webAddress(): AddressInfo | null {
+    return this.#web?.address() ?? null;
+  }
+
+  /**
+   * The URL of the web client, e.g. `http://127.0.0.1:8080/` (an unspecified bind address shows
+   * as localhost).
+   * @returns the URL, or null when the web front end is not listening
+   */
+  webUrl(): string | null {
+    const a = this.webAddress();
+    if (a === null || this.#web === null) return null;
+    const h = a.address === '0.0.0.0' || a.address === '::' ? 'localhost' : a.address;
+    return `${this.#web.secure ? 'https' : 'http'}://${h.includes(':') ? `[${h}]` : h}:${a.port}/`;
   }
 
   /** This node's id on the bus (stamped on every event it publishes), or null before listen. */
@@ -361,7 +394,7 @@ export class ChatServer {
       const servers = [this.#plain, this.#irc, this.#ircTls].filter((s): s is Server => s !== null);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
-        Promise.all(servers.map((s) => s.waitClosed())),
+        Promise.all([...servers.map((s) => s.waitClosed()), this.#web?.close(timeout)]),
         new Promise<void>((r) => {
           timer = setTimeout(r, timeout + 1_000);
         }),
