@@ -115,6 +115,11 @@ describe('formatEvent', () => {
     expect(formatEvent(ev, colour)).toBe(coloured);
     expect(formatEvent({ type: 'private', from: 'bob', text: 'psst' }, plain)).toBe('*bob* psst');
     expect(formatEvent({ type: 'error', text: 'nope' }, plain)).toBe('! nope');
+    const act = { type: 'action', room: '#lobby', from: 'bob', text: 'waves', private: false } as const;
+    expect(formatEvent(act, plain)).toBe('* bob waves');
+    // With colour an action is not dimmed like a server notice, and the nick is coloured.
+    expect(formatEvent(act, colour)).not.toBe(formatEvent({ type: 'notice', text: 'bob waves' }, colour));
+    expect(formatEvent({ ...act, private: true }, plain)).toBe('*bob* * bob waves');
   });
 
   it('neutralises terminal escape sequences and bidi overrides from the network', () => {

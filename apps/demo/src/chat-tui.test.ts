@@ -130,9 +130,9 @@ describe.skipIf(TMUX === null)('asyncnet-demo chat (interactive, in tmux)', () =
       tmux('send-keys', '-t', session, '-l', text);
       tmux('send-keys', '-t', session, 'Enter');
     };
-    const action = new Promise<ChatEvent>((resolve) => bob.once('notice', resolve));
+    const action = new Promise<ChatEvent>((resolve) => bob.once('action', resolve));
     send('/me waves');
-    expect(await action).toMatchObject({ text: 'tina waves' });
+    expect(await action).toMatchObject({ from: 'tina', text: 'waves', private: false });
     await eventually('own action shown', () => lines().includes('* tina waves'));
     const priv = new Promise<ChatEvent>((resolve) => bob.once('private', resolve));
     send('/msg bob psst');

@@ -59,8 +59,35 @@ describe('ChatClient', () => {
     bob.msg('alice', 'hi there');
     await reading;
     expect(events).toContainEqual({ type: 'message', room: '#lobby', from: 'bob', text: '/not a command' });
-    expect(events).toContainEqual({ type: 'notice', text: 'bob waves' });
+    expect(events).toContainEqual({
+      type: 'action',
+      room: '#lobby',
+      from: 'bob',
+      text: 'waves',
+      private: false,
+    });
     expect(events.at(-1)).toEqual({ type: 'private', from: 'bob', text: 'hi there' });
+  });
+
+  it('reports /me as an action, never as a server notice, so an action cannot forge a quit line', async () => {
+    const port = await start();
+    const alice = await connect(port, 'alice');
+    const bob = await connect(port, 'bob');
+    const seen: ChatEvent[] = [];
+    alice.on('event', (ev: ChatEvent) => seen.push(ev));
+    const action = next(alice, 'action');
+    bob.me('quit (ping timeout: 90 seconds)');
+    expect(await action).toEqual({
+      type: 'action',
+      room: '#lobby',
+      from: 'bob',
+      text: 'quit (ping timeout: 90 seconds)',
+      private: false,
+    });
+    const quit = next(alice, 'notice', (ev) => ev.type === 'notice' && ev.text.startsWith('bob quit'));
+    await bob.close('for real');
+    expect(await quit).toEqual({ type: 'notice', text: 'bob quit (for real)' });
+    expect(seen.filter((ev) => ev.type === 'notice' && ev.text.includes('ping timeout'))).toEqual([]);
   });
 
   it('joins rooms and reports errors as events', async () => {

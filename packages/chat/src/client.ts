@@ -8,7 +8,12 @@ export type ChatEvent =
   | { type: 'message'; room: string | null; from: string; text: string }
   /** A private message (`*nick* text`). */
   | { type: 'private'; from: string; text: string }
-  /** A server notice (`* ...`): joins, parts, /me actions, command output. */
+  /**
+   * An action (`/me`): `** nick text` in your room (`room` is the room you were in), or
+   * `**nick** text` sent to you alone (`private`).
+   */
+  | { type: 'action'; room: string | null; from: string; text: string; private: boolean }
+  /** A server notice (`* ...`): joins, parts, command output. */
   | { type: 'notice'; text: string }
   /** An error line (`* error: ...`); the connection stays up. */
   | { type: 'error'; text: string };
@@ -29,7 +34,7 @@ const ITERATOR_BUFFER = 1024;
 
 /**
  * A client for the plain chat protocol. Incoming lines are emitted as `event` (every
- * {@link ChatEvent}), `message`, `private`, `notice` and `error`, and are available through
+ * {@link ChatEvent}), `message`, `private`, `action`, `notice` and `error`, and are available through
  * `for await`; `close` is emitted once when the connection ends.
  *
  * @example
@@ -307,6 +312,14 @@ export class ChatClient extends EventEmitter {
       const end = line.indexOf('> ');
       if (end > 0)
         return { type: 'message', room: this.#room, from: line.slice(1, end), text: line.slice(end + 2) };
+    }
+    if (line.startsWith('**')) {
+      // `** nick text` (room) or `**nick** text` (private); nicks never hold `*` or spaces.
+      const m = /^\*\* (\S+) (.*)$/.exec(line) ?? /^\*\*([^*\s]+)\*\* (.*)$/.exec(line);
+      if (m !== null) {
+        const priv = line.charCodeAt(2) !== 32;
+        return { type: 'action', room: priv ? null : this.#room, from: m[1]!, text: m[2]!, private: priv };
+      }
     }
     if (line.startsWith('* error: ')) return { type: 'error', text: line.slice(9) };
     if (line.startsWith('* ')) {

@@ -90,7 +90,9 @@ describe('IRC front end', () => {
     bob.send('PRIVMSG #lobby :hi alice');
     expect(await alice.waitFor(/^<bob>/)).toBe('<bob> hi alice');
     bob.send('PRIVMSG #lobby :\x01ACTION waves\x01');
-    await alice.waitFor(/^\* bob waves$/);
+    await alice.waitFor(/^\*\* bob waves$/);
+    bob.send('PRIVMSG alice :\x01ACTION pokes you\x01');
+    await alice.waitFor(/^\*\*bob\*\* pokes you$/);
     alice.send('/me bows');
     await bob.waitFor((l) => l === ':alice!plain@127.0.0.1 PRIVMSG #lobby :\x01ACTION bows\x01');
     alice.send('/msg BOB secret');

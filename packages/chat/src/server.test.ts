@@ -36,7 +36,7 @@ describe('plain protocol', () => {
     a.send('hello there');
     expect(await b.waitFor(/^<alice>/)).toBe('<alice> hello there');
     b.send('/me waves');
-    expect(await a.waitFor(/^\* bob waves/)).toBe('* bob waves');
+    expect(await a.waitFor(/bob waves/)).toBe('** bob waves');
     expect(a.lines.some((l) => l.includes('<alice> hello there'))).toBe(false);
   });
 });
@@ -182,7 +182,7 @@ describe('half-close', () => {
     await new Promise((r) => setTimeout(r, 100)); // let the server see the FIN first
     gate.open();
     await bob.waitFor(/^<carol> hello from a pipe$/);
-    await bob.waitFor(/^\* carol waves$/);
+    await bob.waitFor(/^\*\* carol waves$/);
     await bob.waitFor(/^\* carol quit \(connection closed\)$/);
     await carol.ended;
     expect(carol.lines).toContain('* hello carol, type /help for commands');

@@ -3,6 +3,7 @@ import { type Server, type StreamTransport, startTransportServer } from '@asyncn
 import { type BusNode, type BusStats, type ChatBus, emptyBusStats, memoryBus } from './bus.js';
 import { ChatError } from './errors.js';
 import { AccountStore } from './internal/accounts.js';
+import { busEventProblem } from './internal/bus-validate.js';
 import { releaseIp } from './internal/client-conn.js';
 import type { ChatTransport, Ctx, Resolved } from './internal/context.js';
 import { Hub } from './internal/hub.js';
@@ -62,6 +63,8 @@ export class ChatServer {
   readonly #highWaterMark: number;
   readonly #nodeTimeout: number;
   #node: BusNode | null = null;
+  /** Bus events dropped by validation. */
+  #malformed = 0;
   #plain: Server | null = null;
   #irc: Server | null = null;
   #ircTls: Server | null = null;
@@ -118,7 +121,18 @@ export class ChatServer {
     const ctx = this.#ctx;
     try {
       this.#node = await this.#bus.attach({
-        event: (ev) => hub.remote(ev),
+        event: (ev) => {
+          // Every event from the bus is held to the rules client input is held to.
+          const problem = busEventProblem(ev, this.#opts);
+          if (problem === null) return hub.remote(ev);
+          this.#malformed++;
+          if (this.#malformed === 1 || this.#malformed % 100 === 0)
+            ctx.log(
+              `dropped a malformed ${String(ev.t).slice(0, 20)} event from the bus: ${problem} (${this.#malformed} so far)`,
+            );
+          return false;
+        },
+        nickLost: (folded, owner) => hub.nickLost(folded, owner),
         reconnected: () => this.#reannounce(),
         log: ctx.log,
       });
@@ -209,8 +223,9 @@ export class ChatServer {
       // Heartbeat so other nodes can tell a crashed node from a quiet one.
       if (now - lastBeat >= this.#nodeTimeout / 4) {
         lastBeat = now;
-        this.#node?.publish({ t: 'beat' });
-        hub.expireNodes(now, this.#nodeTimeout);
+        this.#node?.publish({ t: 'beat', digest: hub.digest() });
+        // While our own bus is away the silence is ours, not theirs: expire nobody.
+        if (this.#node?.stats().connected !== false) hub.expireNodes(now, this.#nodeTimeout);
       }
     }, every);
     this.#sweep.unref();
@@ -369,7 +384,12 @@ export class ChatServer {
       disconnects: { ...ctx.disconnects },
       largestQueue: largest,
       peakQueue: peak,
-      bus: { ...bus, missedRemote: bus.missedRemote + this.#hub.missedRemote },
+      bus: {
+        ...bus,
+        missedRemote: bus.missedRemote + this.#hub.missedRemote,
+        malformed: bus.malformed + this.#malformed,
+        resyncs: bus.resyncs + this.#hub.resyncs,
+      },
     };
   }
 

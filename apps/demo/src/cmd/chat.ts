@@ -28,6 +28,11 @@ export function formatEvent(ev: ChatEvent, style: Style): string {
       return `<${style.nick(safeText(ev.from))}> ${safeText(ev.text)}`;
     case 'private':
       return `${style.magenta(`*${safeText(ev.from)}*`)} ${safeText(ev.text)}`;
+    case 'action':
+      // Not dimmed like server notices, with the nick styled: an action never looks like one.
+      return ev.private
+        ? `${style.magenta(`*${safeText(ev.from)}*`)} * ${safeText(ev.from)} ${safeText(ev.text)}`
+        : `* ${style.nick(safeText(ev.from))} ${safeText(ev.text)}`;
     case 'notice':
       return style.dim(`* ${safeText(ev.text)}`);
     case 'error':
@@ -184,7 +189,7 @@ export async function chatCommand(args: ParsedArgs): Promise<number> {
         const me = /^\/me\s+(\S.*)$/i.exec(text);
         const msg = /^\/msg\s+(\S+)\s+(\S.*)$/i.exec(text);
         if (me !== null && client.room !== null) {
-          printer.replaceSubmitted(line, style.dim(`* ${client.nick} ${me[1]}`));
+          printer.replaceSubmitted(line, `* ${style.nick(client.nick)} ${me[1]}`);
         } else if (msg !== null) {
           printer.replaceSubmitted(line, `${style.magenta(`-> *${msg[1]}*`)} ${msg[2]}`);
         }

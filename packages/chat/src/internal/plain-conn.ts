@@ -45,18 +45,18 @@ export function encodePlain(ev: BusEvent): Uint8Array {
   let line: string;
   switch (ev.t) {
     case 'msg':
+      // `** nick does` is an action: never a server line (`* `), a message (`<`) or a private one
+      // (`*nick*`: nicks hold no `*`), so `/me quit (ping timeout)` cannot pass for a quit notice.
       line =
         ev.kind === 'action'
-          ? `* ${ev.nick} ${plainText(ev.text)}`
+          ? `** ${ev.nick} ${plainText(ev.text)}`
           : ev.kind === 'notice'
             ? `-${ev.nick}- ${plainText(ev.text)}`
             : `<${ev.nick}> ${plainText(ev.text)}`;
       break;
     case 'priv':
       line =
-        ev.kind === 'action'
-          ? `*${ev.nick}* * ${ev.nick} ${plainText(ev.text)}`
-          : `*${ev.nick}* ${plainText(ev.text)}`;
+        ev.kind === 'action' ? `**${ev.nick}** ${plainText(ev.text)}` : `*${ev.nick}* ${plainText(ev.text)}`;
       break;
     case 'join':
       line = `* ${ev.nick} joined ${ev.room}`;
@@ -89,7 +89,9 @@ export function encodePlain(ev: BusEvent): Uint8Array {
 
 /**
  * The plain line protocol (nc/telnet friendly): the first line is the nick, then every line is
- * said to the current room unless it is a /command. Notices start with `* `.
+ * said to the current room unless it is a /command. Room lines are `<nick> text`, actions
+ * `** nick text`, private lines `*nick* text` and private actions `**nick** text`; everything the
+ * server says itself starts with `* `.
  */
 export class PlainConn extends ClientConn {
   readonly kind = 0 as const;
