@@ -1,6 +1,17 @@
 /** What travels between nodes. `node` and `seq` are stamped by the bus. */
 export type BusEvent =
-  | { t: 'msg'; room: string; nick: string; user: string; host: string; text: string; kind: MsgKind }
+  /** `msgid`/`time` are the sender node's, so history and every node agree on them. */
+  | {
+      t: 'msg';
+      room: string;
+      nick: string;
+      user: string;
+      host: string;
+      text: string;
+      kind: MsgKind;
+      msgid?: string;
+      time?: number;
+    }
   | { t: 'priv'; to: string; nick: string; user: string; host: string; text: string; kind: MsgKind }
   | { t: 'join'; room: string; nick: string; user: string; host: string; realname?: string }
   | { t: 'part'; room: string; nick: string; user: string; host: string; reason: string }
@@ -15,8 +26,15 @@ export type BusEvent =
   /** `away` empty means back; seen by IRC clients with `away-notify`. */
   | { t: 'away'; nick: string; user: string; host: string; away: string; rooms: string[] }
   | { t: 'hello' }
-  | { t: 'presence'; rooms: Record<string, string[]>; topics: Record<string, string> }
-  | { t: 'beat' }
+  /**
+   * A node's whole state: room members (prefixed `@` op, `+` voice; nicks never start with
+   * either), topics, and every registered nick (members in no room too).
+   */
+  | { t: 'presence'; rooms: Record<string, string[]>; topics: Record<string, string>; nicks?: string[] }
+  /** Heartbeat; `digest` hashes the sender's member set so others can detect drift. */
+  | { t: 'beat'; digest?: string }
+  /** Asks node `to` to publish its presence (its events came from a node we had dropped, or drift). */
+  | { t: 'sync'; to: string }
   | { t: 'bye' };
 
 /** `say` is a normal message, `action` is /me, `notice` is an IRC NOTICE. */
@@ -43,6 +61,20 @@ export interface BusStats {
   reconnects: number;
   /** Local nicks another node had claimed while the registry was unreachable. */
   nickConflicts: number;
+  /** Outgoing events waiting for the bus (Redis away or slow). */
+  buffered: number;
+  /** Outgoing events dropped because the buffer was full (also counted in `publishFailed`). */
+  overflowed: number;
+  /** Events from the bus dropped as malformed (bad JSON, bad shape, or failing validation). */
+  malformed: number;
+  /** Events seen twice (a retried publish) and dropped. */
+  duplicates: number;
+  /** Presence exchanges this node asked for (unknown node or digest drift). */
+  resyncs: number;
+  /** Nick conflicts resolved by renaming the newer holder to a guest nick. */
+  nickConflictsResolved: number;
+  /** Ms between the newest event on the bus and the last one this node processed (stream ID distance). */
+  lagMs: number;
 }
 
 /** Counters at zero: a new node's starting point, and what a server with no node reports. */
@@ -56,17 +88,61 @@ export function emptyBusStats(kind: BusStats['kind'], connected: boolean): BusSt
     missedRemote: 0,
     reconnects: 0,
     nickConflicts: 0,
+    buffered: 0,
+    overflowed: 0,
+    malformed: 0,
+    duplicates: 0,
+    resyncs: 0,
+    nickConflictsResolved: 0,
+    lagMs: 0,
   };
 }
 
 /** Callbacks a node gives its bus. */
 export interface BusHandler {
-  /** An event from another node (never one of our own). */
-  event(ev: StampedEvent): void;
+  /** An event from another node (never one of our own); false when it was dropped as malformed. */
+  event(ev: StampedEvent): boolean | void;
   /** The bus came back after a loss; re-announce state (nicks, presence). */
   reconnected(): void;
   /** A line for the server log. */
   log(line: string): void;
+  /**
+   * The registry says another owner holds `folded` (a split brain healed): the member `owner`
+   * must give it up. Optional for bus authors that cannot lose a nick.
+   */
+  nickLost?(folded: string, owner: string): void;
+}
+
+/** One stored room message (durable history). */
+export interface HistoryEntry {
+  /** IRCv3 msgid, the same on every node. */
+  msgid: string;
+  /** Ms since epoch when the sender's node accepted it. */
+  time: number;
+  room: string;
+  nick: string;
+  user: string;
+  host: string;
+  text: string;
+  kind: MsgKind;
+}
+
+/**
+ * A history query: the newest `limit` entries before `before`, or the oldest after `after`
+ * (exclusive bounds, either a time in ms or a msgid), or both (a range, oldest first).
+ */
+export interface HistoryQuery {
+  before?: number | { msgid: string };
+  after?: number | { msgid: string };
+  limit: number;
+}
+
+/** Room history shared by the nodes of a bus (CHATHISTORY, `/history`, replay on join). */
+export interface HistoryStore {
+  /** Most recent entries known to this node without a round trip, oldest first (join replay). */
+  cached(room: string): readonly HistoryEntry[];
+  /** Entries matching `q`, oldest first; falls back to the cache while the store is unreachable. */
+  query(room: string, q: HistoryQuery): Promise<HistoryEntry[]>;
 }
 
 /** One server's attachment to a bus. */
@@ -74,11 +150,16 @@ export interface BusNode {
   readonly nodeId: string;
   /** Sends to every other node; never awaits, never throws. */
   publish(ev: BusEvent): void;
-  /** Atomically claims a folded nick for `owner`; false when another owner holds it. */
+  /**
+   * Atomically claims a folded nick for `owner`; false when another owner holds it. Rejects when
+   * the registry cannot confirm the claim in time (the hub then hands out a guest nick).
+   */
   claimNick(folded: string, owner: string): Promise<boolean>;
   /** Releases a nick if `owner` still holds it. */
   releaseNick(folded: string, owner: string): void;
   stats(): BusStats;
+  /** Durable room history, when the bus keeps one. */
+  readonly history?: HistoryStore;
   close(): Promise<void>;
 }
 

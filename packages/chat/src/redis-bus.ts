@@ -1,16 +1,22 @@
-import { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import {
   type BusNode,
   type BusStats,
   type ChatBus,
   emptyBusStats,
+  type HistoryEntry,
   newNodeId,
   type StampedEvent,
 } from './bus.js';
 import { ChatError } from './errors.js';
+import { nickProblem, roomProblem } from './internal/casemap.js';
+import { entryOf, RedisHistory } from './internal/redis-history.js';
 
 /** Longest close() waits for Redis to answer the releases and QUIT. */
 const CLOSE_WAIT = 1_000;
+/** Events per XADD pipeline and per XREAD. */
+const BATCH = 256;
+const READ_COUNT = 1_000;
 
 /** Waits for `p` (its outcome ignored) or `ms`, whichever comes first. */
 async function within(p: Promise<unknown>, ms: number): Promise<void> {
@@ -29,41 +35,78 @@ function redactUrl(url: string): string {
   return url.replace(/\/\/([^@/]*)@/, '//***@');
 }
 
+/** Ms part of a stream ID (`1700000000000-3`). */
+function idMs(id: string): number {
+  const n = Number.parseInt(id, 10);
+  return Number.isFinite(n) ? n : 0;
+}
+
 /** Options for {@link redisBus}. */
 export interface RedisBusOptions {
   /** Redis URL, e.g. `redis://127.0.0.1:6379/0`. */
   url: string;
-  /** Prefix of every key and channel, so several chat networks can share one Redis. @default 'asyncnet:chat' */
+  /** Prefix of every key, so several chat networks can share one Redis. @default 'asyncnet:chat' */
   prefix?: string;
-  /** Lifetime of a nick claim; renewed every third of it while the client is connected. @default 30000 */
+  /** Lifetime of a nick lease; renewed every third of it while the client is connected. @default 30000 */
   nickLease?: number;
   /** Longest wait between reconnect attempts. @default 2000 */
   maxRetryDelay?: number;
   /**
-   * Most commands waiting for Redis's answer. Over it (Redis stalled but the connection is up)
-   * events are not published (counted in `publishFailed`, seen as gaps by other nodes) instead of
-   * piling up in memory. @default 10000
+   * Outgoing events held while Redis is away or slow, published in order once it answers. Past
+   * it new events are dropped, counted in `overflowed` and logged; other nodes see the gap.
+   * @default 10000
    */
+  maxBuffered?: number;
+  /** @deprecated the pub/sub bus's name for {@link RedisBusOptions.maxBuffered}. */
   maxInFlight?: number;
   /**
-   * Ms to wait for Redis to answer a nick claim; past it the nick is accepted locally, as when
-   * Redis is away, and written to Redis by the next lease renewal once it answers. @default 2000
+   * Ms a registration waits for Redis to confirm a nick lease; past it the client gets a guest
+   * nick (`Guest1234`) that becomes the nick it asked for once the lease is confirmed. @default 2000
    */
   claimTimeout?: number;
+  /** Entries kept in the event stream (XADD MAXLEN ~): how far a lagging node can catch up. @default 100000 */
+  streamLength?: number;
+  /** Messages kept per room in the history stream (XADD MAXLEN ~). @default 1000 */
+  historyLength?: number;
+  /** Ms a room message is kept in history (XTRIM MINID ~, every minute). 0 keeps them. @default 604800000 */
+  historyMaxAge?: number;
+  /** Ms one XREAD BLOCK waits before asking again. @default 1000 */
+  readBlock?: number;
 }
 
-// Claim or renew: succeed when free or already ours (atomic on the server).
+// A lease is `<since>|<owner>`. Claim or renew: set when free or ours. With ARGV[4] = '1' (a
+// renewal of a lease we were granted) a lease granted later than ours is taken over: after Redis
+// lost its data two sessions may both have been granted the nick, and the older one keeps it.
 const CLAIM = `local v = redis.call('GET', KEYS[1])
-if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+local set = function() redis.call('SET', KEYS[1], ARGV[3] .. '|' .. ARGV[1], 'PX', ARGV[2]) end
+if v == false then set() return 1 end
+local bar = string.find(v, '|', 1, true)
+if bar == nil then set() return 1 end
+if string.sub(v, bar + 1) == ARGV[1] then set() return 1 end
+if ARGV[4] == '1' then
+  local since = tonumber(string.sub(v, 1, bar - 1))
+  if since == nil or since > tonumber(ARGV[3]) then set() return 2 end
+end
 return 0`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+const RELEASE = `local v = redis.call('GET', KEYS[1])
+if v == false then return 0 end
+local bar = string.find(v, '|', 1, true)
+if bar ~= nil and string.sub(v, bar + 1) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+interface Queued {
+  json: string;
+  /** History entry to store with it (room messages). */
+  history: HistoryEntry | null;
+}
+
 /**
- * A bus over Redis pub/sub (ioredis): server processes on any number of machines share rooms,
- * presence and the nick registry. Events carry the node id and a per-node sequence number, so a
- * node never re-delivers its own events and counts what it missed; after Redis restarts, nodes
- * reconnect, resubscribe, reclaim their nicks and report the loss in `stats().bus` and the log.
+ * A bus over Redis Streams (ioredis, loaded on first use): server processes on any number of
+ * machines share rooms, presence, nicks and room history. Every node XADDs its events to one
+ * stream and reads it with XREAD BLOCK from the last ID it processed, so a node that reconnects
+ * or wakes from a stall resumes where it stopped: nothing is lost while Redis is up, nothing is
+ * delivered twice (events carry node id + sequence), and the stream's order is everyone's order.
+ * While Redis is away a node buffers its events (bounded) and publishes them on reconnect.
  *
  * @param options - `url` and tuning
  * @returns a bus to pass as `createChatServer({ bus })`; `listen()` then throws ChatError
@@ -78,30 +121,50 @@ export function redisBus(options: RedisBusOptions): ChatBus {
   const prefix = options.prefix ?? 'asyncnet:chat';
   const lease = options.nickLease ?? 30_000;
   const maxDelay = options.maxRetryDelay ?? 2_000;
-  const maxInFlight = options.maxInFlight ?? 10_000;
+  const maxBuffered = options.maxBuffered ?? options.maxInFlight ?? 10_000;
   const claimTimeout = options.claimTimeout ?? 2_000;
-  const channel = `${prefix}:events`;
+  const streamLength = options.streamLength ?? 100_000;
+  const historyLength = options.historyLength ?? 1_000;
+  const historyMaxAge = options.historyMaxAge ?? 7 * 24 * 3_600_000;
+  const readBlock = options.readBlock ?? 1_000;
+  const streamKey = `${prefix}:stream`;
   const nickKey = (folded: string) => `${prefix}:nick:${folded}`;
   return {
     async attach(handler) {
+      // Loaded here, not at module load: memory-bus users never need ioredis.
+      const { Redis: RedisClient } = await import('ioredis');
       const nodeId = newNodeId();
-      const redisOptions = {
+      const redisOptions: RedisOptions = {
         lazyConnect: true,
         enableOfflineQueue: false,
         maxRetriesPerRequest: 1,
         retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), maxDelay),
       };
-      const pub = new Redis(options.url, redisOptions);
-      const sub = new Redis(options.url, { ...redisOptions, autoResubscribe: true });
-      const owned = new Map<string, string>();
+      const pub: Redis = new RedisClient(options.url, redisOptions);
+      // XREAD BLOCK holds its connection: reads get their own.
+      const rd: Redis = new RedisClient(options.url, redisOptions);
+      const history = new RedisHistory(
+        pub,
+        prefix,
+        (e) => nickProblem(e.nick, 200) === null && roomProblem(e.room, 200) === null,
+      );
+      /** Nicks we hold: folded -> owner and when the lease was first granted. */
+      const owned = new Map<string, { owner: string; since: number }>();
       /** Owned nicks another node holds in Redis (counted once in `nickConflicts`). */
       const conflicts = new Set<string>();
       const stats: BusStats = emptyBusStats('redis', false);
+      /** Highest sequence number processed per node: a retried XADD is seen once. */
+      const seen = new Map<string, number>();
+      const queue: Queued[] = [];
       let seq = 0;
       let closing = false;
+      let flushing = false;
       let downSince = 0;
-      let failedAtDown = 0;
+      let overflowAtDown = 0;
       let lastError = '';
+      let lastId = '0-0';
+      let newestId = '0-0';
+      let malformedLogged = 0;
 
       let firstError: Error | null = null;
       const onError = (err: Error) => {
@@ -112,189 +175,348 @@ export function redisBus(options: RedisBusOptions): ChatBus {
         }
       };
       pub.on('error', onError);
-      sub.on('error', onError);
+      rd.on('error', onError);
       const lost = () => {
         stats.connected = false;
         if (closing || downSince !== 0) return;
         downSince = Date.now();
-        failedAtDown = stats.publishFailed;
-        handler.log('redis connection lost; events published meanwhile are lost for other nodes');
+        overflowAtDown = stats.overflowed;
+        handler.log(
+          `redis connection lost; buffering up to ${maxBuffered} outgoing event(s) until it is back`,
+        );
       };
       const ready = () => {
-        if (pub.status !== 'ready' || sub.status !== 'ready') return;
+        if (pub.status !== 'ready' || rd.status !== 'ready') return;
         stats.connected = true;
         lastError = '';
+        void flush();
         if (downSince === 0 || closing) return;
         const ms = Date.now() - downSince;
         downSince = 0;
         stats.reconnects++;
         handler.log(
-          `redis back after ${ms} ms: ${stats.publishFailed - failedAtDown} event(s) from this node were not delivered to other nodes; reclaiming ${owned.size} nick(s)`,
+          `redis back after ${ms} ms: publishing ${queue.length} buffered event(s), ${stats.overflowed - overflowAtDown} overflowed; resuming reads after ${lastId}; reclaiming ${owned.size} nick(s)`,
         );
-        void reclaim().then(() => handler.reconnected());
+        void renew().then(() => handler.reconnected());
       };
-      for (const c of [pub, sub]) {
+      for (const c of [pub, rd]) {
         c.on('close', lost);
         c.on('ready', ready);
       }
 
-      const reclaim = async () => {
-        for (const [folded, owner] of owned) {
-          try {
-            const ok = await pub.eval(CLAIM, 1, nickKey(folded), owner, lease);
-            if (ok === 1) conflicts.delete(folded);
-            else if (!conflicts.has(folded)) {
-              conflicts.add(folded);
-              stats.nickConflicts++;
-              handler.log(`nick "${folded}" was claimed by another node while redis was away`);
-            }
-          } catch {
-            // Still down: the next recovery retries.
-          }
+      const malformed = (why: string) => {
+        stats.malformed++;
+        // One line per problem burst, not per event: a flood of junk must not flood the log.
+        const now = Date.now();
+        if (now - malformedLogged > 1_000) {
+          malformedLogged = now;
+          handler.log(`dropped a malformed event from the bus (${why}); ${stats.malformed} so far`);
         }
       };
 
-      sub.on('message', (_ch: string, raw: string) => {
+      const deliver = (id: string, fields: string[]) => {
+        let raw: string | undefined;
+        for (let k = 0; k + 1 < fields.length; k += 2) if (fields[k] === 'e') raw = fields[k + 1];
+        if (raw === undefined) return malformed('no e field');
+        if (raw.length > 1_048_576) return malformed('oversize');
         let ev: StampedEvent;
         try {
           ev = JSON.parse(raw) as StampedEvent;
         } catch {
+          return malformed('bad JSON');
+        }
+        if (typeof ev !== 'object' || ev === null || Array.isArray(ev)) return malformed('not an object');
+        if (typeof ev.node !== 'string' || typeof ev.seq !== 'number' || typeof ev.t !== 'string')
+          return malformed('no node, seq or type');
+        if (ev.node === nodeId) return;
+        const last = seen.get(ev.node) ?? 0;
+        if (ev.seq <= last) {
+          stats.duplicates++;
           return;
         }
-        if (typeof ev !== 'object' || ev === null || typeof ev.node !== 'string') return;
-        if (ev.node === nodeId || typeof ev.seq !== 'number' || typeof ev.t !== 'string') return;
+        seen.set(ev.node, ev.seq);
+        if (ev.t === 'bye') seen.delete(ev.node);
         stats.received++;
-        // A malformed event (another version, or anyone who can PUBLISH on the channel) must not
-        // throw into ioredis's parser: that would crash every node at once.
+        // A throw must not stop the read loop (every node would stop reading at once).
+        let accepted: boolean | undefined;
         try {
-          handler.event(ev);
+          accepted = handler.event(ev) !== false;
         } catch (err) {
           handler.log(`ignored a malformed ${ev.t} event from node ${ev.node}: ${(err as Error).message}`);
+          return;
         }
-      });
+        // Only what the handler accepted (it validates like client input) is cached as history.
+        if (accepted && ev.t === 'msg' && ev.kind !== 'notice')
+          history.remember(entryOf(ev, `${ev.node}-${id}`));
+      };
+
+      const waitReady = (c: Redis) =>
+        new Promise<void>((resolve) => {
+          const t = setTimeout(done, 250);
+          function done() {
+            clearTimeout(t);
+            c.off('ready', done);
+            resolve();
+          }
+          c.once('ready', done);
+        });
+
+      const readLoop = async () => {
+        while (!closing) {
+          if (rd.status !== 'ready') {
+            await waitReady(rd);
+            continue;
+          }
+          let res: Array<[string, Array<[string, string[]]>]> | null;
+          try {
+            res = (await rd.xread(
+              'COUNT',
+              READ_COUNT,
+              'BLOCK',
+              readBlock,
+              'STREAMS',
+              streamKey,
+              lastId,
+            )) as typeof res;
+          } catch {
+            if (!closing) await waitReady(rd);
+            continue;
+          }
+          if (res === null) continue;
+          for (const [, entries] of res) {
+            for (const [id, fields] of entries) {
+              lastId = id;
+              if (idMs(id) > idMs(newestId)) newestId = id;
+              deliver(id, fields);
+            }
+          }
+          stats.lagMs = Math.max(0, idMs(newestId) - idMs(lastId));
+        }
+      };
+
+      const flush = async () => {
+        if (flushing || closing) return;
+        flushing = true;
+        try {
+          while (queue.length > 0 && pub.status === 'ready') {
+            const batch = queue.slice(0, BATCH);
+            const p = pub.pipeline();
+            for (const q of batch) {
+              p.xadd(streamKey, 'MAXLEN', '~', streamLength, '*', 'e', q.json);
+              if (q.history !== null)
+                p.xadd(
+                  history.key(q.history.room),
+                  'MAXLEN',
+                  '~',
+                  historyLength,
+                  '*',
+                  'e',
+                  JSON.stringify(q.history),
+                );
+            }
+            let results: Array<[Error | null, unknown]> | null = null;
+            try {
+              results = await p.exec();
+            } catch {
+              results = null;
+            }
+            // Keep every event from the first that failed on: they go again, in order, and a
+            // duplicate (applied but unanswered) is dropped by the readers' sequence check.
+            let done = 0;
+            let k = 0;
+            for (const q of batch) {
+              const r = results?.[k++];
+              if (q.history !== null) k++;
+              if (r === undefined || r[0] !== null) break;
+              if (typeof r[1] === 'string' && idMs(r[1]) > idMs(newestId)) newestId = r[1];
+              done++;
+            }
+            queue.splice(0, done);
+            stats.published += done;
+            stats.buffered = queue.length;
+            if (done < batch.length) {
+              if (!closing) setTimeout(() => void flush(), 100).unref();
+              break;
+            }
+          }
+        } finally {
+          flushing = false;
+        }
+      };
+
+      // Renewal claims (sets when free or ours): a lease lost with Redis's data is written back;
+      // one held by an older grant means a split brain healed, and our member gives the nick up.
+      const renew = async () => {
+        if (pub.status !== 'ready' || owned.size === 0) return;
+        const p = pub.pipeline();
+        const batch = [...owned];
+        for (const [folded, o] of batch) p.eval(CLAIM, 1, nickKey(folded), o.owner, lease, o.since, '1');
+        const results = await p.exec().catch(() => null);
+        if (results === null) return;
+        for (const [k, [folded, o]] of batch.entries()) {
+          if (owned.get(folded) !== o) continue;
+          const [err, answer] = results[k] ?? [null, null];
+          if (err !== null || answer !== 0) {
+            conflicts.delete(folded);
+            continue;
+          }
+          if (!conflicts.has(folded)) {
+            conflicts.add(folded);
+            stats.nickConflicts++;
+          }
+          handler.log(`nick "${folded}" is held by an older session on another node; renaming ours`);
+          owned.delete(folded);
+          if (handler.nickLost !== undefined) {
+            handler.nickLost(folded, o.owner);
+            stats.nickConflictsResolved++;
+          }
+        }
+      };
+
+      const lagTimer = setInterval(() => {
+        if (pub.status !== 'ready') return;
+        pub
+          .xrevrange(streamKey, '+', '-', 'COUNT', 1)
+          .then((rows) => {
+            const id = rows[0]?.[0];
+            if (id !== undefined && idMs(id) > idMs(newestId)) newestId = id;
+            stats.lagMs = Math.max(0, idMs(newestId) - idMs(lastId));
+          })
+          .catch(() => {});
+      }, 1_000);
+      lagTimer.unref();
+
+      const trimTimer = setInterval(() => {
+        if (pub.status !== 'ready' || historyMaxAge <= 0) return;
+        // Trim by age the rooms this node knows; MAXLEN on every XADD bounds them by count.
+        const minId = `${Math.max(0, Date.now() - historyMaxAge)}-0`;
+        void (async () => {
+          let cursor = '0';
+          do {
+            const [next, keys] = await pub.scan(cursor, 'MATCH', `${prefix}:history:*`, 'COUNT', 500);
+            cursor = next;
+            for (const key of keys) await pub.xtrim(key, 'MINID', '~', minId);
+          } while (cursor !== '0' && !closing);
+        })().catch(() => {});
+      }, 60_000);
+      trimTimer.unref();
 
       try {
-        await Promise.all([pub.connect(), sub.connect()]);
-        await sub.subscribe(channel);
+        await Promise.all([pub.connect(), rd.connect()]);
+        // Start at the stream's end: older events are other nodes' past, told by presence.
+        const tail = await pub.xrevrange(streamKey, '+', '-', 'COUNT', 1);
+        lastId = tail[0]?.[0] ?? '0-0';
+        newestId = lastId;
+        await history.load();
       } catch (err) {
         closing = true;
+        clearInterval(lagTimer);
+        clearInterval(trimTimer);
         pub.disconnect();
-        sub.disconnect();
+        rd.disconnect();
         const cause = firstError ?? err;
         throw new ChatError(
           'ERR_BUS_UNAVAILABLE',
           `redis at ${redactUrl(options.url)} is unreachable: ${(cause as Error).message}`,
-          {
-            cause,
-          },
+          { cause },
         );
       }
       stats.connected = true;
+      const reading = readLoop();
 
-      // Renewal claims (sets if free or ours), so a nick accepted locally while Redis did not
-      // answer, or lost with Redis's data, is written back; one held by another node is a conflict.
-      const renewTimer = setInterval(
-        () => {
-          if (pub.status !== 'ready' || owned.size === 0 || pub.commandQueue.length >= maxInFlight) return;
-          const p = pub.pipeline();
-          const batch = [...owned];
-          for (const [folded, owner] of batch) p.eval(CLAIM, 1, nickKey(folded), owner, lease);
-          p.exec()
-            .then((results) => {
-              for (const [k, [folded, owner]] of batch.entries()) {
-                if (owned.get(folded) !== owner) continue;
-                const [err, answer] = results?.[k] ?? [null, null];
-                if (err !== null || answer === 1) {
-                  conflicts.delete(folded);
-                } else if (!conflicts.has(folded)) {
-                  conflicts.add(folded);
-                  stats.nickConflicts++;
-                  handler.log(`nick "${folded}" is held by another node`);
-                }
-              }
-            })
-            .catch(() => {});
-        },
-        Math.max(50, Math.floor(lease / 3)),
-      );
+      const renewTimer = setInterval(() => void renew(), Math.max(50, Math.floor(lease / 3)));
       renewTimer.unref();
 
       const node: BusNode = {
         nodeId,
+        history,
         publish(ev) {
           if (closing) return;
           const stamped = { ...ev, node: nodeId, seq: ++seq };
-          // Not while Redis is away, nor while it does not answer (stalled, SIGSTOPped, a long
-          // script): ioredis would queue every event in memory until it answers.
-          if (pub.status !== 'ready' || pub.commandQueue.length >= maxInFlight) {
+          if (queue.length >= maxBuffered) {
+            stats.overflowed++;
             stats.publishFailed++;
+            if (stats.overflowed === 1 || stats.overflowed % 1_000 === 0)
+              handler.log(
+                `outgoing buffer full (${maxBuffered} events, redis away or slow): ${stats.overflowed} event(s) dropped so far`,
+              );
             return;
           }
-          stats.published++;
-          pub.publish(channel, JSON.stringify(stamped)).catch(() => {
-            stats.published--;
-            stats.publishFailed++;
-          });
+          let entry: HistoryEntry | null = null;
+          if (ev.t === 'msg' && ev.kind !== 'notice') {
+            entry = entryOf(ev, `${nodeId}-${stamped.seq}`);
+            history.remember(entry);
+          }
+          queue.push({ json: JSON.stringify(stamped), history: entry });
+          stats.buffered = queue.length;
+          if (!flushing) void flush();
         },
         async claimNick(folded, owner) {
-          let ok: boolean;
+          if (pub.status !== 'ready') {
+            // Bounded wait for a reconnect, then the hub hands out a guest nick.
+            await within(new Promise<void>((r) => pub.once('ready', () => r())), Math.min(claimTimeout, 500));
+          }
+          const since = Date.now();
           let timer: ReturnType<typeof setTimeout> | undefined;
           try {
             const answer = await Promise.race([
-              pub.eval(CLAIM, 1, nickKey(folded), owner, lease),
+              pub.eval(CLAIM, 1, nickKey(folded), owner, lease, since, '0'),
               new Promise<never>((_, reject) => {
                 timer = setTimeout(
                   () =>
                     reject(
                       new ChatError(
                         'ERR_BUS_UNAVAILABLE',
-                        `redis did not answer the claim of nick "${folded}" within ${claimTimeout} ms`,
+                        `redis did not confirm the lease of nick "${folded}" within ${claimTimeout} ms`,
                       ),
                     ),
                   claimTimeout,
                 );
               }),
             ]);
-            ok = answer === 1;
-          } catch (err) {
-            // Redis is away (or not answering) and the server accepts the nick locally: remember
-            // it so that renewals and the reconnect claim it (or report the conflict), and release
-            // covers it.
-            owned.set(folded, owner);
-            throw err;
+            if (answer !== 1) return false;
           } finally {
             clearTimeout(timer);
           }
-          if (ok) owned.set(folded, owner);
-          return ok;
+          owned.set(folded, { owner, since });
+          return true;
         },
         releaseNick(folded, owner) {
-          if (owned.get(folded) !== owner) return;
+          if (owned.get(folded)?.owner !== owner) return;
           owned.delete(folded);
           conflicts.delete(folded);
           if (pub.status === 'ready') pub.eval(RELEASE, 1, nickKey(folded), owner).catch(() => {});
         },
         stats() {
-          return { ...stats };
+          return { ...stats, buffered: queue.length };
         },
         async close() {
           if (closing) return;
-          // Let queued publishes (the 'bye') and releases go out before quitting, but never wait
-          // on a Redis that does not answer (stalled): close() must not hang.
+          // Let buffered events (the 'bye') and releases go out, but never wait on a Redis that
+          // does not answer (stalled): close() must not hang.
           if (pub.status === 'ready') {
+            await within(
+              (async () => {
+                while (queue.length > 0 && pub.status === 'ready') {
+                  await flush();
+                  if (queue.length > 0) await new Promise((r) => setTimeout(r, 20));
+                }
+              })(),
+              CLOSE_WAIT,
+            );
             const p = pub.pipeline();
-            for (const [folded, owner] of owned) p.eval(RELEASE, 1, nickKey(folded), owner);
+            for (const [folded, o] of owned) p.eval(RELEASE, 1, nickKey(folded), o.owner);
             await within(p.exec(), CLOSE_WAIT);
           }
           closing = true;
           owned.clear();
           clearInterval(renewTimer);
-          await Promise.all(
-            [pub, sub].map(async (c) => {
-              if (c.status === 'ready') await within(c.quit(), CLOSE_WAIT);
-              c.disconnect();
-            }),
-          );
+          clearInterval(lagTimer);
+          clearInterval(trimTimer);
+          rd.disconnect();
+          await within(reading, CLOSE_WAIT);
+          if (pub.status === 'ready') await within(pub.quit(), CLOSE_WAIT);
+          pub.disconnect();
         },
       };
       return node;

@@ -4,10 +4,17 @@ import { createInterface } from 'node:readline';
 import { createChatServer, redisBus } from '../../dist/index.js';
 
 const url = process.argv[2];
+const o = JSON.parse(process.argv[3] ?? '{}');
 const server = createChatServer({
-  bus: redisBus({ url, nickLease: 3_000, maxRetryDelay: 200 }),
+  bus: redisBus({
+    url,
+    nickLease: o.nickLease ?? 3_000,
+    maxRetryDelay: 200,
+    claimTimeout: o.claimTimeout ?? 2_000,
+  }),
   floodControl: false,
-  nodeTimeout: 2_000,
+  nodeTimeout: o.nodeTimeout ?? 2_000,
+  history: o.history ?? 20,
   log: (line) => process.stderr.write(`${line}\n`),
 });
 await server.listen({ host: '127.0.0.1', port: 0, ircPort: 0 });

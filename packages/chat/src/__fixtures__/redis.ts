@@ -51,14 +51,17 @@ export class RedisProcess {
   readonly dir = mkdtempSync(join(tmpdir(), 'asyncnet-chat-redis-'));
   #proc: ChildProcess | null = null;
   readonly #bin: string;
+  readonly #persist: boolean;
 
-  private constructor(bin: string, port: number) {
+  private constructor(bin: string, port: number, persist: boolean) {
     this.#bin = bin;
     this.port = port;
+    this.#persist = persist;
   }
 
-  static async start(bin: string): Promise<RedisProcess> {
-    const r = new RedisProcess(bin, await freePort());
+  /** `persist`: AOF with fsync on every write, so a kill -9 loses no acknowledged write. */
+  static async start(bin: string, persist = false): Promise<RedisProcess> {
+    const r = new RedisProcess(bin, await freePort(), persist);
     await r.restart();
     return r;
   }
@@ -78,7 +81,9 @@ export class RedisProcess {
         '--save',
         '',
         '--appendonly',
-        'no',
+        this.#persist ? 'yes' : 'no',
+        '--appendfsync',
+        'always',
         '--dir',
         this.dir,
       ],
@@ -128,6 +133,14 @@ export function ensureBuilt(): void {
   }
 }
 
+/** Server options for a child node (JSON), on top of the fixture's defaults. */
+export interface NodeOptions {
+  nodeTimeout?: number;
+  nickLease?: number;
+  claimTimeout?: number;
+  history?: number;
+}
+
 /** A chat server child process on the Redis bus. */
 export class NodeProcess {
   readonly proc: ChildProcess;
@@ -136,10 +149,12 @@ export class NodeProcess {
   irc = 0;
   #waiters: Array<(v: unknown) => void> = [];
 
-  private constructor(url: string) {
-    this.proc = spawn(process.execPath, [fileURLToPath(new URL('./redis-node.mjs', import.meta.url)), url], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+  private constructor(url: string, options: NodeOptions) {
+    this.proc = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('./redis-node.mjs', import.meta.url)), url, JSON.stringify(options)],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     createInterface({ input: this.proc.stderr! }).on('line', (l) => this.log.push(l));
     createInterface({ input: this.proc.stdout! }).on('line', (l) => {
       const w = this.#waiters.shift();
@@ -147,8 +162,8 @@ export class NodeProcess {
     });
   }
 
-  static async start(url: string): Promise<NodeProcess> {
-    const n = new NodeProcess(url);
+  static async start(url: string, options: NodeOptions = {}): Promise<NodeProcess> {
+    const n = new NodeProcess(url, options);
     const ready = (await n.#next(15_000)) as { port: number; irc: number };
     n.port = ready.port;
     n.irc = ready.irc;
@@ -174,8 +189,16 @@ export class NodeProcess {
     return ((await this.#next()) as { stats: unknown }).stats;
   }
 
+  /** kill -9, waiting for the exit. */
+  async kill(): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const exited = new Promise((r) => this.proc.once('exit', r));
+    this.proc.kill('SIGKILL');
+    await exited;
+  }
+
   async stop(): Promise<void> {
-    if (this.proc.exitCode !== null) return;
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
     const exited = new Promise((r) => this.proc.once('exit', r));
     this.proc.stdin!.write('close\n');
     const t = setTimeout(() => this.proc.kill('SIGKILL'), 5_000);

@@ -1,6 +1,7 @@
-import type { BusEvent, BusNode, MsgKind, StampedEvent } from '../bus.js';
+import type { BusEvent, BusNode, HistoryEntry, MsgKind, StampedEvent } from '../bus.js';
 import { foldCase } from './casemap.js';
 import { normalizeMask } from './masks.js';
+import { presenceDigest } from './presence.js';
 import { FLAG_MODES, type RemoteNick, Room } from './room.js';
 
 export { Room } from './room.js';
@@ -26,10 +27,11 @@ export class Outgoing {
   clientTags = '';
   /** Sender's account for account-tag, '' when not logged in. */
   account = '';
-  constructor(ev: BusEvent, time = Date.now()) {
+  constructor(ev: BusEvent, time = Date.now(), msgid?: string) {
     this.ev = ev;
     this.time = time;
-    this.msgid = `${msgBase}-${(++msgSeq).toString(36)}`;
+    // A message from another node keeps its sender's msgid, so every node (and history) agree.
+    this.msgid = msgid ?? `${msgBase}-${(++msgSeq).toString(36)}`;
   }
 }
 
@@ -116,6 +118,9 @@ export class Hub {
   readonly whowas: WasEntry[] = [];
   bus: BusNode | null = null;
   missedRemote = 0;
+  /** Presence exchanges asked for (an event from a node we had dropped, or a digest that differs). */
+  resyncs = 0;
+  readonly #syncAsked = new Map<string, number>();
 
   constructor(historySize: number, log: (line: string) => void) {
     this.#historySize = historySize;
@@ -148,8 +153,11 @@ export class Hub {
       try {
         ok = await this.bus.claimNick(folded, this.owner(m));
       } catch (err) {
-        // Registry unreachable: accept locally, the bus reclaims on reconnect.
-        this.#log(`nick registry unreachable, accepting "${nick}" locally: ${(err as Error).message}`);
+        // A nick is only granted with a confirmed lease. A rename waits for the registry; a
+        // registration gets a guest nick now and the one it asked for once the lease is confirmed.
+        this.#log(`nick registry unreachable for "${nick}": ${(err as Error).message}`);
+        if (m.folded !== '' || m.closing) return false;
+        return this.#guest(m, nick);
       }
     }
     // The member may have disconnected while the registry answered: its quit has already run, so
@@ -171,6 +179,150 @@ export class Hub {
 
   room(name: string): Room | undefined {
     return this.rooms.get(foldCase(name));
+  }
+
+  /** Registers `m` under a free `GuestNNNN` (local only) and keeps claiming `wanted` for it. */
+  #guest(m: HubMember, wanted: string): boolean {
+    let nick: string;
+    do nick = `Guest${1000 + Math.floor(Math.random() * 9000)}`;
+    while (this.nickTaken(foldCase(nick), m));
+    this.members.set(foldCase(nick), m);
+    m.nick = nick;
+    m.folded = foldCase(nick);
+    const guest = m.folded;
+    const retry = async (): Promise<void> => {
+      if (m.closing || m.folded !== guest || this.members.get(guest) !== m) return;
+      if (!m.registered) {
+        setTimeout(() => void retry(), 200).unref();
+        return;
+      }
+      if (this.nickTaken(foldCase(wanted), m)) {
+        this.#notice(m, `nick "${wanted}" is taken; you stay ${m.nick}`);
+        return;
+      }
+      let ok: boolean;
+      try {
+        ok = (await this.bus?.claimNick(foldCase(wanted), this.owner(m))) ?? true;
+      } catch {
+        setTimeout(() => void retry(), 500).unref();
+        return;
+      }
+      if (m.closing || m.folded !== guest) {
+        if (ok) this.bus?.releaseNick(foldCase(wanted), this.owner(m));
+        return;
+      }
+      if (ok && this.nickTaken(foldCase(wanted), m)) {
+        this.bus?.releaseNick(foldCase(wanted), this.owner(m));
+        ok = false;
+      }
+      if (!ok) {
+        this.#notice(m, `nick "${wanted}" is taken; you stay ${m.nick}`);
+        return;
+      }
+      this.#forceRename(m, wanted, `the nick registry confirmed "${wanted}"; you are now ${wanted}`);
+    };
+    setTimeout(() => void retry(), 0).unref();
+    setTimeout(
+      () =>
+        this.#notice(m, `the nick registry is unreachable: you are ${nick} until "${wanted}" is confirmed`),
+      0,
+    ).unref();
+    return true;
+  }
+
+  /** A server notice to one member (guest nicks, conflicts). */
+  #notice(m: HubMember, text: string): void {
+    if (m.closing) return;
+    m.deliver(
+      new Outgoing({ t: 'priv', to: m.folded, nick: '', user: '', host: '', text, kind: 'notice' }),
+      false,
+    );
+  }
+
+  /** Renames `m` without asking it (guest upgrade, conflict): it sees its own NICK, then a notice. */
+  #forceRename(m: HubMember, nick: string, why: string): void {
+    const old = m.nick;
+    const ev: BusEvent = {
+      t: 'nick',
+      nick: old,
+      user: m.user,
+      host: m.host,
+      newNick: nick,
+      rooms: [...m.rooms].map((r) => r.name),
+    };
+    this.members.delete(m.folded);
+    this.members.set(foldCase(nick), m);
+    m.nick = nick;
+    m.folded = foldCase(nick);
+    for (const room of m.rooms) room.snapshot = null;
+    m.deliver(new Outgoing(ev), false);
+    this.#remembered({ ...m, nick: old } as HubMember);
+    this.#toRoomsOnce(m.rooms, new Outgoing(ev), m);
+    this.bus?.publish(ev);
+    this.#notice(m, why);
+  }
+
+  /**
+   * The registry gave `folded` to an older session on another node (a split brain healed): the
+   * member here that held it becomes a guest, told why. Both nodes apply the same rule.
+   */
+  nickLost(folded: string, owner: string): void {
+    const m = this.members.get(folded);
+    if (m === undefined || this.owner(m) !== owner) return;
+    let nick: string;
+    do nick = `Guest${1000 + Math.floor(Math.random() * 9000)}`;
+    while (this.nickTaken(foldCase(nick), m));
+    this.#forceRename(
+      m,
+      nick,
+      `nick "${m.nick}" belongs to an older session on another node; you are now ${nick}`,
+    );
+  }
+
+  /** Seeds a new room's replay buffer from the bus's durable history (after restarts). */
+  #seed(room: Room): void {
+    const stored: readonly HistoryEntry[] = this.bus?.history?.cached(room.name) ?? [];
+    if (stored.length === 0 || this.#historySize <= 0) return;
+    for (const e of stored.slice(-this.#historySize)) {
+      const ev: BusEvent = {
+        t: 'msg',
+        room: room.name,
+        nick: e.nick,
+        user: e.user,
+        host: e.host,
+        text: e.text,
+        kind: e.kind,
+      };
+      this.#remember(room, new Outgoing(ev, e.time, e.msgid));
+    }
+  }
+
+  /** Compact hash of this node's member set, sent in every heartbeat. */
+  digest(): string {
+    const pairs: string[] = [];
+    for (const room of this.rooms.values())
+      for (const m of room.members) pairs.push(`${room.folded} ${m.folded}`);
+    for (const m of this.members.values()) if (m.registered) pairs.push(m.folded);
+    return presenceDigest(pairs);
+  }
+
+  /** The same hash over what this node believes `node` holds. */
+  #remoteDigest(node: string): string {
+    const pairs: string[] = [];
+    for (const room of this.rooms.values())
+      for (const [folded, r] of room.remote) if (r.node === node) pairs.push(`${room.folded} ${folded}`);
+    for (const [folded, r] of this.remoteNicks) if (r.node === node) pairs.push(folded);
+    return presenceDigest(pairs);
+  }
+
+  /** Asks `node` for its presence, at most once per 500 ms. */
+  #askSync(node: string, why: string): void {
+    const now = Date.now();
+    if (now - (this.#syncAsked.get(node) ?? 0) < 500) return;
+    this.#syncAsked.set(node, now);
+    this.resyncs++;
+    this.#log(`presence of node ${node} re-synced: ${why}`);
+    this.bus?.publish({ t: 'sync', to: node });
   }
 
   /** Announces a rename (after {@link claimNick} succeeded) to everyone sharing a room. */
@@ -199,6 +351,7 @@ export class Hub {
     if (room === undefined) {
       room = new Room(name);
       this.rooms.set(folded, room);
+      this.#seed(room);
     }
     if (m.rooms.has(room)) return room;
     if (!fresh) {
@@ -415,7 +568,7 @@ export class Hub {
     out.clientTags = clientTags;
     this.#fanout(room, out, m, true);
     if (kind !== 'notice') this.#remember(room, out);
-    this.bus?.publish(ev);
+    this.bus?.publish({ ...ev, msgid: out.msgid, time: out.time });
     return out;
   }
 
@@ -508,10 +661,12 @@ export class Hub {
     const topics: Record<string, string> = {};
     for (const room of this.rooms.values()) {
       if (room.members.size === 0) continue;
-      rooms[room.name] = [...room.members].map((m) => m.nick);
+      rooms[room.name] = [...room.members].map((m) => room.prefix(m, true) + m.nick);
       if (room.topic !== '') topics[room.name] = room.topic;
     }
-    return { t: 'presence', rooms, topics };
+    const nicks: string[] = [];
+    for (const m of this.members.values()) if (m.registered) nicks.push(m.nick);
+    return { t: 'presence', rooms, topics, nicks };
   }
 
   /** Applies an event from another node. */
@@ -522,15 +677,24 @@ export class Hub {
       this.missedRemote += lost;
       this.#log(`missed ${lost} event(s) from node ${ev.node} while the bus was unreachable`);
     }
+    // Events from a node we do not know (we dropped it after a stall, or it started before us
+    // and is quiet): ask for its whole state instead of trusting the pieces we see.
+    if (!this.#lastSeen.has(ev.node) && ev.t !== 'presence' && ev.t !== 'hello' && ev.t !== 'bye')
+      this.#askSync(ev.node, 'events from a node this node did not know');
     this.#lastSeq.set(ev.node, ev.seq);
     this.#lastSeen.set(ev.node, Date.now());
     switch (ev.t) {
       case 'beat':
+        if (typeof ev.digest === 'string' && ev.digest !== this.#remoteDigest(ev.node))
+          this.#askSync(ev.node, 'its presence digest differs from what this node holds');
+        return;
+      case 'sync':
+        if (ev.to === this.bus?.nodeId) this.bus.publish(this.presence());
         return;
       case 'msg': {
         const room = this.rooms.get(foldCase(ev.room));
         if (room === undefined) return;
-        const out = new Outgoing(stripStamp(ev));
+        const out = new Outgoing(stripStamp(ev), ev.time, ev.msgid);
         this.#fanout(room, out, null, true);
         if (ev.kind !== 'notice') this.#remember(room, out);
         return;
@@ -623,8 +787,21 @@ export class Hub {
         this.bus?.publish(this.presence());
         return;
       case 'presence': {
-        this.#prune(ev.node, ev.rooms);
-        for (const [name, nicks] of Object.entries(ev.rooms)) {
+        const bare: Record<string, string[]> = {};
+        for (const [name, nicks] of Object.entries(ev.rooms))
+          bare[name] = nicks.map((n) => n.replace(/^[@+]+/, ''));
+        this.#prune(ev.node, bare);
+        if (Array.isArray(ev.nicks)) {
+          // Registered nicks (members in no room too), so private messages reach them.
+          const listed = new Set(ev.nicks.map(foldCase));
+          for (const [folded, r] of this.remoteNicks)
+            if (r.node === ev.node && !listed.has(folded)) this.remoteNicks.delete(folded);
+          for (const nick of ev.nicks) {
+            const folded = foldCase(nick);
+            if (!this.members.has(folded)) this.remoteNicks.set(folded, { nick, node: ev.node });
+          }
+        }
+        for (const [name, nicks] of Object.entries(bare)) {
           const room = this.#ensureRoom(name);
           for (const nick of nicks) {
             const folded = foldCase(nick);
@@ -747,6 +924,7 @@ export class Hub {
     if (room === undefined) {
       room = new Room(name);
       this.rooms.set(folded, room);
+      this.#seed(room);
     }
     return room;
   }
