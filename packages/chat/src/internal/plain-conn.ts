@@ -168,7 +168,8 @@ export class PlainConn extends ClientConn {
       return;
     }
     this.registered = true;
-    this.send(`* hello ${nick}, type /help for commands\r\n`);
+    // this.nick: a guest nick when the registry could not confirm the one asked for.
+    this.send(`* hello ${this.nick}, type /help for commands\r\n`);
     this.#join(this.ctx.opts.defaultRoom);
   }
 
@@ -197,6 +198,25 @@ export class PlainConn extends ClientConn {
       for (const out of past) this.deliver(out, true);
       this.send(`* end of recent messages\r\n`);
     }
+  }
+
+  /** `/history [N]`: the room's last N messages from the bus's durable history (else the replay buffer). */
+  async #history(arg: string): Promise<void> {
+    const room = this.#room;
+    if (room === null) return this.#error('you are not in a room');
+    const n = arg === '' ? 20 : Number(arg);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) return this.#error('usage: /history [1-1000]');
+    const store = this.ctx.hub.bus?.history;
+    const lines: string[] = [];
+    if (store === undefined) {
+      for (const out of this.ctx.hub.recent(room).slice(-n))
+        lines.push(new TextDecoder().decode(encodePlain(out.ev)));
+    } else {
+      const found = await store.query(room.name, { limit: n }).catch(() => store.cached(room.name).slice(-n));
+      for (const e of found) lines.push(new TextDecoder().decode(encodePlain({ t: 'msg', ...e })));
+    }
+    if (this.closing) return;
+    this.send(`* history of ${room.name} (${lines.length}):\r\n${lines.join('')}* end of history\r\n`);
   }
 
   invited(from: HubMember, room: Room, target: HubMember): void {
@@ -258,6 +278,8 @@ export class PlainConn extends ClientConn {
         if (hub.privmsg(this, m[1]!, m[2]!, 'say') === null) this.#error(`no such nick "${m[1]}"`);
         return;
       }
+      case 'history':
+        return this.#history(arg);
       case 'quit':
         this.disconnect('client quit', arg === '' ? 'bye' : `bye (${arg})`, false, arg === '' ? 'quit' : arg);
         return;
