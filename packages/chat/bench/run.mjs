@@ -113,4 +113,6 @@ printTable(
   ['workload', 'server', 'deliveries/s', 'delivered', 'p50', 'p99', 'ratio ours/peer (deliveries/s)'],
   rows,
 );
+// Cross-node rows (Redis Streams bus, 2 nodes vs 1); --no-cluster skips them.
+if (!flag('no-cluster') && only === '') await (await import('./cluster.mjs')).runCluster({ quick });
 footer(began);
