@@ -107,7 +107,10 @@ describe('Hub', () => {
     hub.join(a, '#x');
     published.length = 0;
     hub.remote(from('B', { t: 'hello' }));
-    expect(published).toEqual([{ t: 'presence', rooms: { '#x': ['alice'] }, topics: {} }]);
+    // Members carry their channel prefix (the creator is op), so remote NAMES can show it.
+    expect(published).toEqual([
+      expect.objectContaining({ t: 'presence', rooms: { '#x': ['@alice'] }, topics: {} }),
+    ]);
     hub.remote(
       from('B', { t: 'presence', rooms: { '#x': ['bob'], '#y': ['carol'] }, topics: { '#y': 'why' } }),
     );
