@@ -1,9 +1,22 @@
-import type { ConnectionOptions } from 'node:tls';
 import { openTransport, TimeoutError } from '@asyncnet/streams';
 import { HttpError } from './errors.js';
 import { Connection, type ConnectionOwner } from './internal/connection.js';
+import {
+  type ConnectFunction,
+  customDialer,
+  type Dialer,
+  forwardDialer,
+  type PoolKey,
+  type ProxyConfig,
+  parseProxy,
+  tunnelDialer,
+  unixDialer,
+} from './internal/dial.js';
 import { abortError, type Exchange } from './internal/exchange.js';
+import { type NoProxy, readEnvProxy } from './internal/no-proxy.js';
 import { type Tickable, unwatch, watch } from './internal/ticker.js';
+
+export type { ConnectFunction, ConnectTarget, PoolKey } from './internal/dial.js';
 
 /** Options of {@link Agent}. */
 export interface AgentOptions {
@@ -13,14 +26,42 @@ export interface AgentOptions {
   keepAliveTimeout?: number | undefined;
   /** Safety margin subtracted from the server's keep-alive hint, in ms. @default 1000 */
   keepAliveMargin?: number | undefined;
+  /**
+   * Send every request over this Unix domain socket (the URL still gives the `Host` and, for `https:`, the
+   * TLS name), e.g. `/var/run/docker.sock`. Excludes `connect` and `proxy`. @default none (TCP)
+   */
+  socketPath?: string | undefined;
+  /**
+   * Opens each new connection yourself (an SSH channel, an in-memory pair, a `DuplexTransport` over any
+   * Duplex). For `https:` the transport you return must already speak TLS (`target.tls` holds the options
+   * to use). Excludes `socketPath` and `proxy`. @default none (TCP or TLS to the URL's host and port)
+   */
+  connect?: ConnectFunction | undefined;
+  /**
+   * An `http://[user:pass@]host:port` forward proxy: `http:` requests go to it in absolute-form, `https:` ones
+   * through a `CONNECT host:port` tunnel, then TLS to the origin (its certificate checked against the origin's
+   * name). Credentials are sent as `Proxy-Authorization: Basic`. `'env'` reads `http_proxy`, `https_proxy` and
+   * `no_proxy` (or upper-case) once, now, with curl's `no_proxy` rules. Excludes `socketPath` and `connect`.
+   * @default none (direct)
+   */
+  proxy?: string | URL | undefined;
 }
 
-/** @internal Connect parameters of one pool. */
-export interface PoolKey {
-  key: string;
-  host: string;
-  port: number;
-  tls: ConnectionOptions | null;
+/** @internal How a request reaches its target through an agent. */
+export interface Route {
+  pool: PoolKey;
+  /** Send the request line in absolute-form (`GET http://host/path`): a forward proxy. */
+  absolute: boolean;
+  /** `Proxy-Authorization` for absolute-form requests. */
+  proxyAuth: string | null;
+}
+
+interface ProxyRouting {
+  http: ProxyConfig | null;
+  https: ProxyConfig | null;
+  httpDial: Dialer | null;
+  httpsDial: Dialer | null;
+  noProxy: NoProxy | null;
 }
 
 class Pool implements ConnectionOwner, Tickable {
@@ -81,12 +122,15 @@ class Pool implements ConnectionOwner, Tickable {
     // aborts it, which destroys the socket (mid TLS handshake too) and frees the slot at once.
     const ac = new AbortController();
     ex.park(() => ac.abort(new HttpError('ERR_ABORTED', 'request settled before its connection was made')));
-    openTransport(t.host, t.port, {
-      timeout: s.connectTimeout || undefined,
-      tls: t.tls ?? undefined,
-      noDelay: true,
-      signal: ac.signal,
-    }).then(
+    (t.dial === undefined
+      ? openTransport(t.host, t.port, {
+          timeout: s.connectTimeout || undefined,
+          tls: t.tls ?? undefined,
+          noDelay: true,
+          signal: ac.signal,
+        })
+      : t.dial(t, s.connectTimeout, ac.signal)
+    ).then(
       (transport) => {
         ex.park(null);
         this.connecting.delete(ex);
@@ -108,7 +152,7 @@ class Pool implements ConnectionOwner, Tickable {
         if (err instanceof TimeoutError) {
           e = new HttpError(
             'ERR_CONNECT_TIMEOUT',
-            `connect to ${t.host}:${t.port} timed out after ${s.connectTimeout} ms`,
+            `connect to ${t.host}:${t.port}${t.via === undefined ? '' : ` via ${t.via}`} timed out after ${s.connectTimeout} ms`,
             {
               cause: err,
             },
@@ -226,6 +270,13 @@ export class Agent {
   readonly keepAliveTimeout: number;
   /** Margin subtracted from the server's keep-alive hint, in ms. */
   readonly keepAliveMargin: number;
+  /** @internal Set when requests need {@link Agent.route} (socketPath, connect or proxy). */
+  readonly routed: boolean;
+  #socketDial: Dialer | null = null;
+  #socketPath: string | null = null;
+  #connectDial: Dialer | null = null;
+  #proxy: ProxyRouting | null = null;
+  #routes = new Map<string, Route>();
   #pools = new Map<string, Pool>();
   #closeWaiters: (() => void)[] = [];
   /** @internal `close()` or `destroy()` was called. */
@@ -234,14 +285,62 @@ export class Agent {
   destroyed = false;
 
   /**
-   * @param options - connection limit and keep-alive timing.
-   * @throws `RangeError` when `connections` is below 1.
+   * @param options - connection limit, keep-alive timing, Unix socket, custom connect, proxy.
+   * @throws `RangeError` when `connections` is below 1; `TypeError` when more than one of `socketPath`,
+   *   `connect`, `proxy` is set; {@link HttpError} `ERR_INVALID_URL` / `ERR_UNSUPPORTED_PROTOCOL` for a bad proxy URL.
    */
   constructor(options: AgentOptions = {}) {
     this.connections = options.connections ?? Number.POSITIVE_INFINITY;
     this.keepAliveTimeout = options.keepAliveTimeout ?? 4000;
     this.keepAliveMargin = options.keepAliveMargin ?? 1000;
     if (!(this.connections >= 1)) throw new RangeError(`connections must be >= 1, got ${this.connections}`);
+    const { socketPath, connect, proxy } = options;
+    const set =
+      (socketPath !== undefined ? 1 : 0) + (connect !== undefined ? 1 : 0) + (proxy !== undefined ? 1 : 0);
+    if (set > 1) throw new TypeError('Agent takes at most one of socketPath, connect and proxy');
+    if (socketPath !== undefined) {
+      this.#socketPath = socketPath;
+      this.#socketDial = unixDialer(socketPath);
+    } else if (connect !== undefined) {
+      if (typeof connect !== 'function') throw new TypeError('connect must be a function');
+      this.#connectDial = customDialer(connect);
+    } else if (proxy !== undefined) {
+      this.#proxy = proxyRouting(proxy);
+    }
+    this.routed = set > 0;
+  }
+
+  /**
+   * @internal Where a request for `pool` goes: over `socketPath` (a request's own wins), the agent's
+   * Unix socket or connect function, through its proxy, or direct. Cached per pool key.
+   */
+  route(pool: PoolKey, socketPath: string | undefined): Route {
+    const ck = socketPath === undefined ? pool.key : `${pool.key}\0${socketPath}`;
+    let r = this.#routes.get(ck);
+    if (r !== undefined) return r;
+    if (socketPath !== undefined) r = viaDial(pool, `unix:${socketPath}`, unixDialer(socketPath));
+    else if (this.#socketDial !== null) r = viaDial(pool, `unix:${this.#socketPath}`, this.#socketDial);
+    else if (this.#connectDial !== null) r = viaDial(pool, 'connect', this.#connectDial);
+    else r = this.#viaProxy(pool);
+    if (this.#routes.size >= 512) this.#routes.clear();
+    this.#routes.set(ck, r);
+    return r;
+  }
+
+  #viaProxy(pool: PoolKey): Route {
+    const p = this.#proxy;
+    const secure = pool.tls !== null;
+    const px = p === null ? null : secure ? p.https : p.http;
+    if (p === null || px === null || p.noProxy?.matches(pool.host, pool.port) === true)
+      return { pool, absolute: false, proxyAuth: null };
+    const via = `proxy ${px.href}`;
+    // https: one tunnel per origin; http: every origin shares the proxy's connections (absolute-form).
+    if (secure) return viaDial(pool, via, p.httpsDial!);
+    return {
+      pool: { key: via, host: px.host, port: px.port, tls: null, dial: p.httpDial!, via },
+      absolute: true,
+      proxyAuth: px.auth,
+    };
   }
 
   /** @internal Sends an exchange on a pooled connection. */
@@ -299,6 +398,27 @@ export class Agent {
     this.destroyed = true;
     for (const p of [...this.#pools.values()]) p.destroyAll(err);
   }
+}
+
+function viaDial(pool: PoolKey, via: string, dial: Dialer): Route {
+  return { pool: { ...pool, key: `${pool.key}|${via}`, dial, via }, absolute: false, proxyAuth: null };
+}
+
+function proxyRouting(proxy: string | URL): ProxyRouting {
+  if (proxy === 'env') {
+    const env = readEnvProxy();
+    const http = env.http === undefined ? null : parseProxy(env.http);
+    const https = env.https === undefined ? null : parseProxy(env.https);
+    return {
+      http,
+      https,
+      httpDial: http === null ? null : forwardDialer(http),
+      httpsDial: https === null ? null : tunnelDialer(https),
+      noProxy: env.noProxy,
+    };
+  }
+  const px = parseProxy(proxy);
+  return { http: px, https: px, httpDial: forwardDialer(px), httpsDial: tunnelDialer(px), noProxy: null };
 }
 
 let globalAgent = new Agent();

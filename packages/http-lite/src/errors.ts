@@ -15,7 +15,9 @@ export type HttpErrorCode =
   | 'ERR_INVALID_HEADER'
   | 'ERR_CONTENT_LENGTH_MISMATCH'
   | 'ERR_UNSUPPORTED_CONTENT_ENCODING'
-  | 'ERR_AGENT_CLOSED';
+  | 'ERR_AGENT_CLOSED'
+  | 'ERR_PROXY_CONNECT'
+  | 'ERR_PROXY_AUTH_REQUIRED';
 
 /** Extra data an {@link HttpError} may carry. */
 export interface HttpErrorDetails {
@@ -25,6 +27,8 @@ export interface HttpErrorDetails {
   bytesReceived?: number;
   /** For `ERR_PREMATURE_CLOSE`: the body bytes themselves, when a `text()`/`bytes()`-style reader was collecting them. */
   partial?: Uint8Array;
+  /** For `ERR_PROXY_CONNECT` / `ERR_PROXY_AUTH_REQUIRED`: the proxy's status code, when it answered one. */
+  statusCode?: number;
   /** The underlying error, if any. */
   cause?: unknown;
 }
@@ -49,6 +53,8 @@ export class HttpError extends Error {
   readonly bytesReceived: number | undefined;
   /** For `ERR_PREMATURE_CLOSE`: the partial body, when it was being collected. */
   partial: Uint8Array | undefined;
+  /** For `ERR_PROXY_CONNECT` / `ERR_PROXY_AUTH_REQUIRED`: the proxy's reply status, if it sent one. */
+  readonly statusCode: number | undefined;
 
   /**
    * @param code - the error code.
@@ -61,6 +67,7 @@ export class HttpError extends Error {
     this.reason = details.reason;
     this.bytesReceived = details.bytesReceived;
     this.partial = details.partial;
+    this.statusCode = details.statusCode;
   }
 }
 

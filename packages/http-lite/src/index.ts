@@ -1,6 +1,6 @@
 // --- requests ---
 
-export type { AgentOptions } from './agent.js';
+export type { AgentOptions, ConnectFunction, ConnectTarget } from './agent.js';
 // --- connection pooling ---
 export { Agent, getGlobalAgent, setGlobalAgent } from './agent.js';
 export type { HttpErrorCode, HttpErrorDetails } from './errors.js';

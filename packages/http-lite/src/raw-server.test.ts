@@ -209,16 +209,18 @@ describe('connection reuse', () => {
   });
 
   it('gives a response followed by extra bytes one outcome at every split point: delivered, then closed', async () => {
-    let plan = { wire: Buffer.alloc(0), cuts: [] as number[] };
+    let plan = { wire: Buffer.alloc(0), cuts: [] as number[], written: () => {} };
     server = await startRaw((socket) => {
       readRequests(socket, async () => {
         let prev = 0;
-        for (const cut of [...plan.cuts, plan.wire.length]) {
+        const p = plan;
+        for (const cut of [...p.cuts, p.wire.length]) {
           if (cut <= prev) continue;
-          socket.write(plan.wire.subarray(prev, cut));
+          socket.write(p.wire.subarray(prev, cut));
           prev = cut;
           await new Promise((r) => setTimeout(r, 1));
         }
+        p.written();
       });
     });
     const agent = newAgent();
@@ -227,13 +229,32 @@ describe('connection reuse', () => {
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 30 }), fc.nat(), async (extra, at) => {
         const wire = Buffer.concat([response, extra]);
         // One cut anywhere, the one right after the response included.
-        plan = { wire, cuts: [1 + (at % (wire.length - 1))] };
+        let count = 0;
+        let wake = () => {};
+        const writes = (n: number) =>
+          new Promise<void>((r) => {
+            wake = () => count >= n && r();
+            wake();
+          });
+        plan = {
+          wire,
+          cuts: [1 + (at % (wire.length - 1))],
+          written: () => {
+            count++;
+            wake();
+          },
+        };
         const before = server!.accepted();
         expect(await (await get(server!.origin, { agent })).body.text()).toBe('ok');
+        // Only once the extra bytes are on the wire (a loaded machine can hold the server's 1 ms timer long).
+        await writes(1);
         await new Promise((r) => setTimeout(r, 20));
         // The connection that carried extra bytes is never handed out again.
         expect(await (await get(server!.origin, { agent })).body.text()).toBe('ok');
         expect(server!.accepted()).toBe(before + 2);
+        // The next run must not reuse this connection before its own extra bytes arrived.
+        await writes(2);
+        await new Promise((r) => setTimeout(r, 20));
       }),
       { numRuns: 30 },
     );

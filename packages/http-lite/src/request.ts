@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { type Agent, getGlobalAgent, type PoolKey } from './agent.js';
+import { type Agent, getGlobalAgent, type PoolKey, type Route } from './agent.js';
 import { HttpError } from './errors.js';
 import { abortError, Exchange, type ExchangeSpec } from './internal/exchange.js';
 import { basicAuth, fieldForMessage, redactedUrlCause, redactUrl } from './internal/redact.js';
@@ -71,6 +71,11 @@ export interface RequestOptions {
   tls?: RequestTlsOptions | undefined;
   /** Accept obsolete header line folding in responses. @default false */
   allowObsFold?: boolean | undefined;
+  /**
+   * Send this request over a Unix domain socket (pooled per socket path in the agent); the URL still gives
+   * `Host` and the TLS name. Wins over the agent's own `socketPath`, `connect` and `proxy`. @default none
+   */
+  socketPath?: string | undefined;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -239,8 +244,11 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
   const totalDeadline = total > 0 ? Date.now() + total : 0;
   const maxRedirects = options.maxRedirects ?? 0;
   const decompress = options.decompress ?? false;
+  const socketPath = options.socketPath;
+  const routed = agent.routed || socketPath !== undefined;
   let redirects = 0;
   for (;;) {
+    const route: Route | null = routed ? agent.route(target.pool, socketPath) : null;
     const spec: ExchangeSpec = {
       method,
       url: target.href,
@@ -251,6 +259,7 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
         body.length,
         body.body !== null && body.length === null,
         decompress,
+        route,
       ),
       headAscii: true,
       body: body.body,
@@ -277,7 +286,7 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
     // The signal may have fired while the previous redirect's body was drained: its 'abort' event is gone.
     if (signal?.aborted) throw abortError(signal);
     const res = await new Promise<HttpResponse>((resolve, reject) => {
-      agent.dispatch(target.pool, new Exchange(spec, resolve, reject));
+      agent.dispatch(route === null ? target.pool : route.pool, new Exchange(spec, resolve, reject));
     });
     if (maxRedirects === 0 || !REDIRECTS.has(res.status)) return res;
     const location = res.headers.get('location');
@@ -355,9 +364,11 @@ function buildHead(
   length: number | null,
   stream: boolean,
   decompress: boolean,
+  route: Route | null,
 ): string {
   let head = '';
   let host = false;
+  let proxyAuth = false;
   let acceptEncoding = false;
   let userLength: string | null = null;
   for (let i = 0; i < headers.length; i++) {
@@ -369,11 +380,16 @@ function buildHead(
     }
     if (l === 'host') host = true;
     else if (l === 'accept-encoding') acceptEncoding = true;
+    else if (l === 'proxy-authorization') proxyAuth = true;
     head += `${name}: ${value}\r\n`;
   }
+  // A forward proxy takes the absolute URL (no userinfo, no fragment) and its own credentials.
+  const path = route?.absolute === true ? `${t.origin}${t.path}` : t.path;
+  if (route?.proxyAuth != null && route.absolute && !proxyAuth)
+    head += `Proxy-Authorization: ${route.proxyAuth}\r\n`;
   head = host
-    ? `${method} ${t.path} HTTP/1.1\r\n${head}`
-    : `${method} ${t.path} HTTP/1.1\r\nHost: ${t.host}\r\n${head}`;
+    ? `${method} ${path} HTTP/1.1\r\n${head}`
+    : `${method} ${path} HTTP/1.1\r\nHost: ${t.host}\r\n${head}`;
   if (decompress && !acceptEncoding) head += 'Accept-Encoding: gzip, deflate, br\r\n';
   if (stream)
     head += userLength !== null ? `Content-Length: ${userLength}\r\n` : 'Transfer-Encoding: chunked\r\n';
