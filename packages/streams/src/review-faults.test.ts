@@ -1,10 +1,12 @@
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import { makeCert } from '@asyncnet-internal/test-support';
+import fc from 'fast-check';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { portOf, useServers } from './__fixtures__/servers.js';
 import { openConnection } from './connection.js';
 import { createStreamPair, createTransportPair } from './memory-transport.js';
+import { StreamReader } from './stream-reader.js';
 import type { StreamWriter } from './stream-writer.js';
 import { timeout, withTimeout } from './timeout.js';
 import type { TransportListener } from './transport.js';
@@ -127,6 +129,110 @@ describe('writer.waitClosed() under a deadline', () => {
     a.close();
     b.close();
     await a.waitClosed({ signal: AbortSignal.timeout(5000) });
+  });
+});
+
+describe('a reader fed one byte per chunk (a peer dribbling one byte per TCP segment)', () => {
+  // The work per chunk must not grow with the chunks already buffered: walking the chunk list from
+  // the start on every search, or shifting a long chunk array, makes one line cost O(chunks^2)
+  // (seconds of CPU per 64 KiB line). Budgets are ~30x the linear cost, far below the quadratic one.
+  const N = 150_000;
+  const BUDGET_MS = 10_000;
+  const one = Buffer.from('a');
+
+  async function feed(reader: StreamReader, n: number, chunk: Buffer): Promise<number> {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      reader.feedData(chunk);
+      // Let the pending read run its search after every chunk, as it does on a socket.
+      await null;
+      if ((i & 1023) === 0 && performance.now() - t0 > BUDGET_MS) break;
+    }
+    return performance.now() - t0;
+  }
+
+  it('readLine and readUntil search each byte once, whatever the chunk count', async () => {
+    for (const read of [(r: StreamReader) => r.readLine(), (r: StreamReader) => r.readUntil('\r\n')]) {
+      const reader = new StreamReader({ limit: 2 * N });
+      const line = read(reader);
+      const elapsed = await feed(reader, N, one);
+      reader.feedData(Buffer.from('\r\n'));
+      expect((await line).byteLength).toBeGreaterThanOrEqual(N);
+      expect(elapsed).toBeLessThan(BUDGET_MS);
+    }
+  }, 60_000);
+
+  it('readExactly and line-by-line reads take chunks off in O(1) each', async () => {
+    const reader = new StreamReader({ limit: 2 * N });
+    const t0 = performance.now();
+    for (let i = 0; i < N; i++) reader.feedData(one);
+    expect((await reader.readExactly(N)).byteLength).toBe(N);
+    const nl = Buffer.from('\n');
+    for (let i = 0; i < N; i++) reader.feedData(nl);
+    let lines = 0;
+    while (lines < N && performance.now() - t0 < BUDGET_MS) {
+      await reader.readLine();
+      lines++;
+    }
+    expect(lines).toBe(N);
+    expect(performance.now() - t0).toBeLessThan(BUDGET_MS);
+  }, 60_000);
+
+  it('resumed searches give the same results as one-chunk input, for any split and mix of reads', async () => {
+    type Op = { kind: 'until'; seps: string[] } | { kind: 'exactly'; n: number } | { kind: 'line' };
+    const opArb: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({
+        kind: fc.constant('until' as const),
+        seps: fc.array(fc.constantFrom('\r\n', ';', 'ab', 'aab', 'b'), { minLength: 1, maxLength: 3 }),
+      }),
+      fc.record({ kind: fc.constant('exactly' as const), n: fc.integer({ min: 0, max: 9 }) }),
+      fc.record({ kind: fc.constant('line' as const) }),
+    );
+    async function run(chunks: Buffer[], ops: Op[]): Promise<string[]> {
+      const reader = new StreamReader({ limit: 64 });
+      const out: string[] = [];
+      const feeder = (async () => {
+        for (const c of chunks) {
+          reader.feedData(c);
+          await null;
+        }
+        reader.feedEof();
+      })();
+      for (const op of ops) {
+        try {
+          const b =
+            op.kind === 'until'
+              ? await reader.readUntil(op.seps)
+              : op.kind === 'exactly'
+                ? await reader.readExactly(op.n)
+                : await reader.readLine();
+          out.push(b.toString('latin1'));
+        } catch (err) {
+          out.push(`#${(err as { code?: string }).code}`);
+          if ((err as { code?: string }).code === 'ERR_LIMIT_OVERRUN') break;
+        }
+      }
+      await feeder;
+      return out;
+    }
+    await fc.assert(
+      fc.asyncProperty(
+        fc.stringMatching(/^[ab;\r\nx]{0,120}$/),
+        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 40 }),
+        fc.array(opArb, { minLength: 1, maxLength: 12 }),
+        async (text, sizes, ops) => {
+          const data = Buffer.from(text, 'latin1');
+          const chunks: Buffer[] = [];
+          for (let off = 0, k = 0; off < data.byteLength; k++) {
+            const n = sizes[k % sizes.length]!;
+            chunks.push(data.subarray(off, off + n));
+            off += n;
+          }
+          expect(await run(chunks, ops)).toEqual(await run([data], ops));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -3,10 +3,21 @@
  * chunks, and separator searches resume where the previous search stopped.
  */
 export class ByteQueue {
-  #chunks: Buffer[] = [];
-  /** Offset of the first unread byte inside `#chunks[0]`. */
+  /**
+   * Chunks from `#first` on are unread. Taken chunks are skipped by index rather than shifted off:
+   * `shift()` on a long array is O(n), and a peer sending one byte per segment makes it long.
+   */
+  #chunks: (Buffer | undefined)[] = [];
+  #first = 0;
+  /** Offset of the first unread byte inside `#chunks[#first]`. */
   #head = 0;
   #size = 0;
+  /**
+   * Where the last search began (chunk index and that chunk's offset from the unread data), so a
+   * search resumed after more data arrived skips the chunks already behind it. Reset on every take.
+   */
+  #scanIndex = -1;
+  #scanBase = 0;
 
   get size(): number {
     return this.#size;
@@ -22,7 +33,7 @@ export class ByteQueue {
   /** Removes and returns the first `n` bytes (`n <= size`). */
   take(n: number): Buffer {
     if (n === 0) return EMPTY;
-    const first = this.#chunks[0]!;
+    const first = this.#chunks[this.#first]!;
     const avail = first.byteLength - this.#head;
     if (n <= avail) {
       const out = first.subarray(this.#head, this.#head + n);
@@ -32,7 +43,7 @@ export class ByteQueue {
     const out = Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
-      const chunk = this.#chunks[0]!;
+      const chunk = this.#chunks[this.#first]!;
       const left = chunk.byteLength - this.#head;
       const want = Math.min(left, n - filled);
       out.set(chunk.subarray(this.#head, this.#head + want), filled);
@@ -47,7 +58,7 @@ export class ByteQueue {
    * chunk within `limit` bytes; otherwise returns `null` and the caller takes the general path.
    */
   takeLine(limit: number): Buffer | null {
-    const first = this.#chunks[0];
+    const first = this.#chunks[this.#first];
     if (first === undefined) return null;
     const head = this.#head;
     const nl = first.indexOf(10, head);
@@ -55,22 +66,33 @@ export class ByteQueue {
     const end = nl + 1;
     const out = first.subarray(head, end);
     this.#size -= end - head;
-    if (end === first.byteLength) {
-      this.#chunks.shift();
-      this.#head = 0;
-    } else {
-      this.#head = end;
-    }
+    this.#scanIndex = -1;
+    if (end === first.byteLength) this.#dropFirst();
+    else this.#head = end;
     return out;
   }
 
   #advance(n: number, left: number): void {
     this.#size -= n;
-    if (n === left) {
-      this.#chunks.shift();
-      this.#head = 0;
-    } else {
-      this.#head += n;
+    this.#scanIndex = -1;
+    if (n === left) this.#dropFirst();
+    else this.#head += n;
+  }
+
+  #dropFirst(): void {
+    this.#head = 0;
+    const chunks = this.#chunks;
+    // A short array shifts in O(1) or close to it; a long one would move every element.
+    if (this.#first === 0 && chunks.length < 1024) {
+      chunks.shift();
+      return;
+    }
+    chunks[this.#first] = undefined; // free it now, not at the next compaction
+    this.#first++;
+    // Amortised O(1): the rest is copied once half of the array has been taken.
+    if (this.#first * 2 >= chunks.length) {
+      this.#chunks = chunks.slice(this.#first);
+      this.#first = 0;
     }
   }
 
@@ -81,17 +103,30 @@ export class ByteQueue {
   indexOf(sep: Uint8Array, from: number): number {
     const sepLen = sep.byteLength;
     if (this.#size - from < sepLen) return -1;
+    const chunks = this.#chunks;
+    let i = this.#first;
     let base = -this.#head; // global offset of chunk start (relative to unread data)
-    for (let i = 0; i < this.#chunks.length; i++) {
-      const chunk = this.#chunks[i]!;
+    // Searches of one read only move forward: resume at the chunk where the last one began.
+    if (this.#scanIndex !== -1 && this.#scanBase <= from) {
+      i = this.#scanIndex;
+      base = this.#scanBase;
+    }
+    let marked = false;
+    for (; i < chunks.length; i++) {
+      const chunk = chunks[i]!;
       const end = base + chunk.byteLength;
       if (end > from) {
-        const localFrom = Math.max(from - base, i === 0 ? this.#head : 0);
+        if (!marked) {
+          marked = true;
+          this.#scanIndex = i;
+          this.#scanBase = base;
+        }
+        const localFrom = Math.max(from - base, i === this.#first ? this.#head : 0);
         const hit =
           sepLen === 1 ? indexOfByte(chunk, sep[0]!, localFrom) : indexOfBytes(chunk, sep, localFrom);
         if (hit !== -1) return base + hit;
         // A match that straddles into the next chunk starts in this chunk's last sepLen-1 bytes.
-        if (sepLen > 1 && i + 1 < this.#chunks.length) {
+        if (sepLen > 1 && i + 1 < chunks.length) {
           const start = Math.max(localFrom, chunk.byteLength - sepLen + 1);
           for (let p = start; p < chunk.byteLength; p++) {
             if (this.#matchesAt(i, p, sep)) return base + p;
