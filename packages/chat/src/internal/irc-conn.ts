@@ -143,6 +143,8 @@ export class IrcConn extends ClientConn {
    */
   replay(room: Room): void {
     if (!this.caps.has('batch') || !this.caps.has('server-time')) return;
+    // A chathistory client asks for what it wants (CHATHISTORY LATEST); do not push it too.
+    if (this.caps.has('draft/chathistory')) return;
     const past = this.ctx.hub.recent(room);
     if (past.length === 0) return;
     const lines = past.map((out) => encodeIrcTagged(out, this.nick, this.tagMask, this.ctx.opts.serverName));

@@ -12,6 +12,7 @@ export const CAPABILITIES = [
   'batch',
   'cap-notify',
   'chghost',
+  'draft/chathistory',
   'echo-message',
   'extended-join',
   'invite-notify',

@@ -3,6 +3,8 @@ import { FLAG_MODES } from '../room.js';
 
 /** PRIVMSG/NOTICE/... targets per command (TARGMAX) and per line (MAXTARGETS). */
 export const MAX_TARGETS = 4;
+/** Most messages one CHATHISTORY reply holds (CHATHISTORY). */
+export const CHATHISTORY_MAX = 100;
 /** Mode changes with a parameter per MODE line (MODES). */
 export const MAX_MODES = 4;
 
@@ -17,6 +19,7 @@ export function isupportTokens(o: Resolved): string[] {
     `CHANLIMIT=#:${o.maxRoomsPerClient}`,
     `CHANMODES=b,k,l,${FLAG_MODES}`,
     `CHANNELLEN=${o.roomMaxLength}`,
+    `CHATHISTORY=${CHATHISTORY_MAX}`,
     'CHANTYPES=#',
     'ELIST=MU',
     `KICKLEN=${o.kickMaxLength}`,
@@ -24,6 +27,7 @@ export function isupportTokens(o: Resolved): string[] {
     `MAXLIST=b:${o.maxBans}`,
     `MAXTARGETS=${MAX_TARGETS}`,
     `MODES=${MAX_MODES}`,
+    'MSGREFTYPES=msgid,timestamp',
     `NETWORK=${o.network}`,
     `NICKLEN=${o.nickMaxLength}`,
     'PREFIX=(ov)@+',

@@ -1,5 +1,6 @@
 import { account } from './account.js';
 import { channel } from './channel.js';
+import { history } from './chathistory.js';
 import { messaging } from './messaging.js';
 import { mode } from './mode.js';
 import { oper } from './oper.js';
@@ -20,4 +21,5 @@ export const COMMANDS: Readonly<Record<string, IrcCommand>> = Object.freeze({
   ...serverInfo,
   ...oper,
   ...account,
+  ...history,
 });
