@@ -21,3 +21,4 @@ export type {
 } from './response-parser.js';
 // --- for adapter authors: the sans-IO parser (bytes in, events out), for reuse and fuzzing ---
 export { ResponseParser } from './response-parser.js';
+export type { RetryInfo, RetryOptions } from './retry.js';

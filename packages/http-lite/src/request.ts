@@ -7,6 +7,15 @@ import { basicAuth, fieldForMessage, redactedUrlCause, redactUrl } from './inter
 import { normalizeBody, type RequestBody } from './internal/request-body.js';
 import type { HttpResponse } from './response.js';
 import { trimOws } from './response-parser.js';
+import {
+  backoff,
+  errorCode,
+  IDEMPOTENT,
+  parseRetryAfter,
+  type RetryOptions,
+  type RetryPolicy,
+  retryPolicy,
+} from './retry.js';
 
 export type { RequestBody } from './internal/request-body.js';
 
@@ -76,13 +85,18 @@ export interface RequestOptions {
    * `Host` and the TLS name. Wins over the agent's own `socketPath`, `connect` and `proxy`. @default none
    */
   socketPath?: string | undefined;
+  /**
+   * Retry failed attempts with backoff (opt-in): idempotent methods with a replayable body only, `Retry-After`
+   * honoured, within `timeouts.total` and the signal. @default none (only the one silent retry of a request lost
+   * on a reused connection before any response byte)
+   */
+  retry?: RetryOptions | undefined;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values (RFC 9110 5.5): HTAB, SP, VCHAR, obs-text; no other control character (as node:http and undici).
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const NON_ASCII = /[^\0-\x7f]/;
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const CONTROLLED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade']);
 
@@ -244,6 +258,7 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
   const totalDeadline = total > 0 ? Date.now() + total : 0;
   const maxRedirects = options.maxRedirects ?? 0;
   const decompress = options.decompress ?? false;
+  const policy = options.retry === undefined ? null : retryPolicy(options.retry);
   const socketPath = options.socketPath;
   const routed = agent.routed || socketPath !== undefined;
   let redirects = 0;
@@ -285,9 +300,11 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
     }
     // The signal may have fired while the previous redirect's body was drained: its 'abort' event is gone.
     if (signal?.aborted) throw abortError(signal);
-    const res = await new Promise<HttpResponse>((resolve, reject) => {
-      agent.dispatch(route === null ? target.pool : route.pool, new Exchange(spec, resolve, reject));
-    });
+    const pool = route === null ? target.pool : route.pool;
+    const res =
+      policy !== null && policy.retries > 0 && body.replayable && policy.methods.has(method)
+        ? await sendWithRetries(agent, pool, spec, policy)
+        : await send(agent, pool, spec);
     if (maxRedirects === 0 || !REDIRECTS.has(res.status)) return res;
     const location = res.headers.get('location');
     if (location === null) return res;
@@ -332,6 +349,74 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
     target = nextTarget;
     redirects++;
   }
+}
+
+function send(agent: Agent, pool: PoolKey, spec: ExchangeSpec): Promise<HttpResponse> {
+  return new Promise<HttpResponse>((resolve, reject) => {
+    agent.dispatch(pool, new Exchange(spec, resolve, reject));
+  });
+}
+
+/** Attempts until one is not retryable, the retries are spent, or the next wait would pass the total deadline. */
+async function sendWithRetries(
+  agent: Agent,
+  pool: PoolKey,
+  spec: ExchangeSpec,
+  p: RetryPolicy,
+): Promise<HttpResponse> {
+  for (let attempt = 1; ; attempt++) {
+    let res: HttpResponse | null = null;
+    let error: unknown = null;
+    try {
+      res = await send(agent, pool, spec);
+    } catch (err) {
+      error = err;
+    }
+    const last = attempt > p.retries;
+    let delay: number;
+    if (res !== null) {
+      if (last || !p.statusCodes.has(res.status)) return res;
+      const after = parseRetryAfter(res.headers.get('retry-after'), Date.now());
+      delay = after === null ? backoff(p, attempt) : Math.min(after, p.maxDelay);
+      if (!fitsDeadline(spec, delay)) return res;
+      p.onRetry?.({ attempt: attempt + 1, delay, statusCode: res.status });
+      await res.body.discard();
+    } else {
+      const code = errorCode(error);
+      if (
+        last ||
+        code === undefined ||
+        code === 'ERR_ABORTED' ||
+        code === 'ERR_TOTAL_TIMEOUT' ||
+        !p.errorCodes.has(code) ||
+        spec.signal?.aborted === true
+      )
+        throw error;
+      delay = backoff(p, attempt);
+      if (!fitsDeadline(spec, delay)) throw error;
+      p.onRetry?.({ attempt: attempt + 1, delay, error: error as Error });
+    }
+    await sleep(delay, spec.signal);
+  }
+}
+
+function fitsDeadline(spec: ExchangeSpec, delay: number): boolean {
+  return spec.totalDeadline === 0 || Date.now() + delay < spec.totalDeadline;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortError(signal));
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** Adds the URL's credentials as `Authorization`, unless the caller set one. */
