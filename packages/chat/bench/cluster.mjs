@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { printTable, ratio } from '@asyncnet-internal/bench-harness';
 
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 const REDIS = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find(existsSync) ?? null;
@@ -121,15 +122,17 @@ export async function runCluster({ quick = false } = {}) {
       '2 nodes (redis bus)',
       fmt(two),
       `${(two.ratio * 100).toFixed(1)}%`,
-      `${(two.rate / one.rate).toFixed(2)}x`,
+      ratio(two.rate, one.rate),
     ]);
   } finally {
     redis.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\n@asyncnet/chat cross-node fan-out, 1 sender x ${lines} lines to ${members} members`);
-  console.log('| setup | deliveries/s | delivered | ratio vs 1 node |\n|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  printTable(
+    `@asyncnet/chat cross-node fan-out, 1 sender x ${lines} lines to ${members} members`,
+    ['setup', 'deliveries/s', 'delivered', 'ratio vs 1 node'],
+    rows,
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url))
