@@ -1,5 +1,7 @@
 // Server
 
+// Accounts
+export type { ChatAccountStore } from './account-store.js';
 // Buses
 // For bus authors: what travels between nodes
 export type { BusEvent, BusHandler, BusNode, BusStats, ChatBus, MsgKind, StampedEvent } from './bus.js';

@@ -1,3 +1,4 @@
+import type { ChatAccountStore } from './account-store.js';
 import type { ChatBus } from './bus.js';
 import { ChatError } from './errors.js';
 import { roomProblem } from './internal/casemap.js';
@@ -83,9 +84,15 @@ export interface ChatServerOptions {
   /**
    * Accounts for SASL PLAIN, `/login`, REGISTER and `/register`: `users` maps names to
    * {@link hashPassword} hashes, `file` is a JSON file of the same shape (created on first
-   * registration), `registration` lets clients create accounts. @default none (no logins)
+   * registration), `registration` lets clients create accounts, `store` replaces `users`/`file`
+   * with your own {@link ChatAccountStore} (shared by several nodes). @default none (no logins)
    */
-  accounts?: { users?: Record<string, string>; file?: string; registration?: boolean };
+  accounts?: {
+    users?: Record<string, string>;
+    file?: string;
+    registration?: boolean;
+    store?: ChatAccountStore;
+  };
   /** TLS for the IRC listener on `tlsPort` (certificate files, reloadable; optional STS). @default none */
   tls?: ChatTlsOptions;
   /** ADMIN replies. @default { location: 'asyncnet chat server', email: '' } */

@@ -7,6 +7,7 @@ import { busEventProblem } from './internal/bus-validate.js';
 import { releaseIp } from './internal/client-conn.js';
 import type { ChatTransport, Ctx, Resolved } from './internal/context.js';
 import { Hub } from './internal/hub.js';
+import { accountsAvailability } from './internal/irc/caps.js';
 import { IrcConn } from './internal/irc-conn.js';
 import { PlainConn } from './internal/plain-conn.js';
 import { TlsCertificate } from './internal/tls-context.js';
@@ -73,6 +74,7 @@ export class ChatServer {
   #web: WebListener | null = null;
   #sweep: ReturnType<typeof setInterval> | null = null;
   #state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
+  readonly #unwatchAccounts: (() => void) | null;
 
   /** @param options - see {@link ChatServerOptions} */
   constructor(options: ChatServerOptions = {}) {
@@ -89,7 +91,8 @@ export class ChatServer {
       accounts:
         options.accounts === undefined
           ? null
-          : new AccountStore(options.accounts.users ?? {}, options.accounts.file ?? null),
+          : (options.accounts.store ??
+            new AccountStore(options.accounts.users ?? {}, options.accounts.file ?? null)),
       disconnects: {},
       conns: new Set(),
       perIp: new Map(),
@@ -100,6 +103,9 @@ export class ChatServer {
       peakQueue: 0,
       closing: false,
     };
+    // A shared account store that goes away withdraws SASL from IRC clients until it is back.
+    this.#unwatchAccounts =
+      this.#ctx.accounts?.onAvailability?.((up) => accountsAvailability(this.#ctx, up)) ?? null;
   }
 
   /**
@@ -408,6 +414,7 @@ export class ChatServer {
     const timeout = options.timeout ?? 5_000;
     this.#opts.closeGrace = timeout;
     if (this.#sweep !== null) clearInterval(this.#sweep);
+    this.#unwatchAccounts?.();
     for (const s of [this.#plain, this.#irc, this.#ircTls]) s?.close();
     for (const c of [...ctx.conns]) c.shutdown('server shutting down');
     if (wasListening) {

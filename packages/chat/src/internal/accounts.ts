@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
+import type { ChatAccountStore } from '../account-store.js';
 import { ChatError } from '../errors.js';
 import { hashPassword, isPasswordHash, verifyPassword } from '../passwords.js';
 import { foldCase } from './casemap.js';
@@ -8,7 +9,7 @@ import { foldCase } from './casemap.js';
  * Accounts for one node: name -> scrypt hash, in memory and optionally in a JSON file
  * (`{ "alice": "scrypt$..." }`) rewritten atomically on every registration.
  */
-export class AccountStore {
+export class AccountStore implements ChatAccountStore {
   readonly #accounts = new Map<string, { name: string; hash: string }>();
   readonly #file: string | null;
   #saving: Promise<void> = Promise.resolve();
@@ -38,7 +39,7 @@ export class AccountStore {
     }
   }
 
-  has(name: string): boolean {
+  async exists(name: string): Promise<boolean> {
     return this.#accounts.has(foldCase(name));
   }
 

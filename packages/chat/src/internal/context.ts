@@ -1,5 +1,5 @@
+import type { ChatAccountStore } from '../account-store.js';
 import type { ResolvedTls } from '../tls-options.js';
-import type { AccountStore } from './accounts.js';
 import type { Hub } from './hub.js';
 
 /** The transport surface the chat front ends use (a subset of streams' StreamTransport). */
@@ -59,7 +59,7 @@ export interface Ctx {
   readonly opts: Resolved;
   readonly hub: Hub;
   /** Null when no `accounts` option is given (no SASL, no /login). */
-  readonly accounts: AccountStore | null;
+  readonly accounts: ChatAccountStore | null;
   readonly disconnects: Record<string, number>;
   readonly conns: Set<{
     sweep(now: number): void;

@@ -1,5 +1,6 @@
 import type { Ctx } from './context.js';
 import { type HubMember, type Room, splitModes } from './hub.js';
+import { loggedIn } from './identity.js';
 
 /** What the plain moderation commands need from their connection. */
 export interface PlainSession {
@@ -147,6 +148,7 @@ async function account(s: PlainSession, cmd: 'login' | 'register', words: string
   if (store === null || (cmd === 'register' && !s.ctx.opts.registration)) {
     return s.error(cmd === 'login' ? 'this server has no accounts' : 'account registration is disabled');
   }
+  if (store.available?.() === false) return s.error('accounts are unavailable right now, try later');
   if (words.length !== 2) return s.error(`usage: /${cmd} NAME PASSWORD`);
   if (s.member.account !== '') return s.error(`you are already logged in as ${s.member.account}`);
   const [name, password] = words as [string, string];
@@ -154,12 +156,12 @@ async function account(s: PlainSession, cmd: 'login' | 'register', words: string
     if (!/^[A-Za-z0-9_[\]\\`^{|}-]{1,30}$/.test(name)) return s.error(`invalid account name "${name}"`);
     if (password.length < 6) return s.error('password too short (at least 6 characters)');
     if (!(await store.register(name, password))) return s.error(`account "${name}" already exists`);
-    s.member.account = name;
+    loggedIn(s.member, name);
     s.say(`* account ${name} created; you are logged in`);
     return;
   }
   const got = await store.verify(name, password);
   if (got === null) return s.error('login failed');
-  s.member.account = got;
+  loggedIn(s.member, got);
   s.say(`* you are logged in as ${got}`);
 }

@@ -1,3 +1,4 @@
+import type { Ctx } from '../context.js';
 import type { IrcConn } from '../irc-conn.js';
 import { TAG_ACCOUNT, TAG_AWAY, TAG_EXTJOIN, TAG_MSGTAGS, TAG_TIME } from '../irc-encode.js';
 import type { IrcMessage } from '../irc-message.js';
@@ -38,9 +39,10 @@ export function capMask(caps: ReadonlySet<string>): number {
 function offered(c: IrcConn): Map<string, string> {
   const out = new Map<string, string>();
   for (const cap of CAPABILITIES) out.set(cap, '');
-  if (c.ctx.accounts !== null) out.set('sasl', 'PLAIN');
-  if (c.ctx.accounts !== null && c.ctx.opts.registration)
-    out.set('draft/account-registration', 'before-connect');
+  if (accountsUp(c.ctx)) {
+    out.set('sasl', 'PLAIN');
+    if (c.ctx.opts.registration) out.set('draft/account-registration', 'before-connect');
+  }
   const sts = c.ctx.opts.tls?.sts;
   // STS needs cap values, so only 302 clients see it (IRCv3 sts).
   if (sts && c.ctx.tlsPort !== null && c.capVersion >= 302) {
@@ -54,6 +56,39 @@ function offered(c: IrcConn): Map<string, string> {
 
 /** Capabilities a client may not REQ (IRCv3 sts: "Clients MUST NOT request this capability"). */
 const NOT_REQUESTABLE = new Set(['sts']);
+
+/** Whether there is an account store and it can answer now (a shared one may be unreachable). */
+export function accountsUp(ctx: Ctx): boolean {
+  return ctx.accounts !== null && (ctx.accounts.available?.() ?? true);
+}
+
+/**
+ * The account store went away or came back: `CAP DEL` / `CAP NEW` for `sasl` (and
+ * `draft/account-registration`) to every cap-notify client (IRCv3 cap-notify). A client without
+ * cap-notify is not told; its AUTHENTICATE fails (904) until the store is back.
+ */
+export function accountsAvailability(ctx: Ctx, up: boolean): void {
+  if (ctx.accounts === null) return;
+  const names = ctx.opts.registration ? ['sasl', 'draft/account-registration'] : ['sasl'];
+  for (const x of ctx.conns) {
+    // Duck-typed: every IRC connection (TCP, TLS, WebSocket) has caps.
+    const c = x as Partial<IrcConn>;
+    if (c.caps === undefined || c.closing || !c.caps.has('cap-notify')) continue;
+    const conn = c as IrcConn;
+    if (up) {
+      const have = offered(conn);
+      const list = names
+        .filter((n) => have.has(n))
+        .map((n) => (have.get(n) !== '' && conn.capVersion >= 302 ? `${n}=${have.get(n)}` : n));
+      if (list.length > 0) conn.fromServer('CAP', [conn.target, 'NEW', list.join(' ')]);
+    } else {
+      // Cancelled for the client once DEL is sent (cap-notify: the server MUST stop the behaviour).
+      for (const n of names) conn.caps.delete(n);
+      conn.capsChanged();
+      conn.fromServer('CAP', [conn.target, 'DEL', names.join(' ')]);
+    }
+  }
+}
 
 /** CAP LS/LIST/REQ/END (IRCv3 capability negotiation, 302). */
 export function capCommand(c: IrcConn, msg: IrcMessage): void | Promise<void> {

@@ -1,11 +1,13 @@
+import { loggedIn as recordLogin } from '../../identity.js';
 import type { IrcConn } from '../../irc-conn.js';
 import { formatIrcMessage as fmt } from '../../irc-message.js';
+import { accountsUp } from '../caps.js';
 import * as N from '../numerics.js';
 import { maybeWelcome } from './registration.js';
 import type { IrcCommand } from './types.js';
 
 function loggedIn(c: IrcConn, account: string): void {
-  c.account = account;
+  recordLogin(c, account);
   c.reply(N.RPL_LOGGEDIN, c.prefix, account, `You are now logged in as ${account}`);
 }
 
@@ -28,7 +30,7 @@ export const account: Record<string, IrcCommand> = {
     min: 1,
     async run(c, m) {
       const arg = m.params[0]!;
-      if (c.ctx.accounts === null || !c.caps.has('sasl')) {
+      if (!accountsUp(c.ctx) || !c.caps.has('sasl')) {
         c.reply(N.ERR_SASLFAIL, 'SASL authentication failed');
         return;
       }
@@ -66,6 +68,22 @@ export const account: Record<string, IrcCommand> = {
     min: 3,
     async run(c, m) {
       const store = c.ctx.accounts;
+      if (store !== null && c.ctx.opts.registration && !accountsUp(c.ctx)) {
+        c.send(
+          fmt(
+            c.ctx.opts.serverName,
+            'FAIL',
+            [
+              'REGISTER',
+              'TEMPORARILY_UNAVAILABLE',
+              m.params[0]!,
+              'Account registration is unavailable, try later',
+            ],
+            true,
+          ),
+        );
+        return;
+      }
       if (store === null || !c.ctx.opts.registration) {
         c.send(
           fmt(

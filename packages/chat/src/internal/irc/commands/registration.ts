@@ -1,6 +1,7 @@
 import { verifyPassword } from '../../../passwords.js';
 import { VERSION } from '../../../version.js';
 import { nickProblem } from '../../casemap.js';
+import { identUser } from '../../identity.js';
 import type { IrcConn } from '../../irc-conn.js';
 import { capCommand } from '../caps.js';
 import * as N from '../numerics.js';
@@ -20,6 +21,8 @@ export async function maybeWelcome(c: IrcConn): Promise<void> {
     c.passOk = true;
   }
   if (c.registered || c.closing) return;
+  // Logged in with SASL during registration: the username is the account from the start.
+  if (c.account !== '') c.user = identUser(c.account);
   c.registered = true;
   c.signon = Date.now();
   c.reply(N.RPL_WELCOME, `Welcome to the ${o.network} Network, ${c.prefix}`);

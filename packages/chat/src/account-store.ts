@@ -1,0 +1,41 @@
+/**
+ * Where accounts live, for SASL PLAIN, `/login`, REGISTER, `/register` and nick ownership. The
+ * built-in store keeps them in memory and, with `accounts.file`, in a JSON file (one node); pass
+ * your own as `accounts.store` to share them between nodes (a database, Redis).
+ *
+ * @example
+ * ```ts
+ * const store: ChatAccountStore = {
+ *   verify: async (name, password) => ((await db.check(name, password)) ? name : null),
+ *   register: (name, password) => db.create(name, password),
+ *   exists: (name) => db.has(name),
+ * };
+ * createChatServer({ accounts: { store, registration: true } });
+ * ```
+ */
+export interface ChatAccountStore {
+  /**
+   * @param name - account name as the user typed it
+   * @param password - the password given
+   * @returns the account's own spelling when the password is right, else null
+   */
+  verify(name: string, password: string): Promise<string | null>;
+  /**
+   * Creates an account (store a hash, never the password: {@link hashPassword}).
+   * @returns false when the name is taken
+   */
+  register(name: string, password: string): Promise<boolean>;
+  /** Whether an account of that name exists (a registered nick needs a login to be kept). */
+  exists(name: string): Promise<boolean>;
+  /**
+   * False while the store cannot answer (its database is unreachable). SASL and registration are
+   * then withdrawn from IRC clients with `CAP DEL` and offered again with `CAP NEW` (cap-notify).
+   * @default always available
+   */
+  available?(): boolean;
+  /**
+   * Subscribes to changes of {@link available}.
+   * @returns a function that unsubscribes
+   */
+  onAvailability?(listener: (available: boolean) => void): () => void;
+}
