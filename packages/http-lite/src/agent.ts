@@ -15,6 +15,7 @@ import {
 import { abortError, type Exchange } from './internal/exchange.js';
 import { type NoProxy, readEnvProxy } from './internal/no-proxy.js';
 import { type Tickable, unwatch, watch } from './internal/ticker.js';
+import { chBeforeConnect, chConnectError, chConnected, type TraceConnectParams } from './tracing.js';
 
 export type { ConnectFunction, ConnectTarget, PoolKey } from './internal/dial.js';
 
@@ -122,6 +123,11 @@ class Pool implements ConnectionOwner, Tickable {
     // aborts it, which destroys the socket (mid TLS handshake too) and frees the slot at once.
     const ac = new AbortController();
     ex.park(() => ac.abort(new HttpError('ERR_ABORTED', 'request settled before its connection was made')));
+    const connectParams: TraceConnectParams | null =
+      chBeforeConnect.hasSubscribers || chConnected.hasSubscribers || chConnectError.hasSubscribers
+        ? { host: t.host, port: t.port, protocol: t.tls === null ? 'http:' : 'https:', via: t.via }
+        : null;
+    if (connectParams !== null) chBeforeConnect.publish({ connectParams });
     (t.dial === undefined
       ? openTransport(t.host, t.port, {
           timeout: s.connectTimeout || undefined,
@@ -134,6 +140,7 @@ class Pool implements ConnectionOwner, Tickable {
       (transport) => {
         ex.park(null);
         this.connecting.delete(ex);
+        if (connectParams !== null) chConnected.publish({ connectParams, transport });
         const conn = new Connection(transport, this);
         this.all.add(conn);
         if (this.agent.destroyed) {
@@ -158,6 +165,7 @@ class Pool implements ConnectionOwner, Tickable {
             },
           );
         }
+        if (connectParams !== null) chConnectError.publish({ connectParams, error: e });
         ex.fail(e);
         this.#next();
         // A pool whose only connect failed must go too, or close() waits for it forever.

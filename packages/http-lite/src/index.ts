@@ -22,3 +22,4 @@ export type {
 // --- for adapter authors: the sans-IO parser (bytes in, events out), for reuse and fuzzing ---
 export { ResponseParser } from './response-parser.js';
 export type { RetryInfo, RetryOptions } from './retry.js';
+export type { TraceConnectParams, TraceRequest } from './tracing.js';

@@ -267,6 +267,7 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
     const spec: ExchangeSpec = {
       method,
       url: target.href,
+      origin: target.origin,
       head: buildHead(
         method,
         target,

@@ -1,6 +1,7 @@
 import type { StreamTransport, TransportListener } from '@asyncnet/streams';
 import { HttpError } from '../errors.js';
 import { ResponseParser } from '../response-parser.js';
+import { chBodySent, chSendHeaders } from '../tracing.js';
 import type { Exchange } from './exchange.js';
 
 /** What a connection reports back to its pool. */
@@ -63,6 +64,7 @@ export class Connection implements TransportListener {
         t.write(body);
       } else {
         t.write(s.headAscii ? s.head : Buffer.from(s.head, 'latin1'));
+        if (chSendHeaders.hasSubscribers) this.#sentHeaders(ex);
         ex.startHead();
         void this.#pump(ex, body, s.chunked);
         return;
@@ -72,8 +74,19 @@ export class Connection implements TransportListener {
       this.#lost(err as Error);
       return;
     }
+    if (chSendHeaders.hasSubscribers) this.#sentHeaders(ex);
     ex.sent = true;
+    if (chBodySent.hasSubscribers) chBodySent.publish({ request: ex.traced() });
     ex.startHead();
+  }
+
+  #sentHeaders(ex: Exchange): void {
+    const request = ex.traced();
+    chSendHeaders.publish({
+      request,
+      headers: request.headers,
+      socket: this.transport.getExtraInfo('socket'),
+    });
   }
 
   async #pump(ex: Exchange, body: AsyncIterable<Uint8Array>, chunked: boolean): Promise<void> {
@@ -112,6 +125,7 @@ export class Connection implements TransportListener {
       if (chunked) t.write('0\r\n\r\n');
       else if (declared !== null && written !== declared) throw lengthMismatch(declared, written, 'only');
       ex.sent = true;
+      if (chBodySent.hasSubscribers) chBodySent.publish({ request: ex.traced() });
       ex.uploaded();
     } catch (err) {
       if (this.current === ex) ex.fail(err instanceof Error ? err : new Error(String(err)));

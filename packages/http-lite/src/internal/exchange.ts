@@ -3,6 +3,7 @@ import { HttpError } from '../errors.js';
 import type { HttpHeaders } from '../headers.js';
 import { type BodyController, HttpResponse, ResponseBody } from '../response.js';
 import type { ResponseHeadEvent } from '../response-parser.js';
+import { chCreate, chError, chHeaders, chTrailers, type TraceRequest, traceRequest } from '../tracing.js';
 import type { Connection } from './connection.js';
 import { ContentDecoder, decodingOrder } from './content-decoder.js';
 import { type Tickable, unwatch, watch } from './ticker.js';
@@ -11,6 +12,8 @@ import { type Tickable, unwatch, watch } from './ticker.js';
 export interface ExchangeSpec {
   method: string;
   url: string;
+  /** `scheme://host[:port]` of `url`. */
+  origin: string;
   /** Serialized request line + fields + final CRLF. */
   head: string;
   /** Whether `head` holds only ASCII (then it can share one string write with a string body). */
@@ -72,17 +75,26 @@ export class Exchange implements Tickable, BodyController {
   #seenActivity = 0;
   #paused = false;
   #onAbort: (() => void) | null = null;
+  /** The diagnostics_channel message object, made on first use (only while someone subscribes). */
+  #trace: TraceRequest | null = null;
 
   constructor(spec: ExchangeSpec, resolve: (r: HttpResponse) => void, reject: (e: Error) => void) {
     this.spec = spec;
     this.#resolve = resolve;
     this.#reject = reject;
+    if (chCreate.hasSubscribers) chCreate.publish({ request: this.traced() });
     if (spec.totalDeadline || spec.headersTimeout || spec.bodyTimeout) watch(this);
     const signal = spec.signal;
     if (signal) {
       this.#onAbort = () => this.fail(abortError(signal));
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
+  }
+
+  /** The object `http-lite:request:*` messages carry for this attempt. */
+  traced(): TraceRequest {
+    if (this.#trace === null) this.#trace = traceRequest(this.spec);
+    return this.#trace;
   }
 
   /** Done with the wire: failed, or its response arrived in full (a decoder may still be producing). */
@@ -208,6 +220,12 @@ export class Exchange implements Tickable, BodyController {
       redirected: s.redirected,
     });
     this.#response = res;
+    if (chHeaders.hasSubscribers) {
+      chHeaders.publish({
+        request: this.traced(),
+        response: { statusCode: ev.status, statusText: ev.statusText, headers: ev.rawHeaders },
+      });
+    }
     this.#resolve(res);
   }
 
@@ -301,6 +319,10 @@ export class Exchange implements Tickable, BodyController {
   #complete(): void {
     this.phase = Phase.Done;
     this.#cleanup();
+    if (this.#trace !== null) this.#trace.completed = true;
+    if (chTrailers.hasSubscribers) {
+      chTrailers.publish({ request: this.traced(), trailers: this.#response?.trailers?.raw() ?? [] });
+    }
     // Release first: a request started from the body's end handler can then reuse the connection.
     this.conn?.done(this);
     this.#body?.end();
@@ -322,6 +344,7 @@ export class Exchange implements Tickable, BodyController {
       d.destroy();
     }
     this.conn?.abandon(this, err);
+    if (chError.hasSubscribers) chError.publish({ request: this.traced(), error: err });
     if (this.#response === null) this.#reject(err);
     else this.#body!.fail(err);
   }
