@@ -147,7 +147,6 @@ class App {
 
   select(buf: Buffer): void {
     this.model.setActive(buf);
-    this.view.renderActive();
     this.#closePanels();
     this.view.input.focus();
   }
@@ -304,7 +303,6 @@ class App {
           conn?.sendMessage('PART', [b.name]);
         }
         this.model.close(b);
-        this.view.renderActive();
         return;
       case 'quit':
         conn?.quit(arg || 'leaving');

@@ -73,6 +73,8 @@ export class Buffer {
 export interface ModelEvents {
   line(buf: Buffer, line: Line, appended: boolean): void;
   buffers(): void;
+  /** Another buffer became the active one. */
+  active(): void;
   members(buf: Buffer): void;
   topic(buf: Buffer): void;
   self(): void;
@@ -160,7 +162,7 @@ export class Model {
     buf.unread = 0;
     buf.highlight = false;
     buf.readUpTo = buf.lastId;
-    this.#events.buffers();
+    this.#events.active();
   }
 
   /** The window became visible again: the active buffer counts as read. */
@@ -178,7 +180,7 @@ export class Model {
     if (buf === this.server) return;
     this.buffers.delete(buf.key);
     if (this.active === buf) this.setActive(this.server);
-    this.#events.buffers();
+    else this.#events.buffers();
   }
 
   /** Adds a line the client makes itself (command output, errors). */
@@ -251,7 +253,8 @@ export class Model {
       buf.unread++;
       if (l.highlight || buf.type === 'query') buf.highlight = true;
       this.#events.buffers();
-    } else if (buf === this.active && this.visible) {
+    } else if (buf.unread === 0) {
+      // Nothing unread yet (or a line that does not count): everything so far is read.
       buf.readUpTo = buf.lastId;
     }
     this.#events.line(buf, line, appended);
@@ -358,8 +361,10 @@ export class Model {
         nb.highlight = b.highlight;
         nb.readUpTo = b.readUpTo;
         this.buffers.set(nb.key, nb);
-        if (this.active === b) this.active = nb;
-        this.#events.buffers();
+        if (this.active === b) {
+          this.active = nb;
+          this.#events.active();
+        } else this.#events.buffers();
       }
     }
   }

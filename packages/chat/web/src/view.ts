@@ -143,6 +143,10 @@ export class View implements ModelEvents {
     if (!this.#roomBrowser.open) this.#roomBrowser.showModal();
   }
 
+  active(): void {
+    this.renderActive();
+  }
+
   // Whole views
 
   /** Re-renders everything about the active buffer. */
