@@ -7,7 +7,14 @@ export type { HttpErrorCode, HttpErrorDetails } from './errors.js';
 // --- errors ---
 export { HttpError } from './errors.js';
 export { HttpHeaders } from './headers.js';
-export type { RequestBody, RequestHeaders, RequestOptions, RequestTlsOptions, Timeouts } from './request.js';
+export type {
+  Progress,
+  RequestBody,
+  RequestHeaders,
+  RequestOptions,
+  RequestTlsOptions,
+  Timeouts,
+} from './request.js';
 export { get, post, request } from './request.js';
 export { HttpResponse, ResponseBody } from './response.js';
 export type {

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { type Agent, getGlobalAgent, type PoolKey, type Route } from './agent.js';
 import { HttpError } from './errors.js';
-import { abortError, Exchange, type ExchangeSpec } from './internal/exchange.js';
+import { abortError, Exchange, type ExchangeSpec, type Progress } from './internal/exchange.js';
 import { basicAuth, fieldForMessage, redactedUrlCause, redactUrl } from './internal/redact.js';
 import { normalizeBody, type RequestBody } from './internal/request-body.js';
 import type { HttpResponse } from './response.js';
@@ -17,6 +17,7 @@ import {
   retryPolicy,
 } from './retry.js';
 
+export type { Progress } from './internal/exchange.js';
 export type { RequestBody } from './internal/request-body.js';
 
 /** Request fields: a plain object, `[name, value]` pairs, or a WHATWG `Headers`. */
@@ -91,6 +92,10 @@ export interface RequestOptions {
    * on a reused connection before any response byte)
    */
   retry?: RetryOptions | undefined;
+  /** Called as the request body is handed to the connection: `{ loaded, total? }` (total when the length is known). @default none */
+  onUploadProgress?: ((progress: Progress) => void) | undefined;
+  /** Called as response body bytes reach you: `{ loaded, total? }` (total from Content-Length, not while decoding). @default none */
+  onDownloadProgress?: ((progress: Progress) => void) | undefined;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -293,11 +298,15 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
       totalTimeout: total,
       signal,
       redirected: redirects > 0,
+      uploadTotal: body.length,
+      onUploadProgress: options.onUploadProgress,
+      onDownloadProgress: options.onDownloadProgress,
     };
     spec.headAscii = !NON_ASCII.test(spec.head);
     if (body.body !== null && body.length === null) {
       spec.declaredLength = declaredLength(headers);
       spec.chunked = spec.declaredLength === null;
+      spec.uploadTotal = spec.declaredLength;
     }
     // The signal may have fired while the previous redirect's body was drained: its 'abort' event is gone.
     if (signal?.aborted) throw abortError(signal);

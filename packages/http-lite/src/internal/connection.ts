@@ -77,6 +77,8 @@ export class Connection implements TransportListener {
     if (chSendHeaders.hasSubscribers) this.#sentHeaders(ex);
     ex.sent = true;
     if (chBodySent.hasSubscribers) chBodySent.publish({ request: ex.traced() });
+    if (s.onUploadProgress !== undefined && body !== null)
+      ex.uploaded(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
     ex.startHead();
   }
 
@@ -109,7 +111,7 @@ export class Connection implements TransportListener {
           if (declared !== null && written > declared) throw lengthMismatch(declared, written, 'more');
           t.write(chunk);
         }
-        ex.uploaded();
+        ex.uploaded(chunk.byteLength);
         if (this.#writePaused) await new Promise<void>((r) => this.#writeWaiters.push(r));
         if ((unpaced += chunk.byteLength) >= YIELD_EVERY) {
           // A body whose chunks are all ready (a generator of buffers) runs on microtasks only, and a
@@ -126,7 +128,7 @@ export class Connection implements TransportListener {
       else if (declared !== null && written !== declared) throw lengthMismatch(declared, written, 'only');
       ex.sent = true;
       if (chBodySent.hasSubscribers) chBodySent.publish({ request: ex.traced() });
-      ex.uploaded();
+      ex.uploaded(0);
     } catch (err) {
       if (this.current === ex) ex.fail(err instanceof Error ? err : new Error(String(err)));
     }

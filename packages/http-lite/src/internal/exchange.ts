@@ -37,6 +37,18 @@ export interface ExchangeSpec {
   totalTimeout: number;
   signal: AbortSignal | undefined;
   redirected: boolean;
+  /** Request body bytes when known (its length, or a stream's declared Content-Length). */
+  uploadTotal: number | null;
+  onUploadProgress: ((p: Progress) => void) | undefined;
+  onDownloadProgress: ((p: Progress) => void) | undefined;
+}
+
+/** What the progress callbacks receive. */
+export interface Progress {
+  /** Bytes so far: request body bytes handed to the connection, or response body bytes delivered (decoded, with `decompress`). */
+  loaded: number;
+  /** All bytes, when known: the request body's length, or the response's Content-Length (not when decoding). */
+  total?: number | undefined;
 }
 
 enum Phase {
@@ -75,6 +87,9 @@ export class Exchange implements Tickable, BodyController {
   #seenActivity = 0;
   #paused = false;
   #onAbort: (() => void) | null = null;
+  #uploadedBytes = 0;
+  /** The response's Content-Length for download progress (unknown while decoding). */
+  #downloadTotal: number | undefined = undefined;
   /** The diagnostics_channel message object, made on first use (only while someone subscribes). */
   #trace: TraceRequest | null = null;
 
@@ -159,9 +174,23 @@ export class Exchange implements Tickable, BodyController {
     }
   }
 
-  /** A chunk of a stream body was written (called by the connection's pump). */
-  uploaded(): void {
+  /** Body bytes were written (a stream chunk, or the whole body; 0 at a stream's end). */
+  uploaded(bytes: number): void {
     this.#activity++;
+    const cb = this.spec.onUploadProgress;
+    if (cb !== undefined && bytes > 0) {
+      this.#uploadedBytes += bytes;
+      this.#progress(cb, this.#uploadedBytes, this.spec.uploadTotal ?? undefined);
+    }
+  }
+
+  /** A progress callback that throws fails the request with its error. */
+  #progress(cb: (p: Progress) => void, loaded: number, total: number | undefined): void {
+    try {
+      cb(total === undefined ? { loaded } : { loaded, total });
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /** The request is on the wire (called by the connection). */
@@ -204,6 +233,8 @@ export class Exchange implements Tickable, BodyController {
         }
       }
     }
+    if (s.onDownloadProgress !== undefined && this.#decoder === null && ev.framing === 'length')
+      this.#downloadTotal = ev.contentLength ?? undefined;
     const body = new ResponseBody();
     this.#body = body;
     body.controller = this;
@@ -275,6 +306,8 @@ export class Exchange implements Tickable, BodyController {
       return;
     }
     this.#body!.push(chunk);
+    const cb = this.spec.onDownloadProgress;
+    if (cb !== undefined) this.#progress(cb, this.#received, this.#downloadTotal);
   }
 
   onBody(chunk: Uint8Array): void {
