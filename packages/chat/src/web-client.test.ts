@@ -285,7 +285,7 @@ describe.skipIf(!haveChromium)('web client in headless chromium', () => {
     await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
     const { page } = await newPage();
     await page.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
-    await page.waitForFunction(`document.title.startsWith('closed') || document.title === 'open'`);
+    await expect.poll(() => page.title(), { timeout: 8_000 }).toMatch(/^(closed|open)/);
     expect(await page.title()).toBe('closed 1006');
     expect(server.stats().disconnects['origin refused']).toBe(1);
     // Its own page on the same server connects fine.
@@ -335,7 +335,7 @@ describe.skipIf(!haveChromium)('web client in headless chromium', () => {
     const badge = page.locator('#buffer-list [data-buffer="#dev"] .badge');
     await badge.filter({ hasText: '2' }).waitFor();
     expect(await badge.getAttribute('class')).toContain('highlight');
-    await page.waitForFunction(`document.title.startsWith('(2)')`);
+    await expect.poll(() => page.title(), { timeout: 8_000 }).toMatch(/^\(2\) /);
     // Alt+Up moves to the buffer above (server, #dev, #lobby); the unread marker sits before the
     // first unseen line.
     await page.locator('#input').focus();
@@ -396,9 +396,16 @@ describe.skipIf(!haveChromium)('web client in headless chromium', () => {
     expect(box!.x).toBeGreaterThanOrEqual(390);
     await phone.page.locator('#toggle-members').click();
     await phone.page.locator('#members.open').waitFor();
-    await phone.page.waitForFunction(
-      `document.getElementById('members').getBoundingClientRect().right <= 391`,
-    );
+    // The panel slides in (a transition): poll its box from here (no eval in a CSP'd page).
+    await expect
+      .poll(
+        async () => {
+          const b = await phone.page.locator('#members').boundingBox();
+          return b === null ? Number.NaN : b.x + b.width;
+        },
+        { timeout: 8_000 },
+      )
+      .toBeLessThanOrEqual(391);
     await phone.page.keyboard.press('Escape');
     await phone.page.locator('#members:not(.open)').waitFor();
     await phone.page.locator('#toggle-buffers').click();
