@@ -43,7 +43,7 @@ describe('encodeIrc', () => {
           const ev: BusEvent = priv
             ? { t: 'priv', to: 'me', ...who, text: t, kind }
             : { t: 'msg', room: '#some-room', ...who, text: t, kind };
-          const got = lines(encodeIrc(ev, 'recipient'));
+          const got = lines(encodeIrc(ev, 'recipient', 'asyncnet.chat'));
           let joined = '';
           for (const line of got) {
             const m = parseIrcMessage(line)!;
@@ -71,10 +71,16 @@ describe('encodeIrc', () => {
       { t: 'quit', ...who, reason: '€'.repeat(400), rooms: [] },
       { t: 'topic', room: '#r', ...who, topic: '😀'.repeat(300) },
     ] as BusEvent[]) {
-      const got = lines(encodeIrc(ev, 'me'));
+      const got = lines(encodeIrc(ev, 'me', 'asyncnet.chat'));
       expect(got).toHaveLength(1);
       expect(encoder.encode(got[0]!).length).toBeGreaterThan(500);
     }
+  });
+
+  it('names the server it is given on server-made lines, per call (two servers in one process)', () => {
+    const ev = { t: 'mode', room: '#r', nick: '', user: '', host: '', modes: '+m', args: [] } as BusEvent;
+    expect(lines(encodeIrc(ev, 'me', 'a.example'))).toEqual([':a.example MODE #r +m']);
+    expect(lines(encodeIrc(ev, 'me', 'b.example'))).toEqual([':b.example MODE #r +m']);
   });
 
   it('splitUtf8 never cuts a code point', () => {

@@ -12,8 +12,7 @@ export const TAG_AWAY = 16;
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
-let server = 'asyncnet.chat';
-function prefixOf(ev: { nick: string; user: string; host: string }): string {
+function prefixOf(ev: { nick: string; user: string; host: string }, server: string): string {
   // Changes made by the server itself (no nick) come from the server.
   return ev.nick === '' ? server : `${ev.nick}!${ev.user}@${ev.host}`;
 }
@@ -85,9 +84,8 @@ function fitted(prefix: string, command: string, params: string[]): string {
 }
 
 /** Encodes a hub event as IRC bytes for a recipient without tag capabilities. */
-export function encodeIrc(ev: BusEvent, me: string, serverName = server): Uint8Array {
-  server = serverName;
-  const line = eventLines(ev, me, 0, '');
+export function encodeIrc(ev: BusEvent, me: string, serverName: string): Uint8Array {
+  const line = eventLines(ev, me, 0, '', serverName);
   return line === '' ? EMPTY : encoder.encode(line);
 }
 
@@ -118,19 +116,18 @@ export function encodeIrcTagged(
   extraTags = '',
   target?: string,
 ): string {
-  server = serverName;
   const tags = tagsFor(out, mask, extraTags);
-  const lines = eventLines(out.ev, target ?? me, mask, out.account);
+  const lines = eventLines(out.ev, target ?? me, mask, out.account, serverName);
   if (tags === '' || lines === '') return lines;
   return `${tags + lines.slice(0, -2).split('\r\n').join(`\r\n${tags}`)}\r\n`;
 }
 
-function eventLines(ev: BusEvent, me: string, mask: number, account: string): string {
+function eventLines(ev: BusEvent, me: string, mask: number, account: string, server: string): string {
   let line: string;
   switch (ev.t) {
     case 'msg':
       line = messageLines(
-        prefixOf(ev),
+        prefixOf(ev, server),
         ev.kind === 'notice' ? 'NOTICE' : 'PRIVMSG',
         ev.room,
         ev.kind,
@@ -138,41 +135,55 @@ function eventLines(ev: BusEvent, me: string, mask: number, account: string): st
       );
       break;
     case 'priv':
-      line = messageLines(prefixOf(ev), ev.kind === 'notice' ? 'NOTICE' : 'PRIVMSG', me, ev.kind, ev.text);
+      line = messageLines(
+        prefixOf(ev, server),
+        ev.kind === 'notice' ? 'NOTICE' : 'PRIVMSG',
+        me,
+        ev.kind,
+        ev.text,
+      );
       break;
     case 'join':
       line =
         mask & TAG_EXTJOIN
-          ? fmt(prefixOf(ev), 'JOIN', [ev.room, account === '' ? '*' : account, ev.realname ?? ''], true)
-          : fmt(prefixOf(ev), 'JOIN', [ev.room]);
+          ? fmt(
+              prefixOf(ev, server),
+              'JOIN',
+              [ev.room, account === '' ? '*' : account, ev.realname ?? ''],
+              true,
+            )
+          : fmt(prefixOf(ev, server), 'JOIN', [ev.room]);
       break;
     case 'mode':
-      line = fmt(prefixOf(ev), 'MODE', [ev.room, ev.modes, ...ev.args]);
+      line = fmt(prefixOf(ev, server), 'MODE', [ev.room, ev.modes, ...ev.args]);
       break;
     case 'kick':
-      line = fitted(prefixOf(ev), 'KICK', [ev.room, ev.target, ev.reason]);
+      line = fitted(prefixOf(ev, server), 'KICK', [ev.room, ev.target, ev.reason]);
       break;
     case 'tagmsg':
       if (!(mask & TAG_MSGTAGS)) return '';
-      line = fmt(prefixOf(ev), 'TAGMSG', [ev.target.startsWith('#') ? ev.target : me]);
+      line = fmt(prefixOf(ev, server), 'TAGMSG', [ev.target.startsWith('#') ? ev.target : me]);
       break;
     case 'away':
       if (!(mask & TAG_AWAY)) return '';
-      line = ev.away === '' ? fmt(prefixOf(ev), 'AWAY', []) : fitted(prefixOf(ev), 'AWAY', [ev.away]);
+      line =
+        ev.away === ''
+          ? fmt(prefixOf(ev, server), 'AWAY', [])
+          : fitted(prefixOf(ev, server), 'AWAY', [ev.away]);
       break;
     case 'part':
       line = ev.reason
-        ? fitted(prefixOf(ev), 'PART', [ev.room, ev.reason])
-        : fmt(prefixOf(ev), 'PART', [ev.room]);
+        ? fitted(prefixOf(ev, server), 'PART', [ev.room, ev.reason])
+        : fmt(prefixOf(ev, server), 'PART', [ev.room]);
       break;
     case 'quit':
-      line = fitted(prefixOf(ev), 'QUIT', [`Quit: ${ev.reason}`]);
+      line = fitted(prefixOf(ev, server), 'QUIT', [`Quit: ${ev.reason}`]);
       break;
     case 'nick':
-      line = fmt(prefixOf(ev), 'NICK', [ev.newNick], true);
+      line = fmt(prefixOf(ev, server), 'NICK', [ev.newNick], true);
       break;
     case 'topic':
-      line = fitted(prefixOf(ev), 'TOPIC', [ev.room, ev.topic]);
+      line = fitted(prefixOf(ev, server), 'TOPIC', [ev.room, ev.topic]);
       break;
     default:
       return '';

@@ -21,7 +21,7 @@ export function isupportTokens(o: Resolved): string[] {
     `CHANNELLEN=${o.roomMaxLength}`,
     `CHATHISTORY=${CHATHISTORY_MAX}`,
     'CHANTYPES=#',
-    'ELIST=MU',
+    'ELIST=MNU',
     `KICKLEN=${o.kickMaxLength}`,
     'LINELEN=512',
     `MAXLIST=b:${o.maxBans}`,

@@ -89,23 +89,29 @@ function join(c: IrcConn, name: string, key: string): void {
   c.replay(r);
 }
 
-/** LIST filters (ELIST=MU): channel names or masks, `>n` / `<n` member counts. */
+/**
+ * LIST filters (ELIST=MNU): channel names or masks (any may match), `!mask` (none may match),
+ * `>n` / `<n` (also `U>n` / `U<n`) member counts (all must hold), comma-separated.
+ */
 function listFilter(arg: string | undefined): (room: Room) => boolean {
   if (arg === undefined || arg === '') return () => true;
-  const tests: Array<(room: Room) => boolean> = [];
+  const masks: Array<(name: string) => boolean> = [];
+  const not: Array<(name: string) => boolean> = [];
+  let min = -1;
+  let max = Number.POSITIVE_INFINITY;
   for (const part of arg.split(',')) {
-    if (/^>\d+$/.test(part)) {
-      const n = Number(part.slice(1));
-      tests.push((r) => r.size > n);
-    } else if (/^<\d+$/.test(part)) {
-      const n = Number(part.slice(1));
-      tests.push((r) => r.size < n);
-    } else {
-      const match = globMatcher(part);
-      tests.push((r) => match(r.name));
-    }
+    const count = /^U?([<>])(\d+)$/i.exec(part);
+    if (count !== null) {
+      if (count[1] === '>') min = Math.max(min, Number(count[2]));
+      else max = Math.min(max, Number(count[2]));
+    } else if (part.startsWith('!')) not.push(globMatcher(part.slice(1)));
+    else if (part !== '') masks.push(globMatcher(part));
   }
-  return (room) => tests.some((t) => t(room));
+  return (room) =>
+    room.size > min &&
+    room.size < max &&
+    (masks.length === 0 || masks.some((m) => m(room.name))) &&
+    !not.some((m) => m(room.name));
 }
 
 export const channel: Record<string, IrcCommand> = {
@@ -173,10 +179,21 @@ export const channel: Record<string, IrcCommand> = {
   LIST: {
     run(c, m) {
       const keep = listFilter(m.params[0]);
+      // SAFELIST: replies are never dropped, so a huge list could exceed the send queue's hard
+      // limit and disconnect the client; it stops at a quarter of that limit instead.
+      const budget = c.ctx.opts.sendQueue.hard / 4;
+      let sent = 0;
+      let shown = 0;
       c.reply(N.RPL_LISTSTART, 'Channel', 'Users  Name');
       for (const room of c.ctx.hub.rooms.values()) {
         if (room.size === 0 || (room.secret && !room.members.has(c)) || !keep(room)) continue;
+        if (sent > budget) {
+          c.notice(`LIST stopped after ${shown} channels; narrow it with a mask or >N`);
+          break;
+        }
         c.reply(N.RPL_LIST, room.name, String(room.size), room.topic);
+        sent += 64 + room.name.length + room.topic.length * 3;
+        shown++;
       }
       c.reply(N.RPL_LISTEND, 'End of /LIST');
     },
