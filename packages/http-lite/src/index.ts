@@ -6,6 +6,8 @@ export { Agent, getGlobalAgent, setGlobalAgent } from './agent.js';
 export type { HttpErrorCode, HttpErrorDetails } from './errors.js';
 // --- errors ---
 export { HttpError } from './errors.js';
+export type { FetchInit } from './fetch.js';
+export { fetch } from './fetch.js';
 export { HttpHeaders } from './headers.js';
 export type {
   Progress,
