@@ -85,13 +85,16 @@ export interface ChatServerOptions {
    * Accounts for SASL PLAIN, `/login`, REGISTER and `/register`: `users` maps names to
    * {@link hashPassword} hashes, `file` is a JSON file of the same shape (created on first
    * registration), `registration` lets clients create accounts, `store` replaces `users`/`file`
-   * with your own {@link ChatAccountStore} (shared by several nodes). @default none (no logins)
+   * with your own {@link ChatAccountStore} (shared by several nodes), `nickGrace` is how many ms
+   * someone using a registered account's name as nick has to log in before being renamed to a
+   * guest nick (0 turns nick ownership off; default 30000). @default none (no logins)
    */
   accounts?: {
     users?: Record<string, string>;
     file?: string;
     registration?: boolean;
     store?: ChatAccountStore;
+    nickGrace?: number;
   };
   /** TLS for the IRC listener on `tlsPort` (certificate files, reloadable; optional STS). @default none */
   tls?: ChatTlsOptions;
@@ -210,6 +213,7 @@ export function resolveOptions(o: ChatServerOptions): Resolved {
       return { name: op.name, password: op.password };
     }),
     registration: o.accounts?.registration ?? false,
+    nickGrace: positive('accounts.nickGrace', o.accounts?.nickGrace ?? 30_000, true),
     tls: resolveTlsOptions(o.tls),
     admin: {
       location: text('admin.location', o.admin?.location ?? 'asyncnet chat server', false),

@@ -50,6 +50,8 @@ export interface Resolved {
   admin: { location: string; email: string };
   /** Whether clients may create accounts (REGISTER, /register). */
   registration: boolean;
+  /** Ms a member holding a registered account's nick has to log in (0: no nick ownership). */
+  nickGrace: number;
   /** TLS for the IRC `tlsPort` listener; null when not configured. */
   tls: ResolvedTls | null;
 }

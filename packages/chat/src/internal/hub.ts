@@ -66,6 +66,10 @@ export interface HubMember {
   kill(by: string, reason: string): void;
   /** `from` invited `target` to `room`; called on the target and on the room's ops. */
   invited(from: HubMember, room: Room, target: HubMember): void;
+  /** A line from the server to this member alone, in its protocol's notice form. */
+  tell?(text: string): void;
+  /** The server renamed this member (nick ownership): show it its own rename and why. */
+  forcedRename?(oldNick: string, why: string): void;
 }
 
 /** Why a join was refused (front ends map these to 471/473/474/475 or text). */

@@ -1,6 +1,8 @@
+import { foldCase } from './casemap.js';
 import type { HubMember } from './hub.js';
 import type { IrcConn } from './irc-conn.js';
 import { formatIrcMessage as fmt } from './irc-message.js';
+import { releaseNickWatch } from './nick-ownership.js';
 
 /**
  * The username of a logged-in member: its account (USERLEN 10, username characters), without the
@@ -34,6 +36,7 @@ function tellSharing(m: HubMember, cap: string, line: string): void {
  */
 export function loggedIn(m: HubMember, account: string): void {
   m.account = account;
+  if (foldCase(account) === m.folded) releaseNickWatch(m);
   if (!m.registered) return;
   const user = identUser(account);
   if (user !== m.user) {

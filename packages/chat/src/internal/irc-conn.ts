@@ -82,6 +82,15 @@ export class IrcConn extends ClientConn {
     this.fromServer('NOTICE', [this.target, text]);
   }
 
+  tell(text: string): void {
+    this.notice(text);
+  }
+
+  forcedRename(oldNick: string, why: string): void {
+    this.send(fmt(`${oldNick}!${this.user}@${this.host}`, 'NICK', [this.nick], true));
+    this.notice(why);
+  }
+
   /** Recomputes {@link tagMask} after CAP changes. */
   capsChanged(): void {
     this.tagMask = capMask(this.caps);

@@ -3,6 +3,7 @@ import { foldCase, nickProblem, roomProblem } from './casemap.js';
 import { ClientConn } from './client-conn.js';
 import type { ChatTransport, Ctx } from './context.js';
 import type { HubMember, Room } from './hub.js';
+import { watchNick } from './nick-ownership.js';
 import { PLAIN_MODERATION_HELP, type PlainSession, plainModeration } from './plain-commands.js';
 
 const REFUSAL = {
@@ -171,6 +172,15 @@ export class PlainConn extends ClientConn {
     // this.nick: a guest nick when the registry could not confirm the one asked for.
     this.send(`* hello ${this.nick}, type /help for commands\r\n`);
     this.#join(this.ctx.opts.defaultRoom);
+    void watchNick(this.ctx, this);
+  }
+
+  tell(text: string): void {
+    this.send(`* ${plainText(text)}\r\n`);
+  }
+
+  forcedRename(_oldNick: string, why: string): void {
+    this.send(`* you are now known as ${this.nick}\r\n* ${plainText(why)}\r\n`);
   }
 
   #join(name: string): void {
@@ -317,5 +327,6 @@ export class PlainConn extends ClientConn {
     }
     this.send(`* you are now known as ${nick}\r\n`);
     this.ctx.hub.renamed(this, old);
+    void watchNick(this.ctx, this);
   }
 }

@@ -3,6 +3,7 @@ import { VERSION } from '../../../version.js';
 import { nickProblem } from '../../casemap.js';
 import { identUser } from '../../identity.js';
 import type { IrcConn } from '../../irc-conn.js';
+import { watchNick } from '../../nick-ownership.js';
 import { capCommand } from '../caps.js';
 import * as N from '../numerics.js';
 import { isupport, lusers, motd } from './server-info.js';
@@ -32,6 +33,7 @@ export async function maybeWelcome(c: IrcConn): Promise<void> {
   isupport(c);
   lusers(c);
   motd(c);
+  void watchNick(c.ctx, c);
 }
 
 async function nick(c: IrcConn, nick: string): Promise<void> {
@@ -58,6 +60,7 @@ async function nick(c: IrcConn, nick: string): Promise<void> {
   if (c.registered) {
     c.send(`:${oldPrefix} NICK :${nick}\r\n`);
     c.ctx.hub.renamed(c, old);
+    void watchNick(c.ctx, c);
   } else {
     c.nickSet = true;
     await maybeWelcome(c);
