@@ -8,14 +8,18 @@ export class WsClient {
   readonly binary: boolean[] = [];
   closed = false;
   closeCode = 0;
+  /** Keep every message in `lines` (a load test turns it off and counts instead). */
+  record = true;
   readonly ended: Promise<void>;
   #waiters: Array<() => void> = [];
 
   private constructor(ws: WebSocket) {
     this.ws = ws;
     ws.on('message', (data, isBinary) => {
-      this.lines.push(Buffer.isBuffer(data) ? data.toString('utf8') : String(data));
-      this.binary.push(isBinary);
+      if (this.record) {
+        this.lines.push(Buffer.isBuffer(data) ? data.toString('utf8') : String(data));
+        this.binary.push(isBinary);
+      }
       this.#wake();
     });
     this.ended = new Promise((resolve) => {
@@ -73,6 +77,23 @@ export class WsClient {
         );
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${String(test)}; got:\n${this.lines.join('\n')}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.#waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  /** Waits until `cond()` holds, checking it after every message. */
+  async until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!cond()) {
+      if (this.closed) throw new Error(`websocket closed (${this.closeCode}) while waiting`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('timed out waiting for a condition');
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         this.#waiters.push(() => {
