@@ -1,4 +1,5 @@
-// node:http keep-alive server for the bench, run in its own process; prints its port.
+// node:http keep-alive server for the bench, run in its own process; prints its port (or, given a
+// path argument, listens on that Unix socket and prints the path).
 import { createServer } from 'node:http';
 
 const small = Buffer.from('hello world\n');
@@ -9,5 +10,7 @@ const server = createServer((req, res) => {
   res.end(body);
 });
 server.keepAliveTimeout = 65_000;
-server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
+const path = process.argv[2];
+if (path !== undefined) server.listen(path, () => process.stdout.write(`${path}\n`));
+else server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
 process.on('SIGTERM', () => process.exit(0));
