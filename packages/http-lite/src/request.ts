@@ -2,7 +2,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { type Agent, getGlobalAgent, type Route } from './agent.js';
 import { HttpError } from './errors.js';
 import { abortError, type ExchangeSpec, type Progress } from './internal/exchange.js';
-import { redactedUrlCause, redactUrl } from './internal/redact.js';
+import { redirectHop } from './internal/redirect.js';
 import { normalizeBody, type RequestBody } from './internal/request-body.js';
 import { buildHead, declaredLength, NON_ASCII, normalizeHeaders, TOKEN } from './internal/request-head.js';
 import { send, sendWithRetries } from './internal/send.js';
@@ -91,8 +91,6 @@ export interface RequestOptions {
   onDownloadProgress?: ((progress: Progress) => void) | undefined;
 }
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-
 /**
  * Sends an HTTP/1.1 request and resolves with the response head; the body streams afterwards.
  *
@@ -178,48 +176,16 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
       policy !== null && policy.retries > 0 && body.replayable && policy.methods.has(method)
         ? await sendWithRetries(agent, pool, spec, policy)
         : await send(agent, pool, spec);
-    if (maxRedirects === 0 || !REDIRECTS.has(res.status)) return res;
-    const location = res.headers.get('location');
-    if (location === null) return res;
-    const toGet =
-      (res.status === 303 && method !== 'HEAD') ||
-      ((res.status === 301 || res.status === 302) && method === 'POST');
-    // The method and body are kept (307/308, and 301/302 for anything but POST): a spent stream cannot
-    // be sent again, so hand the 3xx to the caller.
-    if (!toGet && !body.replayable) return res;
-    if (redirects >= maxRedirects) {
-      await res.body.discard();
-      throw new HttpError(
-        'ERR_TOO_MANY_REDIRECTS',
-        `more than ${maxRedirects} redirects, last to ${redactUrl(location)}`,
-      );
-    }
-    let next: URL;
-    try {
-      next = new URL(location, target.href);
-    } catch (err) {
-      await res.body.discard();
-      throw new HttpError(
-        'ERR_INVALID_URL',
-        `invalid redirect location ${JSON.stringify(redactUrl(location))}`,
-        { cause: redactedUrlCause(err, location) },
-      );
-    }
-    await res.body.discard();
-    const nextTarget = resolveTarget(next, options.tls);
-    if (toGet) {
-      method = 'GET';
-      body = normalizeBody(null);
-      headers = headers.filter(([n]) => !/^content-/i.test(n));
-    }
-    if (nextTarget.origin !== target.origin) {
-      headers = headers.filter(([n]) => {
-        const l = n.toLowerCase();
-        return l !== 'authorization' && l !== 'cookie' && l !== 'proxy-authorization' && l !== 'host';
-      });
-    }
-    headers = withUrlAuth(headers, nextTarget);
-    target = nextTarget;
+    if (maxRedirects === 0) return res;
+    const next = await redirectHop(
+      res,
+      { method, body, headers, target },
+      redirects,
+      maxRedirects,
+      options.tls,
+    );
+    if (next === null) return res;
+    ({ method, body, headers, target } = next);
     redirects++;
   }
 }
