@@ -32,7 +32,6 @@ export function isupportTokens(o: Resolved): string[] {
     `NICKLEN=${o.nickMaxLength}`,
     'PREFIX=(ov)@+',
     'SAFELIST',
-    'STATUSMSG=@+',
     `TARGMAX=PRIVMSG:${MAX_TARGETS},NOTICE:${MAX_TARGETS},TAGMSG:${MAX_TARGETS},JOIN:,PART:,NAMES:,WHOIS:1,KICK:1,ISON:,USERHOST:5`,
     `TOPICLEN=${o.topicMaxLength}`,
     'USERLEN=10',

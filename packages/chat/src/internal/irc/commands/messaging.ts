@@ -58,8 +58,9 @@ function send(
   c.penalize(targets.length - 1);
   const hub = c.ctx.hub;
   for (const raw of targets) {
-    // STATUSMSG: @#room reaches the ops only; treated as the room here, with the same checks.
-    const target = raw.replace(/^[@+]+(?=#)/, '');
+    // `@#room` (STATUSMSG) is not offered: sent to the whole room it would leak what was meant
+    // for its ops, so it is a target that does not exist (401).
+    const target = raw;
     let out: Outgoing | null = null;
     if (target.startsWith('#')) {
       const room = hub.room(target);
