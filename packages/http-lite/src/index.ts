@@ -10,6 +10,7 @@ export type { FetchInit } from './fetch.js';
 export { fetch } from './fetch.js';
 export { HttpHeaders } from './headers.js';
 export type {
+  CookieJarLike,
   Progress,
   RequestBody,
   RequestHeaders,

@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { type Agent, getGlobalAgent, type Route } from './agent.js';
 import { HttpError } from './errors.js';
+import { type CookieJarLike, storeCookies, withJarCookies } from './internal/cookies.js';
 import { abortError, type ExchangeSpec, type Progress } from './internal/exchange.js';
 import { redirectHop } from './internal/redirect.js';
 import { normalizeBody, type RequestBody } from './internal/request-body.js';
@@ -10,6 +11,7 @@ import { resolveTarget, withUrlAuth } from './internal/target.js';
 import type { HttpResponse } from './response.js';
 import { IDEMPOTENT, type RetryOptions, retryPolicy } from './retry.js';
 
+export type { CookieJarLike } from './internal/cookies.js';
 export type { Progress } from './internal/exchange.js';
 export type { RequestBody } from './internal/request-body.js';
 
@@ -89,6 +91,11 @@ export interface RequestOptions {
   onUploadProgress?: ((progress: Progress) => void) | undefined;
   /** Called as response body bytes reach you: `{ loaded, total? }` (total from Content-Length, not while decoding). @default none */
   onDownloadProgress?: ((progress: Progress) => void) | undefined;
+  /**
+   * A tough-cookie `CookieJar` (or anything with its `getCookieString`/`setCookie` promise methods): its cookies for
+   * each hop's URL are sent, and every `Set-Cookie` (redirects included) is stored. @default none (no cookies kept)
+   */
+  cookieJar?: CookieJarLike | undefined;
 }
 
 /**
@@ -128,8 +135,10 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
   const socketPath = options.socketPath;
   const routed = agent.routed || socketPath !== undefined;
   let redirects = 0;
+  const jar = options.cookieJar;
   for (;;) {
     const route: Route | null = routed ? agent.route(target.pool, socketPath) : null;
+    const sent = jar === undefined ? headers : await withJarCookies(headers, jar, target.href);
     const spec: ExchangeSpec = {
       method,
       url: target.href,
@@ -137,7 +146,7 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
       head: buildHead(
         method,
         target,
-        headers,
+        sent,
         body.length,
         body.body !== null && body.length === null,
         decompress,
@@ -176,6 +185,7 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
       policy !== null && policy.retries > 0 && body.replayable && policy.methods.has(method)
         ? await sendWithRetries(agent, pool, spec, policy)
         : await send(agent, pool, spec);
+    if (jar !== undefined) await storeCookies(jar, res, target.href);
     if (maxRedirects === 0) return res;
     const next = await redirectHop(
       res,
