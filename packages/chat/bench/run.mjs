@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { alternate, flag, footer, option, printTable, range } from '@asyncnet-internal/bench-harness';
 import { runLoad } from './load.mjs';
+import { runWsLoad } from './ws-load.mjs';
 
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 if (!existsSync(here('../dist/index.js'))) {
@@ -20,6 +21,9 @@ const rounds = option('rounds', Number(process.env.ROUNDS ?? 1));
 const servers = {
   ours: () => spawn(process.execPath, [here('./our_server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] }),
   'python naive': () => spawn('python3', [here('./naive_chat.py')], { stdio: ['ignore', 'pipe', 'inherit'] }),
+  // The same server with members on its web front end (IRC over WebSocket); no peer has one.
+  'ours (WebSocket)': () =>
+    spawn(process.execPath, [here('./our_server.mjs'), '--web'], { stdio: ['ignore', 'pipe', 'inherit'] }),
 };
 
 async function withServer(name, fn) {
@@ -40,7 +44,11 @@ async function withServer(name, fn) {
 // Stuck runs pad lines to ~300 bytes so the 20,000 lines (6 MB) overflow the kernel buffers in
 // front of the member that never reads; short lines would all fit there and hide the stall.
 // The naive server gets a shorter deadline: its rate is measured from partial progress.
-const deadlines = { ours: quick ? 20_000 : 40_000, 'python naive': quick ? 8_000 : 12_000 };
+const deadlines = {
+  ours: quick ? 20_000 : 40_000,
+  'python naive': quick ? 8_000 : 12_000,
+  'ours (WebSocket)': quick ? 20_000 : 40_000,
+};
 // --only <name> (BENCH_ONLY) runs one workload.
 const only = option('only', '');
 const workloads = [
@@ -48,6 +56,9 @@ const workloads = [
   { name: 'N=100 + 1 stuck', members: 100, stuck: true, pad: 280 },
   { name: 'N=1000', members: 1000, stuck: false },
   { name: 'N=1000 + 1 stuck', members: 1000, stuck: true, pad: 280 },
+  // Browser-style members: every delivery is one WebSocket message; `tcp` names the TCP row to compare.
+  { name: 'N=100 WebSocket', members: 100, stuck: false, ws: true, tcp: 'N=100' },
+  { name: 'N=200 + 1 stuck WS', members: 200, stuck: true, pad: 280, ws: true },
 ].filter((w) => only === '' || w.name === only);
 if (workloads.length === 0) throw new Error(`no chat workload named '${only}'`);
 
@@ -58,8 +69,9 @@ const began = Date.now();
 for (let round = 1; round <= rounds; round++) {
   for (const w of workloads) {
     // Alternate which server goes first each round.
-    for (const name of alternate(['ours', 'python naive'], round - 1)) {
-      const r = await withServer(name, (port) => runLoad({ port, ...w, deadlineMs: deadlines[name] }));
+    for (const name of w.ws ? ['ours (WebSocket)'] : alternate(['ours', 'python naive'], round - 1)) {
+      const run = w.ws ? runWsLoad : runLoad;
+      const r = await withServer(name, (port) => run({ port, ...w, deadlineMs: deadlines[name] }));
       results.push({ round, workload: w.name, server: name, ...r });
       console.error(
         `round ${round} ${w.name.padEnd(17)} ${name.padEnd(12)} ${fmtRate(r.rate).padStart(9)} delivered ${(r.ratio * 100).toFixed(1)}% (${r.outcome}) p50 ${fmtMs(r.p50)} p99 ${fmtMs(r.p99)}`,
@@ -70,6 +82,41 @@ for (let round = 1; round <= rounds; round++) {
 
 const rows = [];
 for (const w of workloads) {
+  if (w.ws) {
+    const rs = results.filter((r) => r.workload === w.name);
+    const tcp = results.filter((r) => r.workload === w.tcp && r.server === 'ours');
+    const outcomes = rs.some((r) => r.outcome !== 'complete')
+      ? ` (${[...new Set(rs.map((r) => r.outcome))].join('/')})`
+      : '';
+    rows.push([
+      w.name,
+      'ours (WebSocket)',
+      range(
+        rs.map((r) => r.rate),
+        fmtRate,
+      ),
+      `${range(
+        rs.map((r) => r.ratio * 100),
+        (x) => `${x.toFixed(1)}%`,
+      )}${outcomes}`,
+      range(
+        rs.map((r) => r.p50),
+        fmtMs,
+      ),
+      range(
+        rs.map((r) => r.p99),
+        fmtMs,
+      ),
+      // No peer serves WebSocket: the ratio is to our own TCP row of the same size, when it ran.
+      tcp.length === 0
+        ? ''
+        : `${range(
+            rs.map((r, k) => r.rate / (tcp[k]?.rate ?? Number.NaN)),
+            (x) => `${x.toFixed(2)}x`,
+          )} of TCP ${w.tcp}`,
+    ]);
+    continue;
+  }
   const ours = results.filter((r) => r.workload === w.name && r.server === 'ours');
   const peer = results.filter((r) => r.workload === w.name && r.server === 'python naive');
   for (const [name, rs] of [

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { ChatTransport } from '../context.js';
+import { ircLinesToFrames } from './ws-frames.js';
 
 type Listener = Parameters<ChatTransport['setListener']>[0];
 
@@ -8,6 +9,7 @@ const LF = 10;
 const CR = 13;
 const LF_BYTES = new Uint8Array([LF]);
 const EMPTY = new Uint8Array(0);
+const OPEN = 1; // WebSocket.OPEN
 const encoder = new TextEncoder();
 
 /**
@@ -27,7 +29,8 @@ export class WsTransport implements ChatTransport {
   readonly #serverName: string;
   #listener: Listener | null = null;
   #writePaused = false;
-  #corked = false;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
   #closing = false;
   #error: Error | null = null;
   #alive = true;
@@ -87,40 +90,42 @@ export class WsTransport implements ChatTransport {
   }
 
   write(data: Uint8Array | string): void {
-    if (this.#closing) return;
-    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
-    // Coalesce every frame of this tick into one write (a fan-out sends many small messages).
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        this.#socket.uncork();
-      });
-    }
-    const opts = { binary: this.#binary };
-    let start = 0;
-    const n = bytes.length;
-    while (start < n) {
-      let nl = bytes.indexOf(LF, start);
-      if (nl === -1) nl = n;
-      let end = nl;
-      if (end > start && bytes[end - 1] === CR) end--;
-      if (end > start) this.#ws.send(bytes.subarray(start, end), opts);
-      start = nl + 1;
-    }
-    if (!this.#writePaused && this.#ws.bufferedAmount > this.#highWaterMark) {
+    if (this.#closing || this.#ws.readyState !== OPEN) return;
+    // Frames go straight to the socket, each in one write (ws writes its control frames the same
+    // way, so frames never interleave); a fan-out's frames are built once for every member.
+    const frames =
+      typeof data === 'string'
+        ? ircLinesToFrames(encoder.encode(data), this.#binary, false)
+        : ircLinesToFrames(data, this.#binary, true);
+    if (frames.length === 0) return;
+    // Every frame of this tick leaves in one socket write (a fan-out sends many small messages,
+    // and a write per message costs more than the copy).
+    if (this.#pending.length === 0) process.nextTick(this.#flush);
+    this.#pending.push(frames);
+    this.#pendingBytes += frames.length;
+    if (!this.#writePaused && this.getWriteBufferSize() > this.#highWaterMark) {
       this.#writePaused = true;
       this.#listener?.writePaused?.();
+      this.#flush();
       this.#waitFlushed();
     }
   }
+
+  /** Hands what this tick wrote to the socket (before any frame ws writes itself, e.g. close). */
+  readonly #flush = (): void => {
+    const p = this.#pending;
+    if (p.length === 0) return;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (this.#ws.readyState !== OPEN) return;
+    this.#socket.write(p.length === 1 ? p[0]! : Buffer.concat(p));
+  };
 
   /** An empty write's callback runs once everything written before it reached the kernel. */
   #waitFlushed(): void {
     this.#socket.write(EMPTY, () => {
       if (!this.#writePaused || this.#closing) return;
-      if (this.#ws.bufferedAmount > this.#highWaterMark / 4) {
+      if (this.getWriteBufferSize() > this.#highWaterMark / 4) {
         this.#waitFlushed();
         return;
       }
@@ -131,11 +136,14 @@ export class WsTransport implements ChatTransport {
 
   close(): void {
     if (this.#closing) return;
+    this.#flush();
     this.#closing = true;
     this.#ws.close(1000);
   }
 
   abort(err?: Error): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
     this.#closing = true;
     if (err !== undefined) this.#error ??= err;
     this.#ws.terminate();
@@ -154,7 +162,7 @@ export class WsTransport implements ChatTransport {
   }
 
   getWriteBufferSize(): number {
-    return this.#ws.bufferedAmount;
+    return this.#ws.bufferedAmount + this.#pendingBytes;
   }
 
   getExtraInfo(name: string, dflt?: unknown): unknown {
