@@ -36,7 +36,8 @@ const fast = { minDelay: 1, maxDelay: 50, jitter: 0 };
 
 describe('retry', () => {
   it('retries 503 and 429, honouring Retry-After in seconds and as an HTTP-date, and reports each attempt', async () => {
-    const date = new Date(Date.now() + 1000).toUTCString();
+    // HTTP-dates have whole seconds: 5 s ahead stays above maxDelay whatever the milliseconds now.
+    const date = new Date(Date.now() + 5000).toUTCString();
     const { hits } = await scripted([
       [503, { 'retry-after': '0' }],
       [429, { 'retry-after': date }],
@@ -55,7 +56,7 @@ describe('retry', () => {
       [4, 503],
     ]);
     expect(seen[0]!.delay).toBe(0);
-    // The HTTP-date is about a second away: capped by maxDelay.
+    // The HTTP-date is seconds away: capped by maxDelay.
     expect(seen[1]!.delay).toBe(200);
     // No Retry-After: backoff minDelay * factor^2.
     expect(seen[2]!.delay).toBe(20);

@@ -2,7 +2,7 @@ import type { StreamTransport, TransportListener } from '@asyncnet/streams';
 import { HttpError } from '../errors.js';
 import { ResponseParser } from '../response-parser.js';
 import { chBodySent, chSendHeaders } from '../tracing.js';
-import type { Exchange } from './exchange.js';
+import type { Exchange, ExchangeLink } from './exchange.js';
 
 /** What a connection reports back to its pool. */
 export interface ConnectionOwner {
@@ -15,7 +15,7 @@ export interface ConnectionOwner {
 }
 
 /** One pooled keep-alive connection: feeds the parser from transport callbacks (no promise per chunk). */
-export class Connection implements TransportListener {
+export class Connection implements TransportListener, ExchangeLink {
   readonly transport: StreamTransport;
   readonly owner: ConnectionOwner;
   readonly parser = new ResponseParser();
@@ -28,6 +28,10 @@ export class Connection implements TransportListener {
   #keepAliveHint: number | null = null;
   /** The `end` event's keepAlive for the current exchange. */
   #endKeepAlive = false;
+  /** Any response byte arrived for the current exchange (then a failure is never retried). */
+  #gotBytes = false;
+  /** The current exchange's request body was completely written. */
+  #sent = false;
   #writeWaiters: (() => void)[] = [];
   #writePaused = false;
 
@@ -46,7 +50,9 @@ export class Connection implements TransportListener {
   run(ex: Exchange): void {
     const s = ex.spec;
     this.current = ex;
-    ex.conn = this;
+    this.#gotBytes = false;
+    this.#sent = false;
+    ex.attach(this);
     this.parser.prepare(s.method === 'HEAD', s.maxHeaderSize, s.allowObsFold);
     const t = this.transport;
     const body = s.body;
@@ -75,7 +81,7 @@ export class Connection implements TransportListener {
       return;
     }
     if (chSendHeaders.hasSubscribers) this.#sentHeaders(ex);
-    ex.sent = true;
+    this.#sent = true;
     if (chBodySent.hasSubscribers) chBodySent.publish({ request: ex.traced() });
     if (s.onUploadProgress !== undefined && body !== null)
       ex.uploaded(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
@@ -126,7 +132,7 @@ export class Connection implements TransportListener {
       if (this.current !== ex || ex.settled) return;
       if (chunked) t.write('0\r\n\r\n');
       else if (declared !== null && written !== declared) throw lengthMismatch(declared, written, 'only');
-      ex.sent = true;
+      this.#sent = true;
       if (chBodySent.hasSubscribers) chBodySent.publish({ request: ex.traced() });
       ex.uploaded(0);
     } catch (err) {
@@ -169,7 +175,7 @@ export class Connection implements TransportListener {
       this.destroy(null);
       return;
     }
-    ex.gotBytes = true;
+    this.#gotBytes = true;
     let events: ReturnType<ResponseParser['push']>;
     try {
       events = this.parser.push(chunk);
@@ -212,21 +218,28 @@ export class Connection implements TransportListener {
   done(ex: Exchange): void {
     if (this.current !== ex) return;
     this.current = null;
-    ex.conn = null;
+    ex.detach();
     if (this.dead) return;
     // A request body still being sent means the server answered early: the connection is out of sync.
     // Bytes after the response (parser.excess) mean the same.
-    const reusable = this.#endKeepAlive && ex.sent && this.parser.excess === 0 && !this.transport.isClosing();
+    const reusable =
+      this.#endKeepAlive && this.#sent && this.parser.excess === 0 && !this.transport.isClosing();
     if (!this.transport.isReading()) this.transport.resumeReading();
     if (reusable) this.owner.release(this, this.#keepAliveHint);
     else this.destroy(null, true);
+  }
+
+  setReading(ex: Exchange, reading: boolean): void {
+    if (this.current !== ex) return;
+    if (reading) this.transport.resumeReading();
+    else this.transport.pauseReading();
   }
 
   /** The exchange failed: the connection cannot be trusted any more. */
   abandon(ex: Exchange, err: Error): void {
     if (this.current !== ex) return;
     this.current = null;
-    ex.conn = null;
+    ex.detach();
     this.destroy(err);
   }
 
@@ -234,7 +247,7 @@ export class Connection implements TransportListener {
     const ex = this.current;
     // After the response's last byte (a decoder may still run) a FIN concerns only the connection.
     if (ex !== null && !this.parser.done) {
-      if (!ex.gotBytes) {
+      if (!this.#gotBytes) {
         this.#lost(
           new HttpError('ERR_PREMATURE_CLOSE', 'connection closed before the response head', {
             bytesReceived: 0,
@@ -258,7 +271,7 @@ export class Connection implements TransportListener {
     this.#wake();
     const ex = this.current;
     if (ex !== null && !this.parser.done) {
-      if (!ex.gotBytes)
+      if (!this.#gotBytes)
         this.#lost(
           error ??
             new HttpError('ERR_PREMATURE_CLOSE', 'connection closed before the response head', {
@@ -276,7 +289,7 @@ export class Connection implements TransportListener {
     const ex = this.current;
     this.current = null;
     if (ex !== null) {
-      ex.conn = null;
+      ex.detach();
       if (this.served > 0 && ex.spec.retryable && !ex.retried && !ex.settled) {
         const again = ex.cloneForRetry();
         ex.handOver();

@@ -4,7 +4,6 @@ import type { HttpHeaders } from '../headers.js';
 import { type BodyController, HttpResponse, ResponseBody } from '../response.js';
 import type { ResponseHeadEvent } from '../response-parser.js';
 import { chCreate, chError, chHeaders, chTrailers, type TraceRequest, traceRequest } from '../tracing.js';
-import type { Connection } from './connection.js';
 import { ContentDecoder, decodingOrder } from './content-decoder.js';
 import { type Tickable, unwatch, watch } from './ticker.js';
 
@@ -61,18 +60,28 @@ enum Phase {
   Done,
 }
 
+/**
+ * What an exchange may ask of the connection carrying it (the connection owns the socket and which exchange
+ * is current; each call is ignored unless `ex` is still that exchange).
+ */
+export interface ExchangeLink {
+  /** The response (decoded, if decoding) has ended: reuse or close the connection. */
+  done(ex: Exchange): void;
+  /** The exchange failed: the connection cannot be trusted any more. */
+  abandon(ex: Exchange, err: Error): void;
+  /** Back-pressure from the consumer or the decoder: read the socket or not. */
+  setReading(ex: Exchange, reading: boolean): void;
+}
+
 /** One request/response on one connection (a retry is a new Exchange). */
 export class Exchange implements Tickable, BodyController {
   readonly spec: ExchangeSpec;
   #resolve: (r: HttpResponse) => void;
   #reject: (e: Error) => void;
   phase = Phase.Queued;
-  conn: Connection | null = null;
-  /** Any response byte arrived (then a failure is never retried). */
-  gotBytes = false;
+  /** The connection carrying this exchange, set by it through {@link Exchange.attach}. */
+  #link: ExchangeLink | null = null;
   retried = false;
-  /** The request body was completely written. */
-  sent = false;
   #response: HttpResponse | null = null;
   #body: ResponseBody | null = null;
   #decoder: ContentDecoder | null = null;
@@ -104,6 +113,16 @@ export class Exchange implements Tickable, BodyController {
       this.#onAbort = () => this.fail(abortError(signal));
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
+  }
+
+  /** Called by the connection that starts carrying this exchange. */
+  attach(link: ExchangeLink): void {
+    this.#link = link;
+  }
+
+  /** Called by the connection once it no longer carries this exchange. */
+  detach(): void {
+    this.#link = null;
   }
 
   /** The object `http-lite:request:*` messages carry for this attempt. */
@@ -276,10 +295,9 @@ export class Exchange implements Tickable, BodyController {
 
   /** Reads the socket unless the consumer or the decoder's input is full (only while the wire body flows). */
   #syncReading(): void {
-    const conn = this.conn;
-    if (this.phase !== Phase.Body || conn === null || conn.current !== this) return;
-    if (this.#paused || this.#decoder?.inputFull === true) conn.transport.pauseReading();
-    else conn.transport.resumeReading();
+    const link = this.#link;
+    if (this.phase !== Phase.Body || link === null) return;
+    link.setReading(this, !(this.#paused || this.#decoder?.inputFull === true));
   }
 
   cancel(): void {
@@ -357,7 +375,7 @@ export class Exchange implements Tickable, BodyController {
       chTrailers.publish({ request: this.traced(), trailers: this.#response?.trailers?.raw() ?? [] });
     }
     // Release first: a request started from the body's end handler can then reuse the connection.
-    this.conn?.done(this);
+    this.#link?.done(this);
     this.#body?.end();
   }
 
@@ -376,7 +394,7 @@ export class Exchange implements Tickable, BodyController {
       this.#decoder = null;
       d.destroy();
     }
-    this.conn?.abandon(this, err);
+    this.#link?.abandon(this, err);
     if (chError.hasSubscribers) chError.publish({ request: this.traced(), error: err });
     if (this.#response === null) this.#reject(err);
     else this.#body!.fail(err);
