@@ -30,9 +30,17 @@ const smoke = {
     if (!events.some((e) => e.type === 'head' && e.status === 204)) throw new Error('parser gave ' + JSON.stringify(events));
   }`,
   '@asyncnet/chat': `async (m) => {
-    const server = m.createChatServer({ floodControl: false });
+    const server = m.createChatServer({ floodControl: false, web: {} });
     await server.listen({ host: '127.0.0.1', port: 0 });
     if (typeof server.address().port !== 'number') throw new Error('no port');
+    // The web client ships in the tarball (dist/web) and is served from it.
+    const page = await fetch(server.webUrl());
+    const html = await page.text();
+    if (page.status !== 200 || !html.includes('<script src="/app.js"')) throw new Error('page: ' + page.status + ' ' + html.slice(0, 80));
+    const js = await fetch(new URL('/app.js', server.webUrl()));
+    const code = await js.text();
+    if (js.status !== 200 || !js.headers.get('content-type').startsWith('text/javascript') || code.length < 1000)
+      throw new Error('app.js: ' + js.status + ' ' + code.length + ' bytes');
     await server.close({ timeout: 100 });
   }`,
 };

@@ -26,3 +26,4 @@ export type { ChatStats } from './server.js';
 export { ChatServer, createChatServer } from './server.js';
 export type { ChatTlsOptions, StsOptions } from './tls-options.js';
 export { VERSION } from './version.js';
+export type { WebOptions, WebTlsOptions } from './web-options.js';
