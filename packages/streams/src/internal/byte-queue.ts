@@ -18,16 +18,58 @@ export class ByteQueue {
    */
   #scanIndex = -1;
   #scanBase = 0;
+  /**
+   * Once several chunks are buffered, small ones are copied into this buffer and the last chunk
+   * grows over them: a peer sending one byte per segment would otherwise cost a Buffer object (over
+   * 100 bytes of heap) per byte.
+   * Append-only, so views already taken stay valid; replaced when full.
+   */
+  #arena: Buffer | null = null;
+  #arenaEnd = 0;
+  /** The last chunk when it is a view of `#arena` ending at `#arenaEnd` (so it can grow). */
+  #open: Buffer | null = null;
 
   get size(): number {
     return this.#size;
   }
 
-  /** @param chunk - a `Buffer` (the reader converts), so searches can use Buffer's native indexOf */
+  /**
+   * @param chunk - a `Buffer` (the reader converts), so searches can use Buffer's native indexOf;
+   *   kept by reference, unless it is small and many chunks are buffered: then it is copied
+   */
   push(chunk: Buffer): void {
-    if (chunk.byteLength === 0) return;
-    this.#chunks.push(chunk);
-    this.#size += chunk.byteLength;
+    const n = chunk.byteLength;
+    if (n === 0) return;
+    this.#size += n;
+    const chunks = this.#chunks;
+    // A reader that keeps up holds a few chunks: they are kept as they are, without a copy.
+    if (n >= SMALL || chunks.length - this.#first < COALESCE_AFTER) {
+      chunks.push(chunk);
+      this.#open = null;
+      return;
+    }
+    let arena = this.#arena;
+    if (arena === null || this.#arenaEnd + n > arena.byteLength) {
+      arena = Buffer.allocUnsafeSlow(ARENA_SIZE);
+      this.#arena = arena;
+      this.#arenaEnd = 0;
+      this.#open = null;
+    }
+    const at = this.#arenaEnd;
+    arena.set(chunk, at);
+    this.#arenaEnd = at + n;
+    const last = chunks.length - 1;
+    const open = this.#open;
+    if (open !== null && last >= this.#first && chunks[last] === open) {
+      // Same start, so #head and a search cursor on this chunk stay valid.
+      const grown = arena.subarray(at - open.byteLength, at + n);
+      chunks[last] = grown;
+      this.#open = grown;
+    } else {
+      const view = arena.subarray(at, at + n);
+      chunks.push(view);
+      this.#open = view;
+    }
   }
 
   /** Removes and returns the first `n` bytes (`n <= size`). */
@@ -157,6 +199,10 @@ export class ByteQueue {
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
+/** Chunks below this size are copied into the arena once `COALESCE_AFTER` chunks are buffered. */
+const SMALL = 512;
+const COALESCE_AFTER = 8;
+const ARENA_SIZE = 16_384;
 
 function indexOfByte(chunk: Buffer, byte: number, from: number): number {
   return chunk.indexOf(byte, from);
