@@ -164,12 +164,13 @@ function connectTunnel(
         for (const ev of events) {
           if (ev.type === 'head') {
             status = ev.status;
-            if (status === 407) {
+            // 407 is the proxy's auth challenge; some proxies (tinyproxy) answer a refused CONNECT with 401.
+            if (status === 407 || status === 401) {
               done(
                 new HttpError(
                   'ERR_PROXY_AUTH_REQUIRED',
-                  `proxy ${proxy.href} answered 407 to CONNECT ${authority}${proxy.auth === null ? ' (no credentials given)' : ' (credentials refused)'}`,
-                  { statusCode: 407 },
+                  `proxy ${proxy.href} answered ${status} to CONNECT ${authority}${proxy.auth === null ? ' (no credentials given)' : ' (credentials refused)'}`,
+                  { statusCode: status },
                 ),
               );
               return;
