@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DuplexTransport, openTransport } from '@asyncnet/streams';
 import { makeCert } from '@asyncnet-internal/test-support';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Agent, type ConnectTarget, get, HttpError, post, request } from './index.js';
+import { Agent, type ConnectTarget, fetch, get, HttpError, post, request } from './index.js';
 
 let dir = '';
 const servers: Server[] = [];
@@ -95,6 +95,14 @@ describe('unix sockets', () => {
     await expect(get('https://other.example/', { agent, tls: { ca: cert } })).rejects.toMatchObject({
       code: 'ERR_TLS_CERT_ALTNAME_INVALID',
     });
+  });
+
+  it('carries fetch() through an Agent with a socketPath', async () => {
+    const { path } = await listenUnix('f');
+    const agent = new Agent({ socketPath: path });
+    agents.push(agent);
+    const res = await fetch('http://docker/containers/json', { method: 'POST', body: 'q', agent });
+    expect(await res.text()).toBe('f POST /containers/json docker q');
   });
 
   it('fails with the socket error when nothing listens at the path', async () => {
