@@ -100,7 +100,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /**
    * Appends received bytes (for transports, adapters and tests).
-   * @param chunk - bytes received; kept by reference, not copied
+   * @param chunk - bytes received; kept by reference (small chunks are copied together once many are buffered)
    */
   feedData(chunk: Uint8Array): void {
     if (this.#eof) throw new StreamsError('ERR_INVALID_ARGUMENT', 'feedData() after feedEof()');
