@@ -154,6 +154,38 @@ describe('asyncnet-demo chat-server', () => {
     }
   });
 
+  it('serves the web client and IRC over WebSocket with --web-port, printing the URL to open', async () => {
+    const server = new CliProcess(['chat-server', '--port', '0', '--irc-port', '0', '--web-port', '0']);
+    try {
+      const m = await server.waitFor(
+        /chat-server listening: plain 127\.0\.0\.1:(\d+), irc 127\.0\.0\.1:\d+, web (http:\/\/127\.0\.0\.1:\d+\/), in-memory bus\n/,
+      );
+      const page = await fetch(m[2]!);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(await page.text()).toContain('<script src="/app.js" defer></script>');
+      expect(await (await fetch(new URL('/healthz', m[2]!))).json()).toEqual({ status: 'ok' });
+      // The same hub: a plain client still works beside it.
+      const c = await ChatClient.connect('127.0.0.1', Number(m[1]), { nick: 'plain' });
+      await c.close();
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      server.kill();
+    }
+    const bad = await runCli([
+      'chat-server',
+      '--port',
+      '0',
+      '--web-port',
+      '0',
+      '--web-origin',
+      'not-an-origin',
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/web\.origins/);
+  });
+
   it('names the port that is in use (plain or IRC), and refuses one port for both', async () => {
     const taken = createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));

@@ -75,13 +75,15 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'chat-server',
-    summary: 'a chat server (@asyncnet/chat): plain protocol and IRC on one hub',
+    summary: 'a chat server (@asyncnet/chat): plain protocol, IRC and a web client on one hub',
     usage:
-      'chat-server [--host 127.0.0.1] [--port 7000] [--irc-port 6667] [--tls-cert FILE --tls-key FILE [--tls-port 6697]] [--redis redis://host:port] [--no-flood-control] [--history N]',
+      'chat-server [--host 127.0.0.1] [--port 7000] [--irc-port 6667] [--tls-cert FILE --tls-key FILE [--tls-port 6697]] [--web-port PORT [--web-origin URL]...] [--redis redis://host:port] [--no-flood-control] [--history N]',
     details: [
       'Connect with `asyncnet-demo chat 127.0.0.1:7000`, `nc 127.0.0.1 7000`, or any IRC client on',
       'the IRC port. Several servers sharing one Redis (--redis) form one chat network.',
       'With --tls-cert/--tls-key IRC is also served over TLS; SIGHUP re-reads the certificate files.',
+      'With --web-port the server also serves a web client and IRC over WebSocket: open the printed',
+      'URL in a browser (add ?nick=NAME&room=%23lobby to join at once); HTTPS with --tls-cert.',
       'Logs one line when listening; SIGINT/SIGTERM close it gracefully.',
     ],
     options: [
@@ -95,6 +97,13 @@ export const COMMANDS: CommandSpec[] = [
         value: 'PORT',
         help: 'IRC-over-TLS port (with --tls-cert), 0 for any',
         default: '6697',
+      },
+      { name: 'web-port', value: 'PORT', help: 'web client and IRC over WebSocket on this port, 0 for any' },
+      {
+        name: 'web-origin',
+        value: 'URL',
+        repeat: true,
+        help: 'another origin whose pages may connect (e.g. https://chat.example.com); * for any',
       },
       { name: 'redis', value: 'URL', help: 'share rooms with other servers over Redis pub/sub' },
       { name: 'no-flood-control', help: 'turn off per-client flood control' },

@@ -1,9 +1,9 @@
 import { type ChatServerOptions, createChatServer, redisBus } from '@asyncnet/chat';
-import { flag, int, type ParsedArgs, port, str } from '../args.js';
+import { flag, int, list, type ParsedArgs, port, str } from '../args.js';
 import { describeError, runtimeError, usageError } from '../errors.js';
 import { onShutdown } from './shutdown.js';
 
-/** `asyncnet-demo chat-server`: plain + IRC chat on one hub, optionally over Redis. */
+/** `asyncnet-demo chat-server`: plain + IRC (+ web) chat on one hub, optionally over Redis. */
 export async function chatServerCommand(args: ParsedArgs): Promise<number> {
   const host = str(args, 'host', '127.0.0.1');
   const plainPort = port(args, 'port', 7000);
@@ -21,6 +21,16 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
     throw usageError('--tls-cert and --tls-key go together: give both PEM files');
   const tlsPort = tlsCert === undefined ? undefined : port(args, 'tls-port', 6697);
   const redis = str(args, 'redis');
+  // The web front end (browser page + IRC over WebSocket) only with --web-port.
+  const webPort = str(args, 'web-port') === undefined ? undefined : port(args, 'web-port', 8080);
+  for (const [name, p] of [
+    ['--port', plainPort],
+    ['--irc-port', ircPort],
+    ['--tls-port', tlsPort],
+  ] as const) {
+    if (webPort !== undefined && webPort !== 0 && p === webPort)
+      throw usageError(`${name} and --web-port are both ${webPort}: give them different ports`);
+  }
   let early: string[] | null = [];
   const options: ChatServerOptions = {
     history,
@@ -32,6 +42,16 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
     },
   };
   if (tlsCert !== undefined && tlsKey !== undefined) options.tls = { certFile: tlsCert, keyFile: tlsKey };
+  if (webPort !== undefined) {
+    options.web = {
+      port: webPort,
+      origins: list(args, 'web-origin'),
+      // With a certificate the page is served over HTTPS/WSS too (same files, same SIGHUP reload).
+      ...(tlsCert !== undefined && tlsKey !== undefined
+        ? { tls: { certFile: tlsCert, keyFile: tlsKey } }
+        : {}),
+    };
+  }
   if (redis !== undefined) {
     let u: URL;
     try {
@@ -44,7 +64,13 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
     }
     options.bus = redisBus({ url: redis });
   }
-  const server = createChatServer(options);
+  let server: ReturnType<typeof createChatServer>;
+  try {
+    server = createChatServer(options);
+  } catch (err) {
+    // An option from the command line that the server refuses (a bad --web-origin).
+    throw usageError((err as Error).message);
+  }
   try {
     await server.listen({
       host,
@@ -93,6 +119,7 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
       `chat-server listening: plain ${plain?.address}:${plain?.port}` +
         (irc ? `, irc ${irc.address}:${irc.port}` : '') +
         (tls ? `, irc+tls ${tls.address}:${tls.port}` : '') +
+        (server.webUrl() !== null ? `, web ${server.webUrl()}` : '') +
         (redis !== undefined ? `, bus ${redis}` : ', in-memory bus') +
         '\n',
     );
