@@ -17,8 +17,10 @@ export type StreamsErrorCode =
 /**
  * Base class of every error thrown by `@asyncnet/streams`.
  *
- * Node's own socket errors (`ECONNREFUSED`, `ECONNRESET`, …) are passed through unchanged, so
- * `err.code` is always the thing to switch on.
+ * Node's own socket errors (`ECONNREFUSED`, `ECONNRESET`, …) reach connects and reads unchanged;
+ * `drain()` and `write()` on a lost connection wrap them in a {@link ConnectionClosedError}
+ * (`ERR_CONNECTION_CLOSED`) whose `cause` is the socket's error. Either way `err.code` is the thing
+ * to switch on (and `err.cause.code` for the socket's reason).
  */
 export class StreamsError extends Error {
   override name = 'StreamsError';

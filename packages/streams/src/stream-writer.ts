@@ -92,7 +92,7 @@ export class StreamWriter {
     if (this.#reported !== null) return this.#reported;
     const cause = this.#lostError;
     let err: ConnectionClosedError;
-    if (cause === null) err = new ConnectionClosedError('connection closed before the write buffer drained');
+    if (cause === null) err = new ConnectionClosedError('connection closed');
     else if (cause instanceof ConnectionClosedError) err = cause;
     else {
       const code = (cause as NodeJS.ErrnoException).code;
