@@ -302,6 +302,8 @@ describe.skipIf(!haveChromium)('web client in headless chromium', () => {
     i.send('JOIN #lobby');
     await i.waitFor(/ 366 oper #lobby /);
     const { page } = await newPage();
+    const sent: string[] = [];
+    page.on('websocket', (ws) => ws.on('framesent', (f) => sent.push(String(f.payload))));
     await join(page, http, 'flaky');
     i.send('PRIVMSG #lobby :before the drop');
     await line(page, 'msg', 'before the drop').waitFor();
@@ -318,6 +320,10 @@ describe.skipIf(!haveChromium)('web client in headless chromium', () => {
     expect(await missed.getAttribute('class')).toContain('history');
     // What the page already had is not shown twice.
     expect(await line(page, 'msg', 'before the drop').count()).toBe(1);
+    // Beyond the replay window it asked for everything since the last line it had.
+    expect(
+      sent.some((f) => /^CHATHISTORY AFTER #lobby timestamp=\d{4}-\d\d-\d\dT[\d:.]+Z 100$/.test(f)),
+    ).toBe(true);
     await page.locator('#member-list li[data-nick="oper"]').waitFor();
   });
 

@@ -98,7 +98,8 @@ class App {
         if (msg.command === 'NICK' && fold(this.model.me) === fold(msg.params[0] ?? ''))
           this.conn!.nick = this.model.me;
       },
-      registered: () => {
+      registered: (_nick, caps) => {
+        this.model.historyCap = caps.has('draft/chathistory');
         // First connect: the rooms asked for; a reconnect: the rooms we were in (their
         // chathistory batch on join fills in what was missed).
         const want = new Map<string, string>();

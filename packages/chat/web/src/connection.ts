@@ -4,6 +4,7 @@ import { formatIrcMessage, type IrcMessage, parseIrcMessage } from '../../src/in
 const WANTED = [
   'away-notify',
   'batch',
+  'draft/chathistory',
   'echo-message',
   'invite-notify',
   'message-tags',

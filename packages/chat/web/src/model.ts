@@ -124,6 +124,8 @@ export class Model {
   #rooms: RoomEntry[] = [];
   /** Room to show once joined (the first one asked for). */
   focusOnJoin = '';
+  /** The server speaks `draft/chathistory`: a rejoin asks for everything since the last line seen. */
+  historyCap = false;
 
   constructor(events: ModelEvents, send: (line: string) => void) {
     this.#events = events;
@@ -426,6 +428,11 @@ export class Model {
           buf.name = p[0]!;
           buf.joined = true;
           buf.catchUp = buf.everJoined;
+          // The time of the last line the server sent here before this join (a rejoin's gap starts there).
+          let seen: number | null = null;
+          if (buf.catchUp && this.historyCap)
+            for (let k = buf.lines.length - 1; k >= 0 && seen === null; k--)
+              if (buf.lines[k]!.msgid !== null) seen = buf.lines[k]!.time;
           buf.everJoined = true;
           buf.members = new Map();
           this.#add(buf, {
@@ -444,6 +451,10 @@ export class Model {
           }
           // Who is away (WHO flags H/G); away-notify keeps it current from here on.
           this.#send(`WHO ${buf.name}`);
+          // The replay on join holds the last few lines; a rejoin may have missed more (the
+          // Redis bus keeps far more than the replay window). Duplicates are dropped by msgid.
+          if (seen !== null)
+            this.#send(`CHATHISTORY AFTER ${buf.name} timestamp=${new Date(seen).toISOString()} 100`);
           this.#events.buffers();
         } else {
           buf.members.set(fold(from), { nick: from, prefix: '', away: false });
