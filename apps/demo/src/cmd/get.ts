@@ -54,15 +54,10 @@ function headText(res: HttpResponse): string {
   return `${out}\r\n`;
 }
 
-async function writeAll(
-  stream: NodeJS.WritableStream,
-  res: HttpResponse,
-  progress: Progress | null,
-): Promise<number> {
+async function writeAll(stream: NodeJS.WritableStream, res: HttpResponse): Promise<number> {
   let total = 0;
   for await (const chunk of res.body) {
     total += chunk.length;
-    progress?.update(total);
     if (!stream.write(chunk)) await once(stream, 'drain');
   }
   return total;
@@ -93,6 +88,16 @@ export async function getCommand(args: ParsedArgs): Promise<number> {
   if (output === '') throw usageError('-o needs a file name');
   const agent = new Agent({ keepAliveTimeout: 1000 });
   const target = url.href;
+  // http-lite reports the body's progress (with the total from Content-Length); the bar is drawn
+  // only for a download to a file on a terminal.
+  const bar: { progress: Progress | null } = { progress: null };
+  const onDownloadProgress =
+    output !== undefined && !head && process.stderr.isTTY
+      ? ({ loaded, total }: { loaded: number; total?: number | undefined }) => {
+          bar.progress ??= new Progress(process.stderr, total ?? null);
+          bar.progress.update(loaded);
+        }
+      : undefined;
   try {
     let res: HttpResponse;
     try {
@@ -103,6 +108,7 @@ export async function getCommand(args: ParsedArgs): Promise<number> {
         maxRedirects,
         decompress: flag(args, 'decompress'),
         timeouts: { connect: timeout, headers: timeout, body: timeout },
+        onDownloadProgress,
         ...(flag(args, 'insecure') ? { tls: { rejectUnauthorized: false } } : {}),
       });
     } catch (err) {
@@ -121,25 +127,21 @@ export async function getCommand(args: ParsedArgs): Promise<number> {
       await Promise.race([opened, once(file, 'error').then(([e]) => Promise.reject(e))]).catch((err) => {
         throw runtimeError(`cannot write ${output}: ${(err as Error).message}`, err);
       });
-      const length = Number(res.headers.get('content-length') ?? Number.NaN);
-      const progress = process.stderr.isTTY
-        ? new Progress(process.stderr, Number.isFinite(length) ? length : null)
-        : null;
       let total: number;
       try {
-        total = await writeAll(file, res, progress);
+        total = await writeAll(file, res);
       } catch (err) {
-        progress?.finish(false);
+        bar.progress?.finish(false);
         file.destroy();
         throw runtimeError(`download of ${target} failed: ${describeError(err, url.host)}`, err);
       }
       file.end();
       await once(file, 'close');
-      progress?.finish(true);
+      bar.progress?.finish(true);
       if (!process.stderr.isTTY) process.stderr.write(`saved ${total} bytes to ${output}\n`);
     } else {
       try {
-        await writeAll(process.stdout, res, null);
+        await writeAll(process.stdout, res);
       } catch (err) {
         throw runtimeError(`reading the body of ${target} failed: ${describeError(err, url.host)}`, err);
       }
