@@ -1,7 +1,9 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { makeCert } from '@asyncnet-internal/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ircUser, type LineClient, plainUser } from './__fixtures__/line-client.js';
@@ -256,6 +258,39 @@ describe('web front end: IRC over WebSocket', () => {
       const c = track(await wsUser(`wss://127.0.0.1:${port}/`, 'secure', undefined, { ca: cert }));
       c.send('PING :tls');
       await c.waitFor(/PONG asyncnet\.chat :tls/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reloadTls() swaps the HTTPS certificate for new handshakes and keeps the old one on a bad file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asyncnet-web-tls-'));
+    try {
+      const first = makeCert();
+      const certFile = join(dir, 'cert.pem');
+      const keyFile = join(dir, 'key.pem');
+      writeFileSync(certFile, first.cert);
+      writeFileSync(keyFile, first.key);
+      const { server } = await start({}, { tls: { certFile, keyFile } });
+      const port = server.webAddress()!.port;
+      const served = () =>
+        new Promise<string>((resolve, reject) => {
+          const s = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+            resolve(s.getPeerCertificate().fingerprint256);
+            s.destroy();
+          });
+          s.on('error', reject);
+        });
+      const fp = (pem: string) => new X509Certificate(pem).fingerprint256;
+      expect(await served()).toBe(fp(first.cert));
+      const second = makeCert();
+      writeFileSync(certFile, second.cert);
+      writeFileSync(keyFile, second.key);
+      await server.reloadTls();
+      expect(await served()).toBe(fp(second.cert));
+      writeFileSync(keyFile, 'not a key');
+      await expect(server.reloadTls()).rejects.toMatchObject({ code: 'ERR_TLS_CERT' });
+      expect(await served()).toBe(fp(second.cert));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
