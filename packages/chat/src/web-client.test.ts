@@ -267,6 +267,13 @@ describe.skipIf(!haveChromium)('web client in headless chromium', () => {
       return window.__inline === 1;
     })()`);
     expect(ran).toBe(false);
+    // Without ?nick= the page asks: the form connects and joins the rooms given.
+    await page.locator('#connect-nick').fill('former');
+    await page.locator('#connect-rooms').fill('#forms, side');
+    await page.locator('#connect-form button[type="submit"]').click();
+    await page.locator('#buffer-list [data-buffer="#side"]').waitFor();
+    await page.locator('#buffer-list [data-buffer="#forms"][aria-current="page"]').waitFor();
+    await page.locator('#member-list li[data-nick="former"]').waitFor();
   });
 
   it('refuses a WebSocket from a page on a foreign origin', async () => {
