@@ -72,7 +72,11 @@ async function newPage(viewport = { width: 1100, height: 680 }) {
 async function join(page: Page, http: string, nick: string, room = '#lobby'): Promise<void> {
   await page.goto(`${http}/?nick=${encodeURIComponent(nick)}&room=${encodeURIComponent(room)}`);
   await page.locator('#status[data-state="connected"]').waitFor({ state: 'attached' });
-  await page.locator(`#member-list li[data-nick="${nick}"]`).waitFor();
+  // Attached, not visible: on a phone the member panel is closed.
+  await page
+    .locator(`#buffer-list [data-buffer="${room}"][aria-current="page"]`)
+    .waitFor({ state: 'attached' });
+  await page.locator(`#member-list li[data-nick="${nick}"]`).waitFor({ state: 'attached' });
 }
 
 /** A log line of `kind` (optionally from `nick`) containing `text`. */
