@@ -439,8 +439,12 @@ export class Hub {
         if (c.arg === undefined) return { code: 'need-param', mode: c.mode };
         const target = this.members.get(foldCase(c.arg));
         if (target === undefined) {
-          if (room.remote.has(foldCase(c.arg))) {
-            c.arg = room.remote.get(foldCase(c.arg))!.nick;
+          const remote = room.remote.get(foldCase(c.arg));
+          if (remote !== undefined) {
+            c.arg = remote.nick;
+            const key = c.mode === 'o' ? 'op' : 'voice';
+            if ((remote[key] === true) === c.add) return false;
+            remote[key] = c.add;
             return true;
           }
           return this.remoteNicks.has(foldCase(c.arg))
@@ -741,8 +745,9 @@ export class Hub {
         for (const name of ev.rooms) {
           const room = this.rooms.get(foldCase(name));
           if (room === undefined) continue;
+          const was = room.remote.get(folded);
           room.remote.delete(folded);
-          room.remote.set(nf, { nick: ev.newNick, node: ev.node });
+          room.remote.set(nf, { ...was, nick: ev.newNick, node: ev.node });
           rooms.push(room);
         }
         this.#toRoomsOnce(rooms, new Outgoing(stripStamp(ev)), null);
@@ -792,8 +797,14 @@ export class Hub {
         return;
       case 'presence': {
         const bare: Record<string, string[]> = {};
+        const prefixes = new Map<string, string>(); // room folded + ' ' + nick folded -> '@', '+', '@+'
         for (const [name, nicks] of Object.entries(ev.rooms))
-          bare[name] = nicks.map((n) => n.replace(/^[@+]+/, ''));
+          bare[name] = nicks.map((n) => {
+            const nick = n.replace(/^[@+]+/, '');
+            if (nick.length < n.length)
+              prefixes.set(`${foldCase(name)} ${foldCase(nick)}`, n.slice(0, n.length - nick.length));
+            return nick;
+          });
         this.#prune(ev.node, bare);
         if (Array.isArray(ev.nicks)) {
           // Registered nicks (members in no room too), so private messages reach them.
@@ -810,7 +821,13 @@ export class Hub {
           for (const nick of nicks) {
             const folded = foldCase(nick);
             const known = room.remote.get(folded)?.node === ev.node;
-            room.remote.set(folded, { nick, node: ev.node });
+            const prefix = prefixes.get(`${room.folded} ${folded}`) ?? '';
+            room.remote.set(folded, {
+              nick,
+              node: ev.node,
+              op: prefix.includes('@'),
+              voice: prefix.includes('+'),
+            });
             this.remoteNicks.set(folded, { nick, node: ev.node });
             // A member we did not know here (its join was lost, or its node was presumed crashed
             // and came back): local members see it join, so IRC clients' nick lists stay right.

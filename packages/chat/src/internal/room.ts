@@ -6,6 +6,10 @@ import { globMatcher } from './masks.js';
 export interface RemoteNick {
   nick: string;
   node: string;
+  /** Channel operator in this room (room entries only; learned from presence and MODE events). */
+  op?: boolean;
+  /** Voiced in this room. */
+  voice?: boolean;
 }
 
 /** One `+b` entry with who set it and when (367 reports both). */
@@ -75,6 +79,12 @@ export class Room {
     const v = this.voiced.has(m);
     if (multi) return (op ? '@' : '') + (v ? '+' : '');
     return op ? '@' : v ? '+' : '';
+  }
+
+  /** The same prefix for a member of another node. */
+  remotePrefix(r: RemoteNick, multi: boolean): string {
+    if (multi) return (r.op === true ? '@' : '') + (r.voice === true ? '+' : '');
+    return r.op === true ? '@' : r.voice === true ? '+' : '';
   }
 
   banned(m: HubMember): boolean {

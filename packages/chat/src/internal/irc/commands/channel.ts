@@ -28,7 +28,8 @@ export function names(c: IrcConn, room: Room): void {
       if (!member && m.umodes.has('i')) continue;
       entries.push(room.prefix(m, multi) + (uhnames ? `${m.nick}!${m.user}@${m.host}` : m.nick));
     }
-    for (const r of room.remote.values()) entries.push(uhnames ? `${r.nick}!~remote@${r.node}` : r.nick);
+    for (const r of room.remote.values())
+      entries.push(room.remotePrefix(r, multi) + (uhnames ? `${r.nick}!~remote@${r.node}` : r.nick));
     const head = fmt(c.ctx.opts.serverName, N.RPL_NAMREPLY, [c.nick, symbol, room.name, '']).length + 2;
     let batch = '';
     for (const e of entries) {
