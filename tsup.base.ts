@@ -20,9 +20,9 @@ export const baseConfig: Options = {
   // esbuild's own tree shaking only: tsup's `treeshake` re-bundles each output through Rollup,
   // which cost ~1 s of CPU per package for ~1% smaller files.
   treeshake: false,
-  // Classes keep their names: esbuild otherwise emits `var StreamsError = class _StreamsError`
-  // for classes that refer to themselves, and error brands and `constructor.name` read names.
-  keepNames: true,
+  // No keepNames: it wraps every per-connection closure in `__name()` (+2 KiB heap per idle
+  // connection, and CPU on hot paths). Error classes never name themselves in their own body, so
+  // esbuild keeps their names without it (see brandError in packages/streams/src/error-brand.ts).
   // The released version, so code never carries a hand-kept copy that `changeset version` would leave behind.
   define: { __ASYNCNET_VERSION__: JSON.stringify(version) },
 };

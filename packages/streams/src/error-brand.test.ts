@@ -34,7 +34,7 @@ describe('error brands', () => {
     class OtherError extends Error {
       constructor() {
         super('other');
-        brandError(this, new.target, OtherError, 'other');
+        brandError(this, new.target, 'other');
       }
       static override [Symbol.hasInstance](value: unknown): boolean {
         // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being asked about

@@ -8,21 +8,22 @@ const kBrands: unique symbol = Symbol.for('@asyncnet/error-brands') as never;
 type Branded = { [kBrands]?: readonly string[] };
 
 /**
- * Records `error`'s class chain, from its own class up to (and including) `base`, as brands
+ * Records `error`'s class chain, from its own class up to (not including) `Error`, as brands
  * `"<scope>:<ClassName>"`. Call it from a package's base error constructor with `new.target`.
  *
- * For adapter authors writing their own error family on the core.
+ * Never name the class itself inside its own body (pass `new.target`, and use `this` in
+ * `static [Symbol.hasInstance]`): a bundler renames a class that refers to itself (`class _MyError`),
+ * and the brand is its name. For adapter authors writing their own error family on the core.
  *
  * @param error - the error being constructed
  * @param target - `new.target` in the base constructor
- * @param base - the family's base class (the walk stops there)
  * @param scope - the package, e.g. `'streams'`, so same-named classes of two packages differ
  * @example
  * ```ts
  * class MyError extends Error {
  *   constructor(message: string) {
  *     super(message);
- *     brandError(this, new.target, MyError, 'my-package');
+ *     brandError(this, new.target, 'my-package');
  *   }
  *   static override [Symbol.hasInstance](value: unknown): boolean {
  *     return hasErrorBrand(this, value, 'my-package');
@@ -33,13 +34,11 @@ type Branded = { [kBrands]?: readonly string[] };
 export function brandError(
   error: Error,
   target: abstract new (...args: never[]) => unknown,
-  base: object,
   scope: string,
 ): void {
   const names: string[] = [];
-  for (let c: unknown = target; typeof c === 'function'; c = Object.getPrototypeOf(c)) {
+  for (let c: unknown = target; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c)) {
     names.push(`${scope}:${(c as { name: string }).name}`);
-    if (c === base) break;
   }
   Object.defineProperty(error, kBrands, { value: names, enumerable: false, configurable: true });
 }

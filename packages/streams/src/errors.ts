@@ -35,7 +35,7 @@ export class StreamsError extends Error {
   constructor(code: StreamsErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    brandError(this, new.target, StreamsError, 'streams');
+    brandError(this, new.target, 'streams');
   }
 
   /** `instanceof` works across duplicate copies of this package (see {@link hasErrorBrand}). */
