@@ -90,6 +90,9 @@ export function emitDeclarations(packages = publicPackages()) {
     emitDeclarationOnly: true,
     declarationMap: false,
     sourceMap: false,
+    // `@internal` declarations (members the client calls across modules) stay out of the published
+    // types; the API reports (internal/api-report) prove what remains resolves.
+    stripInternal: true,
     noCheck: true,
     composite: false,
     incremental: false,
@@ -111,13 +114,13 @@ export function emitDeclarations(packages = publicPackages()) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, text);
   };
+  // Held until every module is emitted: only the files reachable from a package's index.d.ts are
+  // written, so an internal module that only stripped (`@internal`) members used is not published.
+  const emitted = new Map();
   const writeFile = (file, text) => {
     const t = owner(file);
     if (t === undefined || !file.endsWith('.d.ts')) throw new Error(`unexpected emit: ${file}`);
-    const target = join(t.dist, relative(t.src, resolve(file)));
-    write(target, text);
-    write(`${target.slice(0, -'.d.ts'.length)}.d.cts`, toCommonJsDeclaration(text));
-    counts.set(t.name, counts.get(t.name) + 2);
+    emitted.set(join(t.dist, relative(t.src, resolve(file))), { t, text });
   };
 
   const diagnostics = [...program.getOptionsDiagnostics()];
@@ -133,6 +136,23 @@ export function emitDeclarations(packages = publicPackages()) {
     throw new Error(
       `declaration emit failed:\n${ts.formatDiagnosticsWithColorAndContext(errors, formatHost)}`,
     );
+  }
+  const pending = targets.map((t) => join(t.dist, 'index.d.ts'));
+  const reached = new Set();
+  while (pending.length > 0) {
+    const file = pending.pop();
+    const entry = emitted.get(file);
+    if (entry === undefined || reached.has(file)) continue;
+    reached.add(file);
+    for (const [, , , path] of entry.text.matchAll(RELATIVE_JS)) {
+      pending.push(join(dirname(file), `${path}.d.ts`));
+    }
+  }
+  for (const file of reached) {
+    const { t, text } = emitted.get(file);
+    write(file, text);
+    write(`${file.slice(0, -'.d.ts'.length)}.d.cts`, toCommonJsDeclaration(text));
+    counts.set(t.name, counts.get(t.name) + 2);
   }
   return counts;
 }

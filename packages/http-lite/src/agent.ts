@@ -10,11 +10,11 @@ import {
   tunnelDialer,
   unixDialer,
 } from './internal/dial.js';
-import { abortError, type Exchange } from './internal/exchange.js';
+import type { Exchange } from './internal/exchange.js';
 import { type NoProxy, readEnvProxy } from './internal/no-proxy.js';
 import { Pool } from './internal/pool.js';
 
-export type { ConnectFunction, ConnectTarget, PoolKey } from './internal/dial.js';
+export type { ConnectFunction, ConnectTarget } from './internal/dial.js';
 
 /** Options of {@link Agent}. */
 export interface AgentOptions {
@@ -260,5 +260,3 @@ export function setGlobalAgent(agent: Agent): void {
   if (!(agent instanceof Agent)) throw new TypeError('setGlobalAgent expects an Agent');
   globalAgent = agent;
 }
-
-export { abortError };

@@ -7,7 +7,7 @@ import { chCreate, chError, chHeaders, chTrailers, type TraceRequest, traceReque
 import { ContentDecoder, decodingOrder } from './content-decoder.js';
 import { type Tickable, unwatch, watch } from './ticker.js';
 
-/** A request ready for the wire, as built by `request()`. */
+/** @internal A request ready for the wire, as built by `request()`. */
 export interface ExchangeSpec {
   method: string;
   url: string;
@@ -61,7 +61,7 @@ enum Phase {
 }
 
 /**
- * What an exchange may ask of the connection carrying it (the connection owns the socket and which exchange
+ * @internal What an exchange may ask of the connection carrying it (the connection owns the socket and which exchange
  * is current; each call is ignored unless `ex` is still that exchange).
  */
 export interface ExchangeLink {
@@ -73,7 +73,7 @@ export interface ExchangeLink {
   setReading(ex: Exchange, reading: boolean): void;
 }
 
-/** One request/response on one connection (a retry is a new Exchange). */
+/** @internal One request/response on one connection (a retry is a new Exchange). */
 export class Exchange implements Tickable, BodyController {
   readonly spec: ExchangeSpec;
   #resolve: (r: HttpResponse) => void;
