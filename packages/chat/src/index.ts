@@ -1,17 +1,5 @@
 // Server
 
-// Accounts
-export type { ChatAccountStore } from './account-store.js';
-// Buses
-// For bus authors: what travels between nodes
-export type { BusEvent, BusHandler, BusNode, BusStats, ChatBus, MsgKind, StampedEvent } from './bus.js';
-export { memoryBus } from './bus.js';
-// Client
-export type { ChatClientOptions, ChatEvent } from './client.js';
-export { ChatClient } from './client.js';
-// Errors
-export type { ChatErrorCode } from './errors.js';
-export { ChatError } from './errors.js';
 export type {
   ChatServerOptions,
   CloseOptions,
@@ -20,10 +8,29 @@ export type {
   SendQueueOptions,
 } from './options.js';
 export { hashPassword } from './passwords.js';
-export type { RedisBusOptions } from './redis-bus.js';
-export { redisBus } from './redis-bus.js';
 export type { ChatStats } from './server.js';
 export { ChatServer, createChatServer } from './server.js';
 export type { ChatTlsOptions, StsOptions } from './tls-options.js';
 export { VERSION } from './version.js';
 export type { WebOptions, WebTlsOptions } from './web-options.js';
+
+// Client
+
+export type { ChatClientOptions, ChatEvent } from './client.js';
+export { ChatClient } from './client.js';
+
+// Buses
+
+export { memoryBus } from './bus.js';
+export type { RedisBusOptions } from './redis-bus.js';
+export { redisBus } from './redis-bus.js';
+
+// Errors
+
+export type { ChatErrorCode } from './errors.js';
+export { ChatError } from './errors.js';
+
+// For bus and account-store authors: what travels between nodes, and the account seam
+
+export type { ChatAccountStore } from './account-store.js';
+export type { BusEvent, BusHandler, BusNode, BusStats, ChatBus, MsgKind, StampedEvent } from './bus.js';

@@ -1,17 +1,35 @@
 // Connections and servers
-export type { OpenConnectionOptions, StreamsFromTransportOptions } from './connection.js';
-export {
-  openConnection,
-  openTransport,
-  openUnixConnection,
-  openUnixTransport,
-  streamsFromTransport,
-} from './connection.js';
+
+export type { OpenConnectionOptions } from './connection.js';
+export { openConnection, openUnixConnection } from './connection.js';
+export type {
+  CloseClientsOptions,
+  ConnectionErrorInfo,
+  ConnectionHandler,
+  ListeningSocket,
+  ServeSocketOptions,
+  StartServerOptions,
+} from './server.js';
+export { Server, startServer, startUnixServer } from './server.js';
+
+// Readers and writers
+
+export type { ReadFlowControl, ReadOptions, Separator, StreamReaderOptions } from './stream-reader.js';
+export { DEFAULT_LIMIT, StreamReader } from './stream-reader.js';
+export { StreamWriter } from './stream-writer.js';
+
 // UDP
+
 export type { Datagram, DatagramEndpointOptions } from './datagram.js';
 export { DatagramEndpoint, openDatagramEndpoint } from './datagram.js';
-export { brandError, hasErrorBrand } from './error-brand.js';
+
+// Timeouts
+
+export type { Timeout, TimeoutOptions } from './timeout.js';
+export { timeout, withTimeout } from './timeout.js';
+
 // Errors
+
 export type { StreamsErrorCode } from './errors.js';
 export {
   AbortedError,
@@ -23,32 +41,11 @@ export {
   TimeoutError,
   WriteAfterCloseError,
 } from './errors.js';
+
 // In-memory testing
+
 export type { StreamEnd, StreamPairOptions } from './memory-transport.js';
-export { createStreamPair, createTransportPair, MemoryTransport } from './memory-transport.js';
-export { redactUrl } from './redact.js';
-export type {
-  CloseClientsOptions,
-  ConnectionErrorInfo,
-  ConnectionHandler,
-  ListeningSocket,
-  ServeSocketOptions,
-  StartServerOptions,
-} from './server.js';
-export {
-  Server,
-  startServer,
-  startTransportServer,
-  startUnixServer,
-  startUnixTransportServer,
-} from './server.js';
-// Readers and writers
-export type { ReadFlowControl, ReadOptions, Separator, StreamReaderOptions } from './stream-reader.js';
-export { DEFAULT_LIMIT, StreamReader } from './stream-reader.js';
-export { StreamWriter } from './stream-writer.js';
-// Timeouts
-export type { Timeout, TimeoutOptions } from './timeout.js';
-export { timeout, withTimeout } from './timeout.js';
+export { createStreamPair } from './memory-transport.js';
 
 // Interop: a connection as a Node Duplex or WHATWG streams, and readers/writers over either
 
@@ -59,10 +56,17 @@ export { fromDuplex } from './duplex-transport.js';
 export type { FromWebStreamsOptions, WebStreamPair } from './web-streams.js';
 export { fromWebStreams, toWebStreams } from './web-streams.js';
 
-// For adapter authors: the transport layer under readers, writers and protocols
+// For adapter authors: the transport layer under readers, writers and protocols, the servers and
+// connections over it, and the helpers the sibling packages share
 
+export type { StreamsFromTransportOptions } from './connection.js';
+export { openTransport, openUnixTransport, streamsFromTransport } from './connection.js';
 export type { DuplexTransportOptions } from './duplex-transport.js';
 export { DuplexTransport } from './duplex-transport.js';
+export { brandError, hasErrorBrand } from './error-brand.js';
+export { createTransportPair, MemoryTransport } from './memory-transport.js';
+export { redactUrl } from './redact.js';
+export { startTransportServer, startUnixTransportServer } from './server.js';
 export type {
   ExtraInfo,
   SocketAddress,
