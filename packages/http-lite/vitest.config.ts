@@ -1,1 +1,1 @@
-export { default } from '../../vitest.base.ts';
+export { withDist as default } from '../../vitest.base.ts';

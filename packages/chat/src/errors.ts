@@ -1,3 +1,4 @@
+import { brandError, hasErrorBrand } from '@asyncnet/streams';
 /** Stable codes carried by every {@link ChatError}. */
 export type ChatErrorCode =
   | 'ERR_INVALID_OPTION'
@@ -33,5 +34,12 @@ export class ChatError extends Error {
   constructor(code: ChatErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
+    brandError(this, new.target, 'chat');
+  }
+
+  /** `instanceof` works across duplicate copies of this package (see `hasErrorBrand` in `@asyncnet/streams`). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being asked about
+    return hasErrorBrand(this, value, 'chat');
   }
 }

@@ -1,3 +1,4 @@
+import { brandError, hasErrorBrand } from '@asyncnet/streams';
 /** Every `code` an {@link HttpError} can carry. */
 export type HttpErrorCode =
   | 'ERR_HTTP_PARSE'
@@ -64,10 +65,17 @@ export class HttpError extends Error {
   constructor(code: HttpErrorCode, message: string, details: HttpErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
+    brandError(this, new.target, 'http-lite');
     this.reason = details.reason;
     this.bytesReceived = details.bytesReceived;
     this.partial = details.partial;
     this.statusCode = details.statusCode;
+  }
+
+  /** `instanceof` works across duplicate copies of this package (see `hasErrorBrand` in `@asyncnet/streams`). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being asked about
+    return hasErrorBrand(this, value, 'http-lite');
   }
 }
 

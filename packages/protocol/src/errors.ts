@@ -1,3 +1,4 @@
+import { brandError, hasErrorBrand } from '@asyncnet/streams';
 /**
  * Every `code` a {@link ProtocolError} can carry.
  * @example
@@ -38,6 +39,13 @@ export class ProtocolError extends Error {
   constructor(code: ProtocolErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
+    brandError(this, new.target, 'protocol');
+  }
+
+  /** `instanceof` works across duplicate copies of this package (see `hasErrorBrand` in `@asyncnet/streams`). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being asked about
+    return hasErrorBrand(this, value, 'protocol');
   }
 }
 

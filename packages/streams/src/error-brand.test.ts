@@ -1,13 +1,11 @@
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { requireDistCopy } from '@asyncnet-internal/test-support';
 import { describe, expect, it } from 'vitest';
 import { brandError, hasErrorBrand } from './error-brand.js';
 import { AbortedError, ConnectionClosedError, StreamsError, TimeoutError } from './errors.js';
 
 describe('error brands', () => {
   it('instanceof holds for an error from another copy of the package (the built CJS file)', () => {
-    const require = createRequire(import.meta.url);
-    const copy = require(fileURLToPath(new URL('../dist/index.cjs', import.meta.url))) as {
+    const copy = requireDistCopy('streams') as {
       TimeoutError: new (message: string) => Error;
       StreamsError: unknown;
     };
