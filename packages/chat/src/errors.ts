@@ -1,7 +1,7 @@
 import { brandError, hasErrorBrand } from '@asyncnet/streams';
 /** Stable codes carried by every {@link ChatError}. */
 export type ChatErrorCode =
-  | 'ERR_INVALID_OPTION'
+  | 'ERR_INVALID_ARGUMENT'
   | 'ERR_INVALID_NICK'
   | 'ERR_NICK_IN_USE'
   | 'ERR_NOT_CONNECTED'

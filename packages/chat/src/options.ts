@@ -138,7 +138,7 @@ export interface CloseOptions {
 export function positive(name: string, value: number, allowZero = false): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowZero && value === 0)) {
     throw new ChatError(
-      'ERR_INVALID_OPTION',
+      'ERR_INVALID_ARGUMENT',
       `option ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(value)}`,
     );
   }
@@ -149,7 +149,7 @@ export function positive(name: string, value: number, allowZero = false): number
 function text(name: string, value: string, word: boolean): string {
   if (typeof value !== 'string' || value === '' || /[\r\n\0]/.test(value) || (word && /\s/.test(value))) {
     throw new ChatError(
-      'ERR_INVALID_OPTION',
+      'ERR_INVALID_ARGUMENT',
       `option ${name} must be a non-empty string without line breaks${word ? ' or spaces' : ''}, got ${JSON.stringify(value)}`,
     );
   }
@@ -172,13 +172,13 @@ export function resolveOptions(o: ChatServerOptions): Resolved {
   const hard = positive('sendQueue.hard', sq.hard ?? 4 * 1_048_576);
   if (hard < soft)
     throw new ChatError(
-      'ERR_INVALID_OPTION',
+      'ERR_INVALID_ARGUMENT',
       `option sendQueue.hard (${hard}) must be >= sendQueue.soft (${soft})`,
     );
   const roomMaxLength = positive('roomMaxLength', o.roomMaxLength ?? 50);
   const defaultRoom = o.defaultRoom ?? '#lobby';
   const problem = roomProblem(defaultRoom, roomMaxLength);
-  if (problem !== null) throw new ChatError('ERR_INVALID_OPTION', `option defaultRoom: ${problem}`);
+  if (problem !== null) throw new ChatError('ERR_INVALID_ARGUMENT', `option defaultRoom: ${problem}`);
   const motd = o.motd ?? ['welcome to asyncnet chat'];
   for (const line of motd) text('motd', line, false);
   return {
@@ -207,7 +207,7 @@ export function resolveOptions(o: ChatServerOptions): Resolved {
       text(`operators[${k}].name`, op?.name, true);
       if (!isPasswordHash(op.password))
         throw new ChatError(
-          'ERR_INVALID_OPTION',
+          'ERR_INVALID_ARGUMENT',
           `option operators[${k}].password must be a hashPassword() hash, got ${JSON.stringify(String(op.password).slice(0, 12))}`,
         );
       return { name: op.name, password: op.password };

@@ -364,7 +364,7 @@ describe('ChatServer lifecycle: close during listen', () => {
 describe('ChatServer lifecycle', () => {
   it('validates options and refuses a second listen or a listen after close', async () => {
     expect(() => createChatServer({ sendQueue: { soft: 10, hard: 5 } })).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     );
     expect(() => createChatServer({ maxLineLength: -1 })).toThrow(
       /maxLineLength must be a positive number, got -1/,
@@ -378,7 +378,7 @@ describe('ChatServer lifecycle', () => {
       { serverName: 'my server' },
       { network: '' },
     ]) {
-      expect(() => createChatServer(bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+      expect(() => createChatServer(bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     }
     const { server } = await start();
     await expect(server.listen()).rejects.toMatchObject({ code: 'ERR_SERVER_LISTENING' });

@@ -177,7 +177,7 @@ export class ChatServer {
         const tls = this.#opts.tls;
         if (tls === null)
           throw new ChatError(
-            'ERR_INVALID_OPTION',
+            'ERR_INVALID_ARGUMENT',
             'listen option tlsPort needs the tls option (certFile, keyFile)',
           );
         this.#cert = new TlsCertificate(tls.certFile, tls.keyFile);
@@ -323,7 +323,7 @@ export class ChatServer {
    * New handshakes use them; open connections keep theirs. If the files cannot be read or do not
    * form a valid pair, the certificate in use stays and this rejects.
    * @returns once the new certificate is in use
-   * @throws ChatError `ERR_TLS_CERT` naming the file and the problem; `ERR_INVALID_OPTION` when
+   * @throws ChatError `ERR_TLS_CERT` naming the file and the problem; `ERR_INVALID_ARGUMENT` when
    *   there is no TLS listener
    * @example
    * ```ts
@@ -332,7 +332,10 @@ export class ChatServer {
    */
   async reloadTls(): Promise<void> {
     if (this.#cert === null && this.#web?.secure !== true)
-      throw new ChatError('ERR_INVALID_OPTION', 'reloadTls() needs a TLS listener (tls option and tlsPort)');
+      throw new ChatError(
+        'ERR_INVALID_ARGUMENT',
+        'reloadTls() needs a TLS listener (tls option and tlsPort)',
+      );
     await this.#cert?.load();
     // The web front end's HTTPS certificate (web.tls) is reloaded with it.
     await this.#web?.reloadTls();
@@ -447,7 +450,7 @@ export class ChatServer {
  *
  * @param options - limits, policies and the bus; every field has a default
  * @returns the server, not yet listening
- * @throws ChatError `ERR_INVALID_OPTION` for a negative or non-numeric limit
+ * @throws ChatError `ERR_INVALID_ARGUMENT` for a negative or non-numeric limit
  * @example
  * ```ts
  * const server = createChatServer({ history: 50 });

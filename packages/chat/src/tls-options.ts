@@ -37,12 +37,15 @@ export interface ResolvedTls {
 
 /**
  * Validates the `tls` option.
- * @throws ChatError `ERR_INVALID_OPTION` naming the bad field and value
+ * @throws ChatError `ERR_INVALID_ARGUMENT` naming the bad field and value
  */
 export function resolveTlsOptions(o: ChatTlsOptions | undefined): ResolvedTls | null {
   if (o === undefined) return null;
   const bad = (field: string, value: unknown, want: string) =>
-    new ChatError('ERR_INVALID_OPTION', `option tls.${field} must be ${want}, got ${JSON.stringify(value)}`);
+    new ChatError(
+      'ERR_INVALID_ARGUMENT',
+      `option tls.${field} must be ${want}, got ${JSON.stringify(value)}`,
+    );
   if (o === null || typeof o !== 'object') throw bad('', o, 'an object');
   for (const f of ['certFile', 'keyFile'] as const)
     if (typeof o[f] !== 'string' || o[f] === '') throw bad(f, o[f], 'a file path');

@@ -146,7 +146,7 @@ describe('IRC over TLS', () => {
   it('refuses to listen on tlsPort without certificate files, or with unreadable ones', async () => {
     const a = createChatServer({ log: () => {} });
     servers.push(a);
-    await expect(a.listen({ tlsPort: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    await expect(a.listen({ tlsPort: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     const b = createChatServer({
       log: () => {},
       tls: { certFile: '/nonexistent/cert.pem', keyFile: '/nonexistent/key.pem' },

@@ -56,21 +56,21 @@ export interface ResolvedWeb {
 
 /**
  * Applies defaults and validates.
- * @throws ChatError `ERR_INVALID_OPTION` naming the bad field and value
+ * @throws ChatError `ERR_INVALID_ARGUMENT` naming the bad field and value
  */
 export function resolveWebOptions(o: WebOptions): ResolvedWeb {
   if (o === null || typeof o !== 'object')
-    throw new ChatError('ERR_INVALID_OPTION', `option web must be an object, got ${String(o)}`);
+    throw new ChatError('ERR_INVALID_ARGUMENT', `option web must be an object, got ${String(o)}`);
   const port = o.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new ChatError(
-      'ERR_INVALID_OPTION',
+      'ERR_INVALID_ARGUMENT',
       `option web.port must be an integer 0-65535, got ${String(port)}`,
     );
   const keepAlive = o.keepAlive ?? 30_000;
   if (typeof keepAlive !== 'number' || !(keepAlive >= 0))
     throw new ChatError(
-      'ERR_INVALID_OPTION',
+      'ERR_INVALID_ARGUMENT',
       `option web.keepAlive must be a non-negative number, got ${String(keepAlive)}`,
     );
   if (o.tls !== undefined) {
@@ -78,14 +78,14 @@ export function resolveWebOptions(o: WebOptions): ResolvedWeb {
       const v = o.tls?.[f];
       if (typeof v !== 'string' || v === '')
         throw new ChatError(
-          'ERR_INVALID_OPTION',
+          'ERR_INVALID_ARGUMENT',
           `option web.tls.${f} must be a file path, got ${JSON.stringify(v)}`,
         );
     }
   }
   if (o.host !== undefined && (typeof o.host !== 'string' || o.host === ''))
     throw new ChatError(
-      'ERR_INVALID_OPTION',
+      'ERR_INVALID_ARGUMENT',
       `option web.host must be a non-empty string, got ${String(o.host)}`,
     );
   return {

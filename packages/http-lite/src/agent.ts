@@ -104,16 +104,19 @@ export class Agent {
     this.connections = options.connections ?? Number.POSITIVE_INFINITY;
     this.keepAliveTimeout = options.keepAliveTimeout ?? 4000;
     this.keepAliveMargin = options.keepAliveMargin ?? 1000;
-    if (!(this.connections >= 1)) throw new RangeError(`connections must be >= 1, got ${this.connections}`);
+    if (!(this.connections >= 1))
+      throw new HttpError('ERR_INVALID_ARGUMENT', `connections must be >= 1, got ${this.connections}`);
     const { socketPath, connect, proxy } = options;
     const set =
       (socketPath !== undefined ? 1 : 0) + (connect !== undefined ? 1 : 0) + (proxy !== undefined ? 1 : 0);
-    if (set > 1) throw new TypeError('Agent takes at most one of socketPath, connect and proxy');
+    if (set > 1)
+      throw new HttpError('ERR_INVALID_ARGUMENT', 'Agent takes at most one of socketPath, connect and proxy');
     if (socketPath !== undefined) {
       this.#socketPath = socketPath;
       this.#socketDial = unixDialer(socketPath);
     } else if (connect !== undefined) {
-      if (typeof connect !== 'function') throw new TypeError('connect must be a function');
+      if (typeof connect !== 'function')
+        throw new HttpError('ERR_INVALID_ARGUMENT', 'connect must be a function');
       this.#connectDial = customDialer(connect);
     } else if (proxy !== undefined) {
       this.#proxy = proxyRouting(proxy);
@@ -257,6 +260,7 @@ export function getGlobalAgent(): Agent {
  * ```
  */
 export function setGlobalAgent(agent: Agent): void {
-  if (!(agent instanceof Agent)) throw new TypeError('setGlobalAgent expects an Agent');
+  if (!(agent instanceof Agent))
+    throw new HttpError('ERR_INVALID_ARGUMENT', 'setGlobalAgent expects an Agent');
   globalAgent = agent;
 }

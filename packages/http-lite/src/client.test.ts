@@ -540,7 +540,9 @@ describe('agents and arguments', () => {
     expect(await codeOf(get('http://127.0.0.1:1/', { headers: [['bad name', 'v']] }))).toBe(
       'ERR_INVALID_HEADER',
     );
-    await expect(request('http://127.0.0.1:1/', { method: 'GE T' })).rejects.toThrow(TypeError);
+    await expect(request('http://127.0.0.1:1/', { method: 'GE T' })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
   });
 
   it('passes socket errors through', async () => {

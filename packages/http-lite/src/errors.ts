@@ -18,7 +18,9 @@ export type HttpErrorCode =
   | 'ERR_UNSUPPORTED_CONTENT_ENCODING'
   | 'ERR_AGENT_CLOSED'
   | 'ERR_PROXY_CONNECT'
-  | 'ERR_PROXY_AUTH_REQUIRED';
+  | 'ERR_PROXY_AUTH_REQUIRED'
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_BODY_USED';
 
 /** Extra data an {@link HttpError} may carry. */
 export interface HttpErrorDetails {

@@ -121,7 +121,8 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
   const signal = options.signal;
   if (signal?.aborted) throw abortError(signal);
   let method = options.method === undefined ? 'GET' : options.method.toUpperCase();
-  if (!TOKEN.test(method)) throw new TypeError(`invalid method ${JSON.stringify(options.method)}`);
+  if (!TOKEN.test(method))
+    throw new HttpError('ERR_INVALID_ARGUMENT', `invalid method ${JSON.stringify(options.method)}`);
   let target = resolveTarget(url, options.tls);
   const agent = options.agent ?? getGlobalAgent();
   let headers = withUrlAuth(normalizeHeaders(options.headers), target);

@@ -142,7 +142,7 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   }
 
   #use(what: string): void {
-    if (this.#used) throw new TypeError(`response body already used, cannot call ${what}`);
+    if (this.#used) throw new HttpError('ERR_BODY_USED', `response body already used, cannot call ${what}`);
     this.#used = true;
   }
 
@@ -152,7 +152,10 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
    * @throws {@link HttpError} `ERR_PREMATURE_CLOSE` (with `partial`), timeouts, `ERR_RESPONSE_TOO_LARGE`, `ERR_ABORTED`.
    */
   bytes(): Promise<Buffer> {
-    if (this.#used) return Promise.reject(new TypeError('response body already used, cannot call bytes()'));
+    if (this.#used)
+      return Promise.reject(
+        new HttpError('ERR_BODY_USED', 'response body already used, cannot call bytes()'),
+      );
     this.#used = true;
     if (this.#error) return Promise.reject(this.#error);
     const chunks = this.#head === 0 ? this.#queue : this.#queue.slice(this.#head);
@@ -284,7 +287,8 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
     }
     if (this.#error) return Promise.reject(this.#error);
     if (this.#ended) return Promise.resolve({ value: undefined, done: true });
-    if (this.#waiter !== null) return Promise.reject(new TypeError('concurrent next() on a response body'));
+    if (this.#waiter !== null)
+      return Promise.reject(new HttpError('ERR_BODY_USED', 'concurrent next() on a response body'));
     return new Promise((resolve, reject) => {
       this.#waiter = { resolve, reject };
     });

@@ -1,3 +1,4 @@
+import { HttpError } from './errors.js';
 /** Opt-in retry policy of a request (see the README's Retries section). */
 export interface RetryOptions {
   /** Retries after the first attempt. @default 2 */
@@ -79,7 +80,10 @@ export function retryPolicy(options: RetryOptions): RetryPolicy {
   const methods = new Set((options.methods ?? [...IDEMPOTENT]).map((m) => m.toUpperCase()));
   for (const m of methods) {
     if (!IDEMPOTENT.has(m))
-      throw new TypeError(`retry.methods may list idempotent methods only, got ${JSON.stringify(m)}`);
+      throw new HttpError(
+        'ERR_INVALID_ARGUMENT',
+        `retry.methods may list idempotent methods only, got ${JSON.stringify(m)}`,
+      );
   }
   const p: RetryPolicy = {
     retries: options.retries ?? 2,
@@ -93,14 +97,16 @@ export function retryPolicy(options: RetryOptions): RetryPolicy {
     onRetry: options.onRetry,
   };
   if (!Number.isInteger(p.retries) || p.retries < 0)
-    throw new RangeError(`retry.retries must be an integer >= 0, got ${p.retries}`);
+    throw new HttpError('ERR_INVALID_ARGUMENT', `retry.retries must be an integer >= 0, got ${p.retries}`);
   if (!(p.minDelay >= 0) || !(p.maxDelay >= p.minDelay))
-    throw new RangeError(
+    throw new HttpError(
+      'ERR_INVALID_ARGUMENT',
       `retry delays must satisfy 0 <= minDelay <= maxDelay, got ${p.minDelay} and ${p.maxDelay}`,
     );
-  if (!(p.factor >= 1)) throw new RangeError(`retry.factor must be >= 1, got ${p.factor}`);
+  if (!(p.factor >= 1))
+    throw new HttpError('ERR_INVALID_ARGUMENT', `retry.factor must be >= 1, got ${p.factor}`);
   if (!(p.jitter >= 0 && p.jitter <= 1))
-    throw new RangeError(`retry.jitter must be in [0, 1], got ${p.jitter}`);
+    throw new HttpError('ERR_INVALID_ARGUMENT', `retry.jitter must be in [0, 1], got ${p.jitter}`);
   policies.set(options, p);
   return p;
 }

@@ -113,9 +113,11 @@ describe('unix sockets', () => {
   });
 
   it('rejects more than one of socketPath, connect and proxy', () => {
-    expect(() => new Agent({ socketPath: '/x', proxy: 'http://127.0.0.1:1' })).toThrow(TypeError);
+    expect(() => new Agent({ socketPath: '/x', proxy: 'http://127.0.0.1:1' })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
     expect(() => new Agent({ socketPath: '/x', connect: async () => openTransport('127.0.0.1', 1) })).toThrow(
-      TypeError,
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     );
   });
 });

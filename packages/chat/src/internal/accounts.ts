@@ -23,7 +23,7 @@ export class AccountStore implements ChatAccountStore {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
           throw new ChatError(
-            'ERR_INVALID_OPTION',
+            'ERR_INVALID_ARGUMENT',
             `option accounts.file: cannot read ${file}: ${(err as Error).message}`,
             { cause: err },
           );
@@ -32,7 +32,7 @@ export class AccountStore implements ChatAccountStore {
     for (const [name, hash] of Object.entries({ ...fromFile, ...users })) {
       if (!isPasswordHash(hash))
         throw new ChatError(
-          'ERR_INVALID_OPTION',
+          'ERR_INVALID_ARGUMENT',
           `account ${JSON.stringify(name)} needs a hashPassword() hash`,
         );
       this.#accounts.set(foldCase(name), { name, hash });

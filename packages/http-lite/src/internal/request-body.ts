@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { HttpError } from '../errors.js';
 
 /** Anything `request()` accepts as a request body. */
 export type RequestBody =
@@ -34,7 +35,10 @@ export function normalizeBody(body: RequestBody): NormalizedBody {
   if (typeof (body as Iterable<unknown>)[Symbol.iterator] === 'function') {
     return { body: bytesOf(body as Iterable<Uint8Array | string>), length: null, replayable: false };
   }
-  throw new TypeError(`unsupported request body type: ${Object.prototype.toString.call(body)}`);
+  throw new HttpError(
+    'ERR_INVALID_ARGUMENT',
+    `unsupported request body type: ${Object.prototype.toString.call(body)}`,
+  );
 }
 
 async function* bytesOf(
@@ -43,7 +47,11 @@ async function* bytesOf(
   for await (const chunk of src) {
     if (typeof chunk === 'string') yield Buffer.from(chunk, 'utf8');
     else if (chunk instanceof Uint8Array) yield chunk;
-    else throw new TypeError(`request body chunks must be Uint8Array or string, got ${typeof chunk}`);
+    else
+      throw new HttpError(
+        'ERR_INVALID_ARGUMENT',
+        `request body chunks must be Uint8Array or string, got ${typeof chunk}`,
+      );
   }
 }
 

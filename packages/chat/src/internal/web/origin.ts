@@ -10,11 +10,14 @@ export interface OriginPolicy {
 
 /**
  * Validates and normalizes `web.origins`.
- * @throws ChatError `ERR_INVALID_OPTION` for an entry that is not `*` or an http(s) origin
+ * @throws ChatError `ERR_INVALID_ARGUMENT` for an entry that is not `*` or an http(s) origin
  */
 export function originPolicy(origins: readonly string[]): OriginPolicy {
   if (!Array.isArray(origins))
-    throw new ChatError('ERR_INVALID_OPTION', `option web.origins must be an array, got ${String(origins)}`);
+    throw new ChatError(
+      'ERR_INVALID_ARGUMENT',
+      `option web.origins must be an array, got ${String(origins)}`,
+    );
   const allowed = new Set<string>();
   let any = false;
   for (const o of origins) {
@@ -25,7 +28,7 @@ export function originPolicy(origins: readonly string[]): OriginPolicy {
     const n = typeof o === 'string' ? normalize(o) : null;
     if (n === null)
       throw new ChatError(
-        'ERR_INVALID_OPTION',
+        'ERR_INVALID_ARGUMENT',
         `option web.origins entries must be '*' or an origin like 'https://chat.example.com', got ${JSON.stringify(o)}`,
       );
     allowed.add(n);

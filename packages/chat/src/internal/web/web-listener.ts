@@ -51,7 +51,7 @@ async function readPem(tls: NonNullable<ResolvedWeb['tls']>): Promise<{ cert: Bu
 /**
  * Starts the HTTP(S) listener: the web client at `/`, `/healthz`, and IRC over WebSocket on any
  * path. `ws` is imported here, so servers without a web front end never load it.
- * @throws ChatError `ERR_INVALID_OPTION` when the bundled client is missing; socket errors as they come
+ * @throws ChatError `ERR_INVALID_ARGUMENT` when the bundled client is missing; socket errors as they come
  */
 export async function startWebListener(
   ctx: Ctx,
@@ -65,7 +65,7 @@ export async function startWebListener(
     const loaded = loadAssets();
     if (!(loaded instanceof Map))
       throw new ChatError(
-        'ERR_INVALID_OPTION',
+        'ERR_INVALID_ARGUMENT',
         `option web.client: the bundled web client is missing (${loaded.missing}); build the package or set web.client: false`,
       );
     assets = loaded;
