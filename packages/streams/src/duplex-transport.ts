@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { streamsFromTransport } from './connection.js';
 import { StreamsError, WriteAfterCloseError } from './errors.js';
+import { TransportCore } from './internal/transport-core.js';
 import type { StreamReader } from './stream-reader.js';
 import type { StreamWriter } from './stream-writer.js';
 import {
@@ -26,7 +27,6 @@ export interface FromDuplexOptions extends DuplexTransportOptions {
   limit?: number | undefined;
 }
 
-const NOOP_LISTENER: TransportListener = { data() {}, eof: () => false, closed() {} };
 /** Writes below this size are copied, so callers may reuse their buffers at once (as on a socket). */
 const COPY_MAX = 16_384;
 
@@ -51,25 +51,13 @@ const COPY_MAX = 16_384;
  */
 export class DuplexTransport implements StreamTransport {
   #duplex: Duplex;
-  #listener: TransportListener = NOOP_LISTENER;
-  #hasListener = false;
-  #early: Uint8Array[] | null = [];
-  #earlyBytes = 0;
-  #earlyEof = false;
+  #core: TransportCore;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   #flushScheduled = false;
-  #high: number;
-  #low: number;
-  #writePaused = false;
   /** The Duplex's write() returned false: paused until its 'drain', whatever our own count says. */
   #needDrain = false;
-  #reading = true;
-  #closing = false;
   #writeClosed: string | null = null;
-  #lost = false;
-  #error: Error | null = null;
-  #resolveClosed!: () => void;
   readonly closed: Promise<void>;
 
   /**
@@ -79,10 +67,8 @@ export class DuplexTransport implements StreamTransport {
    */
   constructor(duplex: Duplex, options: DuplexTransportOptions = {}) {
     this.#duplex = duplex;
-    ({ high: this.#high, low: this.#low } = resolveWriteLimits(options.highWaterMark, options.lowWaterMark));
-    this.closed = new Promise<void>((resolve) => {
-      this.#resolveClosed = resolve;
-    });
+    this.#core = new TransportCore(this, resolveWriteLimits(options.highWaterMark, options.lowWaterMark));
+    this.closed = this.#core.closed;
     duplex.on('data', this.#onData);
     duplex.on('end', this.#onEnd);
     duplex.on('error', this.#onError);
@@ -92,33 +78,26 @@ export class DuplexTransport implements StreamTransport {
   }
 
   get error(): Error | null {
-    return this.#error;
+    return this.#core.error;
   }
 
   #onData = (chunk: Buffer | string): void => {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    if (this.#early === null) {
-      this.#deliver(bytes);
-      return;
-    }
-    this.#early.push(bytes);
-    this.#earlyBytes += bytes.byteLength;
     // Nobody is listening yet: hold at most one high-water mark, then let the Duplex hold the rest.
-    if (this.#earlyBytes > this.#high) this.#duplex.pause();
+    if (this.#core.receive(bytes)) this.#duplex.pause();
   };
 
   #onEnd = (): void => {
-    if (this.#hasListener) this.#deliverEof();
-    else this.#earlyEof = true;
+    this.#core.receiveEof();
   };
 
   #onError = (err: Error): void => {
-    this.#error ??= err;
+    this.#core.setError(err);
     this.#finish();
   };
 
   #onClose = (): void => {
-    this.#error ??= (this.#duplex.errored as Error | null) ?? null;
+    this.#core.setError(this.#duplex.errored as Error | null);
     this.#finish();
   };
 
@@ -133,15 +112,12 @@ export class DuplexTransport implements StreamTransport {
       return;
     }
     // ERR_STREAM_DESTROYED echoes a destroy whose own error (or clean close) is reported by 'error'/'close'.
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_DESTROYED') this.#error ??= err;
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_DESTROYED') this.#core.setError(err);
     if (this.#duplex.destroyed) this.#finish();
   };
 
   #finish(): void {
-    if (this.#lost) return;
-    this.#lost = true;
-    this.#closing = true;
-    this.#writePaused = false;
+    if (!this.#core.markLost()) return;
     this.#pending = [];
     this.#pendingBytes = 0;
     const d = this.#duplex;
@@ -150,49 +126,16 @@ export class DuplexTransport implements StreamTransport {
     d.off('drain', this.#onDrain);
     // 'error' stays handled: a late error from a destroyed Duplex must not crash the process.
     if (!d.destroyed) d.destroy();
-    this.#resolveClosed();
-    this.#listener.closed(this.#error);
-  }
-
-  #deliver(chunk: Uint8Array): void {
-    try {
-      this.#listener.data(chunk);
-    } catch (err) {
-      this.abort(err instanceof Error ? err : new Error(String(err)));
-    }
-  }
-
-  #deliverEof(): void {
-    let keepOpen = false;
-    try {
-      keepOpen = this.#listener.eof() === true;
-    } catch (err) {
-      this.abort(err instanceof Error ? err : new Error(String(err)));
-      return;
-    }
-    if (!keepOpen) this.close();
+    this.#core.notifyClosed();
   }
 
   setListener(listener: TransportListener): void {
-    this.#listener = listener;
-    this.#hasListener = true;
-    if (this.#writePaused) listener.writePaused?.();
-    const early = this.#early;
-    this.#early = null;
-    if (early !== null) {
-      for (const chunk of early) this.#deliver(chunk);
-      if (this.#earlyBytes > this.#high && this.#reading && !this.#lost) this.#duplex.resume();
-    }
-    if (this.#earlyEof) {
-      this.#earlyEof = false;
-      this.#deliverEof();
-    }
-    if (this.#lost) listener.closed(this.#error);
+    if (this.#core.setListener(listener)) this.#duplex.resume();
   }
 
   write(data: Uint8Array | string): void {
     if (this.#writeClosed !== null) throw new WriteAfterCloseError(this.#writeClosed);
-    if (this.#lost) return;
+    if (this.#core.lost) return;
     let bytes: Uint8Array;
     if (typeof data === 'string') bytes = Buffer.from(data, 'utf8');
     else if (data.byteLength < COPY_MAX) bytes = Buffer.from(data);
@@ -205,12 +148,7 @@ export class DuplexTransport implements StreamTransport {
       this.#flushScheduled = true;
       process.nextTick(flushTick, this);
     }
-    if (!this.#writePaused && this.getWriteBufferSize() > this.#high) this.#pause();
-  }
-
-  #pause(): void {
-    this.#writePaused = true;
-    this.#listener.writePaused?.();
+    if (!this.#core.writePaused) this.#core.pauseWritingIfAbove(this.getWriteBufferSize());
   }
 
   /** Hands every queued chunk to the Duplex now. */
@@ -233,31 +171,28 @@ export class DuplexTransport implements StreamTransport {
     }
     if (!ok && !d.destroyed) {
       this.#needDrain = true;
-      if (!this.#writePaused) this.#pause();
+      this.#core.pauseWriting();
     }
     this.#maybeResume();
   }
 
   /** A destroyed Duplex reports an empty buffer: treat it as lost, never as drained. */
   #lostIfDestroyed(): boolean {
-    if (!this.#lost && this.#duplex.destroyed) {
-      this.#error ??= (this.#duplex.errored as Error | null) ?? null;
+    if (!this.#core.lost && this.#duplex.destroyed) {
+      this.#core.setError(this.#duplex.errored as Error | null);
       this.#finish();
     }
-    return this.#lost;
+    return this.#core.lost;
   }
 
   #maybeResume(): void {
-    if (this.#lostIfDestroyed() || !this.#writePaused || this.#needDrain) return;
-    if (this.getWriteBufferSize() <= this.#low) {
-      this.#writePaused = false;
-      this.#listener.writeResumed?.();
-    }
+    if (this.#lostIfDestroyed() || !this.#core.writePaused || this.#needDrain) return;
+    this.#core.resumeWritingIfAtOrBelow(this.getWriteBufferSize());
   }
 
   /** Flushes, then ends the Duplex's writable side (on a `TLSSocket`: close_notify, and reading goes on). */
   writeEof(): void {
-    if (this.#writeClosed !== null || this.#lost) return;
+    if (this.#writeClosed !== null || this.#core.lost) return;
     this.#writeClosed = 'writeEof()';
     this.flush();
     this.#duplex.end();
@@ -269,8 +204,7 @@ export class DuplexTransport implements StreamTransport {
   }
 
   close(): void {
-    if (this.#closing) return;
-    this.#closing = true;
+    if (!this.#core.markClosing()) return;
     this.#writeClosed ??= 'close()';
     this.flush();
     // destroySoon: end once flushed, then destroy, so a half-open peer cannot keep it alive.
@@ -282,47 +216,40 @@ export class DuplexTransport implements StreamTransport {
 
   abort(error?: Error): void {
     this.#writeClosed ??= 'abort()';
-    this.#closing = true;
+    this.#core.markClosing();
     this.#pending = [];
     this.#pendingBytes = 0;
-    if (error !== undefined) this.#error ??= error;
+    this.#core.setError(error);
     this.#duplex.destroy();
   }
 
   isClosing(): boolean {
-    return this.#closing || this.#lost;
+    return this.#core.isClosing();
   }
 
   pauseReading(): void {
-    if (!this.#reading) return;
-    this.#reading = false;
-    this.#duplex.pause();
+    if (this.#core.pauseReading()) this.#duplex.pause();
   }
 
   resumeReading(): void {
-    if (this.#reading) return;
-    this.#reading = true;
-    if (!this.#lost) this.#duplex.resume();
+    if (this.#core.resumeReading() && !this.#core.lost) this.#duplex.resume();
   }
 
   isReading(): boolean {
-    return this.#reading && !this.#lost;
+    return this.#core.isReading();
   }
 
   getWriteBufferSize(): number {
-    return this.#pendingBytes + (this.#lost ? 0 : this.#duplex.writableLength);
+    return this.#pendingBytes + (this.#core.lost ? 0 : this.#duplex.writableLength);
   }
 
   setWriteBufferLimits(limits: { high?: number | undefined; low?: number | undefined }): void {
-    const { high, low } = resolveWriteLimits(limits.high, limits.low);
-    this.#high = high;
-    this.#low = low;
-    if (!this.#writePaused && this.getWriteBufferSize() > high) this.#pause();
-    else this.#maybeResume();
+    if (!this.#core.setLimits(resolveWriteLimits(limits.high, limits.low), this.getWriteBufferSize()))
+      this.#maybeResume();
   }
 
   getWriteBufferLimits(): WriteBufferLimits {
-    return { high: this.#high, low: this.#low };
+    return this.#core.limits();
   }
 
   /**

@@ -1,5 +1,6 @@
 import { streamsFromTransport } from './connection.js';
 import { StreamsError, WriteAfterCloseError } from './errors.js';
+import { TransportCore } from './internal/transport-core.js';
 import type { StreamReader } from './stream-reader.js';
 import type { StreamWriter } from './stream-writer.js';
 import {
@@ -68,22 +69,14 @@ type Item = Uint8Array | 'eof';
 export class MemoryTransport implements StreamTransport {
   /** @internal */
   peer!: MemoryTransport;
-  #listener: TransportListener | null = null;
+  #core: TransportCore;
   #outbox: Item[] = [];
   #outBytes = 0;
   #delivering = false;
-  #reading = true;
-  #high: number;
-  #low: number;
-  #writePaused = false;
   #writeClosed: string | null = null;
-  #closing = false;
   #eofDelivered = false;
   #eofQueued = false;
   #closeAfterFlush = false;
-  #lost = false;
-  #error: Error | null = null;
-  #resolveClosed!: () => void;
   readonly closed: Promise<void>;
   #opts: StreamPairOptions;
   #rng: () => number;
@@ -92,27 +85,24 @@ export class MemoryTransport implements StreamTransport {
   constructor(options: StreamPairOptions, rng: () => number) {
     this.#opts = options;
     this.#rng = rng;
-    ({ high: this.#high, low: this.#low } = resolveWriteLimits(options.highWaterMark, options.lowWaterMark));
-    this.closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve;
-    });
+    this.#core = new TransportCore(this, resolveWriteLimits(options.highWaterMark, options.lowWaterMark));
+    this.closed = this.#core.closed;
   }
 
   get error(): Error | null {
-    return this.#error;
+    return this.#core.error;
   }
 
   setListener(listener: TransportListener): void {
-    this.#listener = listener;
-    // Writes made before the listener existed may already have crossed the high-water mark.
-    if (this.#writePaused) listener.writePaused?.();
+    // Nothing is held here before a listener: the peer's outbox holds it, and the pump moves it.
+    this.#core.listen(listener);
     this.#pump();
-    if (this.#lost) listener.closed(this.#error);
+    if (this.#core.lost) listener.closed(this.#core.error);
   }
 
   write(data: Uint8Array | string): void {
     if (this.#writeClosed !== null) throw new WriteAfterCloseError(this.#writeClosed);
-    if (this.#lost) return;
+    if (this.#core.lost) return;
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
     if (bytes.byteLength === 0) return;
     if (this.#opts.chunking === 'random') {
@@ -126,15 +116,12 @@ export class MemoryTransport implements StreamTransport {
       this.#outbox.push(bytes);
     }
     this.#outBytes += bytes.byteLength;
-    if (!this.#writePaused && this.#outBytes > this.#high) {
-      this.#writePaused = true;
-      this.#listener?.writePaused?.();
-    }
+    this.#core.pauseWritingIfAbove(this.#outBytes);
     this.peer.#schedule();
   }
 
   writeEof(): void {
-    if (this.#writeClosed !== null || this.#lost) return;
+    if (this.#writeClosed !== null || this.#core.lost) return;
     this.#writeClosed = 'writeEof()';
     this.#eofQueued = true;
     this.#outbox.push('eof');
@@ -146,8 +133,7 @@ export class MemoryTransport implements StreamTransport {
   }
 
   close(): void {
-    if (this.#closing || this.#lost) return;
-    this.#closing = true;
+    if (!this.#core.markClosing()) return;
     this.#writeClosed ??= 'close()';
     // Like TCP close: queued bytes and EOF still reach the peer, then this end is closed for good.
     this.#closeAfterFlush = true;
@@ -159,7 +145,7 @@ export class MemoryTransport implements StreamTransport {
   }
 
   abort(error?: Error): void {
-    if (this.#lost) return;
+    if (this.#core.lost) return;
     this.#writeClosed ??= 'abort()';
     // Queued bytes are discarded; the peer sees EOF, as after a socket is destroyed.
     this.#outbox = this.#eofDelivered ? [] : ['eof'];
@@ -180,21 +166,19 @@ export class MemoryTransport implements StreamTransport {
   }
 
   isClosing(): boolean {
-    return this.#closing || this.#lost;
+    return this.#core.isClosing();
   }
 
   pauseReading(): void {
-    this.#reading = false;
+    this.#core.pauseReading();
   }
 
   resumeReading(): void {
-    if (this.#reading) return;
-    this.#reading = true;
-    this.#schedule();
+    if (this.#core.resumeReading()) this.#schedule();
   }
 
   isReading(): boolean {
-    return this.#reading && !this.#lost;
+    return this.#core.isReading();
   }
 
   getWriteBufferSize(): number {
@@ -202,19 +186,12 @@ export class MemoryTransport implements StreamTransport {
   }
 
   setWriteBufferLimits(limits: { high?: number | undefined; low?: number | undefined }): void {
-    const { high, low } = resolveWriteLimits(limits.high, limits.low);
-    this.#high = high;
-    this.#low = low;
-    if (!this.#writePaused && this.#outBytes > high) {
-      this.#writePaused = true;
-      this.#listener?.writePaused?.();
-    } else {
+    if (!this.#core.setLimits(resolveWriteLimits(limits.high, limits.low), this.#outBytes))
       this.#afterDequeue();
-    }
   }
 
   getWriteBufferLimits(): WriteBufferLimits {
-    return { high: this.#high, low: this.#low };
+    return this.#core.limits();
   }
 
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
@@ -238,7 +215,7 @@ export class MemoryTransport implements StreamTransport {
   #pump(): void {
     this.#delivering = false;
     const src = this.peer;
-    if (this.#lost) {
+    if (this.#core.lost) {
       // Writing to a closed end: data earns a reset, a bare EOF is a clean close.
       const onlyEof = src.#outbox.every((item) => item === 'eof');
       src.#outbox = [];
@@ -246,10 +223,10 @@ export class MemoryTransport implements StreamTransport {
       src.#finish(onlyEof ? null : connectionReset());
       return;
     }
-    const listener = this.#listener;
-    if (listener === null) return;
+    if (!this.#core.listening) return;
+    const listener = this.#core.listener;
     const oneAtATime = (this.#opts.delayMs ?? 0) > 0;
-    while (this.#reading && src.#outbox.length > 0 && !this.#lost) {
+    while (this.#core.reading && src.#outbox.length > 0 && !this.#core.lost) {
       const item = src.#outbox.shift()!;
       if (item === 'eof') {
         src.#eofDelivered = true;
@@ -268,25 +245,18 @@ export class MemoryTransport implements StreamTransport {
       listener.data(item);
       if (oneAtATime) break;
     }
-    if (src.#outbox.length > 0 && this.#reading) this.#schedule();
+    if (src.#outbox.length > 0 && this.#core.reading) this.#schedule();
   }
 
   #afterDequeue(): void {
-    if (this.#writePaused && this.#outBytes <= this.#low) {
-      this.#writePaused = false;
-      this.#listener?.writeResumed?.();
-    }
+    this.#core.resumeWritingIfAtOrBelow(this.#outBytes);
   }
 
   #finish(error: Error | null): void {
-    if (this.#lost) return;
-    this.#lost = true;
-    this.#closing = true;
     // A lost connection has nothing left to resume: no writeResumed after closed().
-    this.#writePaused = false;
-    this.#error = error;
-    this.#resolveClosed();
-    this.#listener?.closed(error);
+    if (!this.#core.markLost()) return;
+    this.#core.setError(error);
+    this.#core.notifyClosed();
     // Bytes the peer queued for this end will never be read: like TCP's RST for unread data, the
     // pump resets the peer. Without it a peer paused on drain() would wait forever.
     if (this.peer.#outBytes > 0) this.#schedule();

@@ -9,6 +9,7 @@ import {
   WriteAfterCloseError,
 } from './errors.js';
 import { setLongTimeout } from './internal/long-timeout.js';
+import { TransportCore } from './internal/transport-core.js';
 
 /** Default write-buffer high-water mark: `drain()` waits above it. */
 export const DEFAULT_HIGH_WATER_MARK = 65_536;
@@ -132,7 +133,6 @@ export interface SocketTransportOptions {
   host?: string | undefined;
 }
 
-const NOOP_LISTENER: TransportListener = { data() {}, eof: () => false, closed() {} };
 /** Writes below this size are copied into the arena; larger ones are queued by reference. */
 const COPY_MAX = 16_384;
 const ARENA_SIZE = 65_536;
@@ -140,11 +140,7 @@ const ARENA_SIZE = 65_536;
 /** A {@link StreamTransport} over a `net.Socket` or `tls.TLSSocket`. */
 export class SocketTransport implements StreamTransport {
   #socket: Socket;
-  #listener: TransportListener = NOOP_LISTENER;
-  #hasListener = false;
-  #early: Uint8Array[] | null = [];
-  #earlyEof = false;
-  #earlyBytes = 0;
+  #core: TransportCore;
   /** Chunks ready for the socket, in order; small writes are first copied into `#arena`. */
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
@@ -159,18 +155,10 @@ export class SocketTransport implements StreamTransport {
   /** The socket's own queue as of the last flush or drain: reading `writableLength` per write is costly. */
   #socketBuffered = 0;
   #flushScheduled = false;
-  #high: number;
-  #low: number;
-  #writePaused = false;
-  #reading = true;
-  #closing = false;
   #writeClosed: string | null = null;
-  #lost = false;
-  #error: Error | null = null;
   #serverSide: boolean;
   #host: string | undefined;
   #peername: { address: string; family: string | undefined; port: number | undefined } | undefined;
-  #resolveClosed!: () => void;
   readonly closed: Promise<void>;
 
   /**
@@ -179,45 +167,35 @@ export class SocketTransport implements StreamTransport {
    */
   constructor(socket: Socket, options: SocketTransportOptions = {}) {
     this.#socket = socket;
-    ({ high: this.#high, low: this.#low } = resolveWriteLimits(options.highWaterMark, options.lowWaterMark));
+    this.#core = new TransportCore(this, resolveWriteLimits(options.highWaterMark, options.lowWaterMark));
     this.#serverSide = options.serverSide ?? false;
     this.#host = options.host;
     // Kept from the start: a destroyed socket forgets its peer, and error reports need it.
     this.#peername = peerOf(socket);
-    this.closed = new Promise<void>((resolve) => {
-      this.#resolveClosed = resolve;
-    });
+    this.closed = this.#core.closed;
     this.#attach(socket);
   }
 
   get error(): Error | null {
-    return this.#error;
+    return this.#core.error;
   }
 
   // Socket listeners are shared functions (called with `this` = the socket) rather than
   // per-connection closures: it keeps an idle connection small.
   static #onData = function (this: Socket, chunk: Buffer): void {
-    const t = transportOf(this);
-    if (t.#early === null) t.#deliver(chunk);
-    else {
-      t.#early.push(chunk);
-      t.#earlyBytes += chunk.byteLength;
-      // Nobody is listening yet: hold at most one high-water mark, then let TCP hold the peer back.
-      if (t.#earlyBytes > t.#high) this.pause();
-    }
+    // Nobody is listening yet: hold at most one high-water mark, then let TCP hold the peer back.
+    if (transportOf(this).#core.receive(chunk)) this.pause();
   };
 
   static #onEnd = function (this: Socket): void {
-    const t = transportOf(this);
-    if (t.#hasListener) t.#deliverEof();
-    else t.#earlyEof = true;
+    transportOf(this).#core.receiveEof();
   };
 
   // An error means the socket is already destroyed: the connection is lost now, not at a 'close'
   // that a writer spinning on drain() could keep from ever arriving.
   static #onError = function (this: Socket, err: Error): void {
     const t = transportOf(this);
-    t.#error ??= err;
+    t.#core.setError(err);
     t.#finish();
   };
 
@@ -227,13 +205,9 @@ export class SocketTransport implements StreamTransport {
 
   /** The connection is gone: runs once, whichever way it ended. */
   #finish(): void {
-    if (this.#lost) return;
-    this.#lost = true;
-    this.#closing = true;
-    this.#writePaused = false;
+    if (!this.#core.markLost()) return;
     this.#dropPending();
-    this.#resolveClosed();
-    this.#listener.closed(this.#error);
+    this.#core.notifyClosed();
   }
 
   /** Called by the socket once a flushed chunk reached the kernel. */
@@ -244,16 +218,16 @@ export class SocketTransport implements StreamTransport {
     }
     // ERR_STREAM_DESTROYED only echoes a destroy whose own error (or clean close) is reported by
     // the socket; anything else (EPIPE, ECONNRESET) is the connection's failure.
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_DESTROYED') this.#error ??= err;
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_DESTROYED') this.#core.setError(err);
     this.#lostIfDestroyed();
   };
 
   /** A destroyed socket reports an empty buffer: treat it as lost, never as drained. */
   #lostIfDestroyed(): boolean {
     const socket = this.#socket;
-    if (!socket.destroyed) return this.#lost;
-    if (!this.#lost) {
-      this.#error ??= socket.errored ?? null;
+    if (!socket.destroyed) return this.#core.lost;
+    if (!this.#core.lost) {
+      this.#core.setError(socket.errored);
       this.#finish();
     }
     return true;
@@ -280,47 +254,14 @@ export class SocketTransport implements StreamTransport {
     socket.off('drain', SocketTransport.#onDrain);
   }
 
-  /** A listener that throws fails its own connection, never the process. */
-  #deliver(chunk: Uint8Array): void {
-    try {
-      this.#listener.data(chunk);
-    } catch (err) {
-      this.abort(err instanceof Error ? err : new Error(String(err)));
-    }
-  }
-
-  #deliverEof(): void {
-    let keepOpen = false;
-    try {
-      keepOpen = this.#listener.eof() === true && this.canWriteEof();
-    } catch (err) {
-      this.abort(err instanceof Error ? err : new Error(String(err)));
-      return;
-    }
-    if (!keepOpen) this.close();
-  }
-
   setListener(listener: TransportListener): void {
-    this.#listener = listener;
-    this.#hasListener = true;
-    // Writes made before the listener existed may already have crossed the high-water mark.
-    if (this.#writePaused) listener.writePaused?.();
-    const early = this.#early;
-    this.#early = null;
-    if (early !== null) {
-      for (const chunk of early) this.#deliver(chunk);
-      if (this.#earlyBytes > this.#high && this.#reading) this.#socket.resume();
-    }
-    if (this.#earlyEof) {
-      this.#earlyEof = false;
-      this.#deliverEof();
-    }
-    if (this.#lost) listener.closed(this.#error);
+    if (this.#core.setListener(listener)) this.#socket.resume();
   }
 
   write(data: Uint8Array | string): void {
     if (this.#writeClosed !== null) throw new WriteAfterCloseError(this.#writeClosed);
-    if (this.#lost) return;
+    const core = this.#core;
+    if (core.lost) return;
     let n: number;
     if (typeof data === 'string') {
       n = this.#copyString(data);
@@ -339,10 +280,7 @@ export class SocketTransport implements StreamTransport {
       this.#flushScheduled = true;
       process.nextTick(flushTick, this);
     }
-    if (!this.#writePaused && this.#pendingBytes + this.#socketBuffered > this.#high) {
-      this.#writePaused = true;
-      this.#listener.writePaused?.();
-    }
+    core.pauseWritingIfAbove(this.#pendingBytes + this.#socketBuffered);
   }
 
   #copyBytes(data: Uint8Array, n: number): void {
@@ -425,10 +363,7 @@ export class SocketTransport implements StreamTransport {
     if (this.#lostIfDestroyed()) return;
     const buffered = this.#socket.writableLength;
     this.#socketBuffered = buffered;
-    if (this.#writePaused && this.#pendingBytes + buffered <= this.#low) {
-      this.#writePaused = false;
-      this.#listener.writeResumed?.();
-    }
+    this.#core.resumeWritingIfAtOrBelow(this.#pendingBytes + buffered);
     if (buffered === 0 && this.#flushWaiters.length > 0) {
       const waiters = this.#flushWaiters;
       this.#flushWaiters = [];
@@ -439,12 +374,12 @@ export class SocketTransport implements StreamTransport {
   /** Hands queued bytes to the socket and resolves once they reached the kernel (or the connection is gone). */
   #flushed(): Promise<void> {
     this.#flushNow();
-    if (this.#lost || this.#socket.writableLength === 0) return Promise.resolve();
+    if (this.#core.lost || this.#socket.writableLength === 0) return Promise.resolve();
     return new Promise((resolve) => this.#flushWaiters.push(resolve));
   }
 
   writeEof(): void {
-    if (this.#writeClosed !== null || this.#lost) return;
+    if (this.#writeClosed !== null || this.#core.lost) return;
     if (!this.canWriteEof()) {
       throw new StreamsError('ERR_INVALID_ARGUMENT', 'writeEof() is not supported on a TLS connection');
     }
@@ -461,8 +396,7 @@ export class SocketTransport implements StreamTransport {
   }
 
   close(): void {
-    if (this.#closing) return;
-    this.#closing = true;
+    if (!this.#core.markClosing()) return;
     this.#writeClosed ??= 'close()';
     if (this.#tlsPending) {
       // Mid-handshake there is nothing to flush over: give up the upgrade.
@@ -476,31 +410,27 @@ export class SocketTransport implements StreamTransport {
 
   abort(error?: Error): void {
     this.#writeClosed ??= 'abort()';
-    this.#closing = true;
+    this.#core.markClosing();
     this.#dropPending();
-    if (error !== undefined) this.#error ??= error;
+    this.#core.setError(error);
     this.#upgrading?.destroy();
     this.#socket.destroy();
   }
 
   isClosing(): boolean {
-    return this.#closing || this.#lost;
+    return this.#core.isClosing();
   }
 
   pauseReading(): void {
-    if (!this.#reading) return;
-    this.#reading = false;
-    this.#socket.pause();
+    if (this.#core.pauseReading()) this.#socket.pause();
   }
 
   resumeReading(): void {
-    if (this.#reading) return;
-    this.#reading = true;
-    this.#socket.resume();
+    if (this.#core.resumeReading()) this.#socket.resume();
   }
 
   isReading(): boolean {
-    return this.#reading && !this.#lost;
+    return this.#core.isReading();
   }
 
   getWriteBufferSize(): number {
@@ -508,19 +438,12 @@ export class SocketTransport implements StreamTransport {
   }
 
   setWriteBufferLimits(limits: { high?: number | undefined; low?: number | undefined }): void {
-    const { high, low } = resolveWriteLimits(limits.high, limits.low);
-    this.#high = high;
-    this.#low = low;
-    if (!this.#writePaused && this.getWriteBufferSize() > high) {
-      this.#writePaused = true;
-      this.#listener.writePaused?.();
-    } else {
+    if (!this.#core.setLimits(resolveWriteLimits(limits.high, limits.low), this.getWriteBufferSize()))
       this.#maybeResume();
-    }
   }
 
   getWriteBufferLimits(): WriteBufferLimits {
-    return { high: this.#high, low: this.#low };
+    return this.#core.limits();
   }
 
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
@@ -575,12 +498,13 @@ export class SocketTransport implements StreamTransport {
     this.#tlsPending = true;
     try {
       await flushed;
-      if (this.#lost) throw new StreamsError('ERR_TLS_UPGRADE', 'connection closed before the TLS handshake');
+      if (this.#core.lost)
+        throw new StreamsError('ERR_TLS_UPGRADE', 'connection closed before the TLS handshake');
       await this.#handshake(raw, server, serverHostname, signal, handshakeTimeout, tlsOptions);
     } finally {
       this.#tlsPending = false;
     }
-    if (this.#closing) {
+    if (this.#core.isClosing()) {
       // close() was called during the handshake and already aborted.
       this.#socket.destroy();
       return;
@@ -645,14 +569,14 @@ export class SocketTransport implements StreamTransport {
       signal?.addEventListener('abort', onAbort, { once: true });
     }).catch((err: unknown) => {
       this.#upgrading = null;
-      this.#error ??= err as Error;
+      this.#core.setError(err as Error);
       this.#finish();
       throw err;
     });
     this.#upgrading = null;
     this.#socket = secure;
     this.#attach(secure);
-    if (!this.#reading) secure.pause();
+    if (!this.#core.reading) secure.pause();
   }
 }
 

@@ -5,6 +5,7 @@ import type {
   WritableStreamDefaultWriter,
 } from 'node:stream/web';
 import { StreamsError, WriteAfterCloseError } from './errors.js';
+import { TransportCore, toError } from './internal/transport-core.js';
 import {
   resolveWriteLimits,
   type StreamTransport,
@@ -22,7 +23,6 @@ export interface WebStreamTransportOptions {
   extraInfo?: Record<string, unknown> | undefined;
 }
 
-const NOOP_LISTENER: TransportListener = { data() {}, eof: () => false, closed() {} };
 /** Writes below this size are copied, so callers may reuse their buffers at once (as on a socket). */
 const COPY_MAX = 16_384;
 const noop = (): void => {};
@@ -46,28 +46,16 @@ export class WebStreamTransport implements StreamTransport {
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #info: Record<string, unknown>;
-  #listener: TransportListener = NOOP_LISTENER;
-  #hasListener = false;
-  #early: Uint8Array[] | null = [];
-  #earlyBytes = 0;
-  #earlyEof = false;
-  #reading = true;
+  #core: TransportCore;
   #wake: (() => void) | null = null;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   /** Bytes handed to the web writer whose write() has not resolved yet. */
   #inFlight = 0;
   #flushScheduled = false;
-  #high: number;
-  #low: number;
-  #writePaused = false;
-  #closing = false;
   #writeClosed: string | null = null;
   #readDone = false;
   #writeDone = false;
-  #lost = false;
-  #error: Error | null = null;
-  #resolveClosed!: () => void;
   readonly closed: Promise<void>;
 
   /**
@@ -81,11 +69,9 @@ export class WebStreamTransport implements StreamTransport {
     writable: WritableStream<Uint8Array>,
     options: WebStreamTransportOptions = {},
   ) {
-    ({ high: this.#high, low: this.#low } = resolveWriteLimits(options.highWaterMark, options.lowWaterMark));
+    this.#core = new TransportCore(this, resolveWriteLimits(options.highWaterMark, options.lowWaterMark));
     this.#info = options.extraInfo ?? {};
-    this.closed = new Promise<void>((resolve) => {
-      this.#resolveClosed = resolve;
-    });
+    this.closed = this.#core.closed;
     this.#reader = readable.getReader();
     this.#writer = writable.getWriter();
     this.#writer.closed.catch((err: unknown) => this.#fail(err));
@@ -93,46 +79,34 @@ export class WebStreamTransport implements StreamTransport {
   }
 
   get error(): Error | null {
-    return this.#error;
+    return this.#core.error;
   }
 
   /** One read at a time, only while reading is wanted: a paused transport pulls nothing. */
   async #pump(): Promise<void> {
     try {
       for (;;) {
-        while (!this.#wantsData()) {
-          if (this.#lost) return;
+        // Nobody is listening yet: hold at most one high-water mark.
+        while (!this.#core.wantsData()) {
+          if (this.#core.lost) return;
           await new Promise<void>((resolve) => {
             this.#wake = resolve;
           });
         }
         const { value, done } = await this.#reader.read();
-        if (this.#lost) return;
+        if (this.#core.lost) return;
         if (done) {
           this.#readDone = true;
-          if (this.#hasListener) this.#deliverEof();
-          else this.#earlyEof = true;
+          this.#core.receiveEof();
           this.#maybeFinished();
           return;
         }
         const chunk = toBytes(value);
-        if (chunk.byteLength === 0) continue;
-        if (this.#early === null) this.#deliver(chunk);
-        else {
-          this.#early.push(chunk);
-          this.#earlyBytes += chunk.byteLength;
-        }
+        if (chunk.byteLength > 0) this.#core.receive(chunk);
       }
     } catch (err) {
       this.#fail(err);
     }
-  }
-
-  #wantsData(): boolean {
-    if (this.#lost) return false;
-    // Nobody is listening yet: hold at most one high-water mark.
-    if (this.#early !== null) return this.#earlyBytes <= this.#high;
-    return this.#reading;
   }
 
   #wakePump(): void {
@@ -142,10 +116,10 @@ export class WebStreamTransport implements StreamTransport {
   }
 
   #fail(err: unknown): void {
-    if (this.#lost) return;
-    this.#error ??= err instanceof Error ? err : new Error(String(err));
-    this.#reader.cancel(this.#error).catch(noop);
-    this.#writer.abort(this.#error).catch(noop);
+    if (this.#core.lost) return;
+    this.#core.setError(toError(err));
+    this.#reader.cancel(this.#core.error).catch(noop);
+    this.#writer.abort(this.#core.error).catch(noop);
     this.#finish();
   }
 
@@ -154,54 +128,20 @@ export class WebStreamTransport implements StreamTransport {
   }
 
   #finish(): void {
-    if (this.#lost) return;
-    this.#lost = true;
-    this.#closing = true;
-    this.#writePaused = false;
+    if (!this.#core.markLost()) return;
     this.#pending = [];
     this.#pendingBytes = 0;
     this.#wakePump();
-    this.#resolveClosed();
-    this.#listener.closed(this.#error);
-  }
-
-  #deliver(chunk: Uint8Array): void {
-    try {
-      this.#listener.data(chunk);
-    } catch (err) {
-      this.abort(err instanceof Error ? err : new Error(String(err)));
-    }
-  }
-
-  #deliverEof(): void {
-    let keepOpen = false;
-    try {
-      keepOpen = this.#listener.eof() === true;
-    } catch (err) {
-      this.abort(err instanceof Error ? err : new Error(String(err)));
-      return;
-    }
-    if (!keepOpen) this.close();
+    this.#core.notifyClosed();
   }
 
   setListener(listener: TransportListener): void {
-    this.#listener = listener;
-    this.#hasListener = true;
-    if (this.#writePaused) listener.writePaused?.();
-    const early = this.#early;
-    this.#early = null;
-    if (early !== null) for (const chunk of early) this.#deliver(chunk);
-    this.#wakePump();
-    if (this.#earlyEof) {
-      this.#earlyEof = false;
-      this.#deliverEof();
-    }
-    if (this.#lost) listener.closed(this.#error);
+    if (this.#core.setListener(listener)) this.#wakePump();
   }
 
   write(data: Uint8Array | string): void {
     if (this.#writeClosed !== null) throw new WriteAfterCloseError(this.#writeClosed);
-    if (this.#lost) return;
+    if (this.#core.lost) return;
     let bytes: Uint8Array;
     if (typeof data === 'string') bytes = Buffer.from(data, 'utf8');
     else if (data.byteLength < COPY_MAX) bytes = Buffer.from(data);
@@ -214,17 +154,14 @@ export class WebStreamTransport implements StreamTransport {
       this.#flushScheduled = true;
       process.nextTick(flushTick, this);
     }
-    if (!this.#writePaused && this.getWriteBufferSize() > this.#high) {
-      this.#writePaused = true;
-      this.#listener.writePaused?.();
-    }
+    this.#core.pauseWritingIfAbove(this.getWriteBufferSize());
   }
 
   /** Hands queued bytes to the web writer now: small writes of one tick as one chunk. */
   flush(): void {
     this.#flushScheduled = false;
     const pending = this.#pending;
-    if (pending.length === 0 || this.#lost) return;
+    if (pending.length === 0 || this.#core.lost) return;
     this.#pending = [];
     this.#pendingBytes = 0;
     let run: Uint8Array[] = [];
@@ -256,15 +193,12 @@ export class WebStreamTransport implements StreamTransport {
   }
 
   #maybeResume(): void {
-    if (this.#writePaused && !this.#lost && this.getWriteBufferSize() <= this.#low) {
-      this.#writePaused = false;
-      this.#listener.writeResumed?.();
-    }
+    if (!this.#core.lost) this.#core.resumeWritingIfAtOrBelow(this.getWriteBufferSize());
   }
 
   /** Flushes, then closes `writable` (after the chunks already queued in it); reading goes on. */
   writeEof(): void {
-    if (this.#writeClosed !== null || this.#lost) return;
+    if (this.#writeClosed !== null || this.#core.lost) return;
     this.#writeClosed = 'writeEof()';
     this.#closeWritable();
   }
@@ -286,44 +220,41 @@ export class WebStreamTransport implements StreamTransport {
 
   /** Flushes and closes `writable`, then cancels `readable`. */
   close(): void {
-    if (this.#closing) return;
-    this.#closing = true;
+    if (!this.#core.markClosing()) return;
     const wasOpen = this.#writeClosed === null;
     this.#writeClosed ??= 'close()';
     const writable = wasOpen ? this.#closeWritable() : this.#writer.closed.catch(noop);
     void writable.then(() => {
-      if (this.#lost) return;
+      if (this.#core.lost) return;
       this.#reader.cancel().catch(noop);
       this.#finish();
     });
   }
 
   abort(error?: Error): void {
-    if (this.#lost) return;
+    if (this.#core.lost) return;
     this.#writeClosed ??= 'abort()';
-    this.#closing = true;
-    if (error !== undefined) this.#error ??= error;
+    this.#core.markClosing();
+    this.#core.setError(error);
     this.#reader.cancel(error).catch(noop);
     this.#writer.abort(error).catch(noop);
     this.#finish();
   }
 
   isClosing(): boolean {
-    return this.#closing || this.#lost;
+    return this.#core.isClosing();
   }
 
   pauseReading(): void {
-    this.#reading = false;
+    this.#core.pauseReading();
   }
 
   resumeReading(): void {
-    if (this.#reading) return;
-    this.#reading = true;
-    this.#wakePump();
+    if (this.#core.resumeReading()) this.#wakePump();
   }
 
   isReading(): boolean {
-    return this.#reading && !this.#lost;
+    return this.#core.isReading();
   }
 
   getWriteBufferSize(): number {
@@ -331,19 +262,12 @@ export class WebStreamTransport implements StreamTransport {
   }
 
   setWriteBufferLimits(limits: { high?: number | undefined; low?: number | undefined }): void {
-    const { high, low } = resolveWriteLimits(limits.high, limits.low);
-    this.#high = high;
-    this.#low = low;
-    if (!this.#writePaused && this.getWriteBufferSize() > high) {
-      this.#writePaused = true;
-      this.#listener.writePaused?.();
-    } else {
+    if (!this.#core.setLimits(resolveWriteLimits(limits.high, limits.low), this.getWriteBufferSize()))
       this.#maybeResume();
-    }
   }
 
   getWriteBufferLimits(): WriteBufferLimits {
-    return { high: this.#high, low: this.#low };
+    return this.#core.limits();
   }
 
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
