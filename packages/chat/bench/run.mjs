@@ -80,33 +80,40 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 
+/** The measured columns of one row: rate, share delivered (with any outcome but complete), p50, p99. */
+function cells(rs) {
+  const outcomes = rs.some((r) => r.outcome !== 'complete')
+    ? ` (${[...new Set(rs.map((r) => r.outcome))].join('/')})`
+    : '';
+  return [
+    range(
+      rs.map((r) => r.rate),
+      fmtRate,
+    ),
+    `${range(
+      rs.map((r) => r.ratio * 100),
+      (x) => `${x.toFixed(1)}%`,
+    )}${outcomes}`,
+    range(
+      rs.map((r) => r.p50),
+      fmtMs,
+    ),
+    range(
+      rs.map((r) => r.p99),
+      fmtMs,
+    ),
+  ];
+}
+
 const rows = [];
 for (const w of workloads) {
   if (w.ws) {
     const rs = results.filter((r) => r.workload === w.name);
     const tcp = results.filter((r) => r.workload === w.tcp && r.server === 'ours');
-    const outcomes = rs.some((r) => r.outcome !== 'complete')
-      ? ` (${[...new Set(rs.map((r) => r.outcome))].join('/')})`
-      : '';
     rows.push([
       w.name,
       'ours (WebSocket)',
-      range(
-        rs.map((r) => r.rate),
-        fmtRate,
-      ),
-      `${range(
-        rs.map((r) => r.ratio * 100),
-        (x) => `${x.toFixed(1)}%`,
-      )}${outcomes}`,
-      range(
-        rs.map((r) => r.p50),
-        fmtMs,
-      ),
-      range(
-        rs.map((r) => r.p99),
-        fmtMs,
-      ),
+      ...cells(rs),
       // No peer serves WebSocket: the ratio is to our own TCP row of the same size, when it ran.
       tcp.length === 0
         ? ''
@@ -123,28 +130,10 @@ for (const w of workloads) {
     ['ours', ours],
     ['python naive', peer],
   ]) {
-    const outcomes = rs.some((r) => r.outcome !== 'complete')
-      ? ` (${[...new Set(rs.map((r) => r.outcome))].join('/')})`
-      : '';
     rows.push([
       w.name,
       name,
-      range(
-        rs.map((r) => r.rate),
-        fmtRate,
-      ),
-      `${range(
-        rs.map((r) => r.ratio * 100),
-        (x) => `${x.toFixed(1)}%`,
-      )}${outcomes}`,
-      range(
-        rs.map((r) => r.p50),
-        fmtMs,
-      ),
-      range(
-        rs.map((r) => r.p99),
-        fmtMs,
-      ),
+      ...cells(rs),
       // Per round, ours over the peer's run of the same round.
       name === 'ours'
         ? range(
