@@ -1,68 +1,105 @@
-import { type ChatServerOptions, createChatServer, redisBus } from '@asyncnet/chat';
+import {
+  type ChatServerOptions,
+  type ChatTlsOptions,
+  createChatServer,
+  type RedisBusOptions,
+  redisBus,
+  type WebOptions,
+} from '@asyncnet/chat';
 import { flag, int, list, type ParsedArgs, port, str } from '../args.js';
+import { loadChatConfig } from '../chat-config.js';
 import { describeError, runtimeError, usageError } from '../errors.js';
 import { onShutdown } from './shutdown.js';
 
-/** `asyncnet-demo chat-server`: plain + IRC (+ web) chat on one hub, optionally over Redis. */
+/**
+ * `asyncnet-demo chat-server`: plain + IRC (+ web) chat on one hub, optionally over Redis, from
+ * flags and/or a `--config` JSON file (flags win).
+ */
 export async function chatServerCommand(args: ParsedArgs): Promise<number> {
-  const host = str(args, 'host', '127.0.0.1');
-  const plainPort = port(args, 'port', 7000);
-  const ircText = str(args, 'irc-port', '6667');
-  const ircPort = ircText === 'off' ? undefined : port(args, 'irc-port', 6667);
+  const configFile = str(args, 'config');
+  const config = configFile === undefined ? undefined : loadChatConfig(configFile);
+  // A flag given on the command line wins over the file; the file wins over the flag's default.
+  const given = (name: string) => args.options.has(name);
+  // Names a conflicting value by where it came from.
+  const from = (flagName: string, key: string) =>
+    given(flagName) || config === undefined ? `--${flagName}` : `${key} in ${config.file}`;
+  const host = str(args, 'host') ?? config?.listen.host ?? '127.0.0.1';
+  const plainPort = given('port') ? port(args, 'port', 7000) : (config?.listen.port ?? 7000);
+  let ircPort: number | undefined;
+  if (given('irc-port')) {
+    ircPort = str(args, 'irc-port') === 'off' ? undefined : port(args, 'irc-port', 6667);
+  } else {
+    const p = config?.listen.ircPort ?? 6667;
+    ircPort = p === 'off' ? undefined : p;
+  }
   if (ircPort !== undefined && ircPort !== 0 && ircPort === plainPort) {
     throw usageError(
-      `--port and --irc-port are both ${plainPort}: give them different ports (or --irc-port off)`,
+      `${from('port', 'listen.port')} and ${from('irc-port', 'listen.ircPort')} are both ${plainPort}: give them different ports (or --irc-port off)`,
     );
   }
-  const history = int(args, 'history', 20, 0, 10_000);
+  const history = given('history') ? int(args, 'history', 20, 0, 10_000) : (config?.options.history ?? 20);
   const tlsCert = str(args, 'tls-cert');
   const tlsKey = str(args, 'tls-key');
   if ((tlsCert === undefined) !== (tlsKey === undefined))
     throw usageError('--tls-cert and --tls-key go together: give both PEM files');
-  const tlsPort = tlsCert === undefined ? undefined : port(args, 'tls-port', 6697);
-  const redis = str(args, 'redis');
-  // The web front end (browser page + IRC over WebSocket) only with --web-port.
-  const webPort = str(args, 'web-port') === undefined ? undefined : port(args, 'web-port', 8080);
+  // The flags replace the file's certificate paths and keep the rest of its `tls` (sts).
+  const tls: ChatTlsOptions | undefined =
+    tlsCert !== undefined && tlsKey !== undefined
+      ? { ...config?.options.tls, certFile: tlsCert, keyFile: tlsKey }
+      : config?.options.tls;
+  if (tls === undefined && config?.listen.tlsPort !== undefined)
+    throw usageError(
+      `chat-server: config ${config.file}: "listen.tlsPort" needs "tls" (certFile and keyFile)`,
+    );
+  const tlsPort =
+    tls === undefined
+      ? undefined
+      : given('tls-port')
+        ? port(args, 'tls-port', 6697)
+        : (config?.listen.tlsPort ?? 6697);
+  const redis: RedisBusOptions | undefined = given('redis')
+    ? { ...config?.redis, url: str(args, 'redis', '') }
+    : config?.redis;
+  // The web front end (browser page + IRC over WebSocket) only with --web-port or `web`.
+  let web: WebOptions | undefined = config?.options.web;
+  if (given('web-port')) web = { ...web, port: port(args, 'web-port', 8080) };
+  if (web !== undefined && given('web-origin')) web = { ...web, origins: list(args, 'web-origin') };
+  // With a certificate the page is served over HTTPS/WSS too (same files, same SIGHUP reload).
+  if (web !== undefined && web.tls === undefined && tls !== undefined)
+    web = { ...web, tls: { certFile: tls.certFile, keyFile: tls.keyFile } };
+  const webPort = web === undefined ? undefined : (web.port ?? 0);
   for (const [name, p] of [
-    ['--port', plainPort],
-    ['--irc-port', ircPort],
-    ['--tls-port', tlsPort],
+    [from('port', 'listen.port'), plainPort],
+    [from('irc-port', 'listen.ircPort'), ircPort],
+    [from('tls-port', 'listen.tlsPort'), tlsPort],
   ] as const) {
     if (webPort !== undefined && webPort !== 0 && p === webPort)
-      throw usageError(`${name} and --web-port are both ${webPort}: give them different ports`);
+      throw usageError(
+        `${name} and ${from('web-port', 'web.port')} are both ${webPort}: give them different ports`,
+      );
   }
   let early: string[] | null = [];
   const options: ChatServerOptions = {
+    ...config?.options,
     history,
-    floodControl: !flag(args, 'no-flood-control'),
+    floodControl: flag(args, 'no-flood-control') ? false : (config?.options.floodControl ?? true),
     log: (line) => {
       // Until the server is up, hold log lines: a failed start is reported as one line.
       if (early !== null) early.push(line);
       else process.stderr.write(`chat-server: ${line}\n`);
     },
   };
-  if (tlsCert !== undefined && tlsKey !== undefined) options.tls = { certFile: tlsCert, keyFile: tlsKey };
-  if (webPort !== undefined) {
-    options.web = {
-      port: webPort,
-      origins: list(args, 'web-origin'),
-      // With a certificate the page is served over HTTPS/WSS too (same files, same SIGHUP reload).
-      ...(tlsCert !== undefined && tlsKey !== undefined
-        ? { tls: { certFile: tlsCert, keyFile: tlsKey } }
-        : {}),
-    };
-  }
+  if (tls !== undefined) options.tls = tls;
+  if (web !== undefined) options.web = web;
   if (redis !== undefined) {
-    let u: URL;
+    let u: URL | undefined;
     try {
-      u = new URL(redis);
-    } catch {
-      throw usageError(`bad --redis url ${JSON.stringify(redis)}: use redis://host:port`);
+      u = new URL(redis.url);
+    } catch {}
+    if (u?.protocol !== 'redis:' && u?.protocol !== 'rediss:') {
+      throw usageError(`bad --redis url ${JSON.stringify(redis.url)}: use redis://host:port`);
     }
-    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-      throw usageError(`bad --redis url ${JSON.stringify(redis)}: use redis://host:port`);
-    }
-    options.bus = redisBus({ url: redis });
+    options.bus = redisBus(redis);
   }
   let server: ReturnType<typeof createChatServer>;
   try {
@@ -85,7 +122,7 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
     // Name the port that failed: there are two listeners.
     const where =
       redis !== undefined && !/EADDR|EACCES/.test(String(e.code))
-        ? redis
+        ? redis.url
         : typeof e.port === 'number'
           ? `${host}:${e.port}`
           : host;
@@ -95,9 +132,9 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
   early = null;
   const plain = server.address();
   const irc = server.ircAddress();
-  const tls = server.tlsAddress();
+  const tlsAddress = server.tlsAddress();
   // A renewed certificate is picked up without a restart; a bad one keeps the old in use.
-  if (tls !== null)
+  if (tlsAddress !== null)
     process.on('SIGHUP', () => {
       server.reloadTls().then(
         () => process.stderr.write('chat-server: SIGHUP: tls certificate reloaded\n'),
@@ -118,9 +155,9 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
     process.stdout.write(
       `chat-server listening: plain ${plain?.address}:${plain?.port}` +
         (irc ? `, irc ${irc.address}:${irc.port}` : '') +
-        (tls ? `, irc+tls ${tls.address}:${tls.port}` : '') +
+        (tlsAddress ? `, irc+tls ${tlsAddress.address}:${tlsAddress.port}` : '') +
         (server.webUrl() !== null ? `, web ${server.webUrl()}` : '') +
-        (redis !== undefined ? `, bus ${redis}` : ', in-memory bus') +
+        (redis !== undefined ? `, bus ${redis.url}` : ', in-memory bus') +
         '\n',
     );
   });
