@@ -1,26 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LineClient, plainUser } from './__fixtures__/line-client.js';
-import { ensureBuilt, findRedisServer, NodeProcess, RedisProcess } from './__fixtures__/redis.js';
+import { ensureBuilt, findRedisServer, NodeProcess, RedisProcess, until } from './__fixtures__/redis.js';
 
 const bin = findRedisServer();
 if (bin === null) {
   console.warn(
     'SKIPPED: redis-server is not installed, so the Redis bus tests do not run (apt-get install redis-server)',
   );
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | false | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe.skipIf(bin === null)('redisBus: two server processes', () => {

@@ -1,7 +1,13 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LineClient, plainUser } from './__fixtures__/line-client.js';
-import { ensureBuilt, findRedisServer, NodeProcess, RedisProcess } from './__fixtures__/redis.js';
+import {
+  ensureBuilt,
+  findRedisServer,
+  NodeProcess,
+  RedisProcess,
+  until as untilWithin,
+} from './__fixtures__/redis.js';
 
 // Fault tests of the Redis Streams bus: real redis-server and chat server child processes.
 // Fault durations are shortened (3 s outage, 4 s Redis stall, 3 s node stall) to keep CI fast;
@@ -9,19 +15,9 @@ import { ensureBuilt, findRedisServer, NodeProcess, RedisProcess } from './__fix
 
 const bin = findRedisServer();
 
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | false | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+// Recovery from an injected outage or stall takes longer than the bus tests' waits.
+const until = <T>(what: string, fn: () => Promise<T | false | undefined>, timeoutMs = 30_000): Promise<T> =>
+  untilWithin(what, fn, timeoutMs);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -26,6 +26,21 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Polls `fn` every 100 ms until it returns something truthy, which it resolves with. */
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | false | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
