@@ -1,15 +1,14 @@
 import { connect, type Socket } from 'node:net';
+import { ReceivedLines } from './received-lines.js';
 
 /** A raw TCP test client that reads lines; no chat logic, so tests see exactly what the server sends. */
-export class LineClient {
+export class LineClient extends ReceivedLines {
   readonly socket: Socket;
-  readonly lines: string[] = [];
   #buf = '';
-  #waiters: Array<() => void> = [];
-  closed = false;
   readonly ended: Promise<void>;
 
   private constructor(socket: Socket) {
+    super();
     this.socket = socket;
     socket.setEncoding('utf8');
     socket.on('data', (d: string) => {
@@ -20,12 +19,12 @@ export class LineClient {
         this.#buf = this.#buf.slice(nl + 1);
         nl = this.#buf.indexOf('\n');
       }
-      this.#wake();
+      this.wake();
     });
     this.ended = new Promise((resolve) => {
       socket.on('close', () => {
         this.closed = true;
-        this.#wake();
+        this.wake();
         resolve();
       });
     });
@@ -39,35 +38,12 @@ export class LineClient {
     });
   }
 
-  #wake(): void {
-    const w = this.#waiters;
-    this.#waiters = [];
-    for (const f of w) f();
+  protected override closedText(): string {
+    return 'connection closed';
   }
 
   send(line: string): void {
     this.socket.write(`${line}\r\n`);
-  }
-
-  /** Waits until a line matching `test` arrives (searching from `from`); returns it. */
-  async waitFor(test: RegExp | ((line: string) => boolean), timeoutMs = 10_000, from = 0): Promise<string> {
-    const match = typeof test === 'function' ? test : (l: string) => test.test(l);
-    const deadline = Date.now() + timeoutMs;
-    let k = from;
-    for (;;) {
-      for (; k < this.lines.length; k++) if (match(this.lines[k]!)) return this.lines[k]!;
-      if (this.closed)
-        throw new Error(`connection closed before ${String(test)}; got:\n${this.lines.join('\n')}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${String(test)}; got:\n${this.lines.join('\n')}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.#waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
   }
 
   /** Waits until at least `n` lines match. */
