@@ -1,14 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Running, startHttp } from './__fixtures__/servers.js';
-import { Agent, type CookieJarLike, get } from './index.js';
+import { type Running, startHttp, useAgents } from './__fixtures__/servers.js';
+import { type CookieJarLike, get } from './index.js';
 
 let server: Running | null = null;
-const agents: Agent[] = [];
 afterEach(async () => {
-  for (const a of agents.splice(0)) a.destroy();
   await server?.close();
   server = null;
 });
+const newAgent = useAgents();
 
 /** A jar with tough-cookie's promise API, host-only cookies, name=value only (enough to see what is sent). */
 class TinyJar implements CookieJarLike {
@@ -41,8 +40,7 @@ describe('cookieJar', () => {
         res.writeHead(302, { location: '/home', 'set-cookie': ['sid=abc; HttpOnly', 'x=1'] }).end();
       else res.end('home');
     });
-    const agent = new Agent();
-    agents.push(agent);
+    const agent = newAgent();
     const jar = new TinyJar();
     const res = await get(`${server.origin}/login`, { agent, cookieJar: jar, maxRedirects: 2 });
     expect(await res.body.text()).toBe('home');
@@ -56,8 +54,7 @@ describe('cookieJar', () => {
 
   it('fails with the jar error and frees the connection', async () => {
     server = await startHttp((_req, res) => res.writeHead(200, { 'set-cookie': 'a=1' }).end('x'));
-    const agent = new Agent({ connections: 1 });
-    agents.push(agent);
+    const agent = newAgent({ connections: 1 });
     const broken: CookieJarLike = {
       getCookieString: async () => '',
       setCookie: async () => {

@@ -1,20 +1,14 @@
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Running, startHttp } from './__fixtures__/servers.js';
-import { Agent, get, type Progress, request } from './index.js';
+import { type Running, startHttp, useAgents } from './__fixtures__/servers.js';
+import { get, type Progress, request } from './index.js';
 
 let server: Running | null = null;
-const agents: Agent[] = [];
 afterEach(async () => {
-  for (const a of agents.splice(0)) a.destroy();
   await server?.close();
   server = null;
 });
-function newAgent(): Agent {
-  const a = new Agent();
-  agents.push(a);
-  return a;
-}
+const newAgent = useAgents();
 
 const big = Buffer.alloc(300_000, 7);
 

@@ -1,20 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Running, startHttp, startRaw } from './__fixtures__/servers.js';
-import { Agent, get, type HttpError, type RetryInfo, request } from './index.js';
+import { type Running, startHttp, startRaw, useAgents } from './__fixtures__/servers.js';
+import { get, type HttpError, type RetryInfo, request } from './index.js';
 import { backoff, parseRetryAfter, retryPolicy } from './retry.js';
 
 let server: Running | null = null;
-const agents: Agent[] = [];
 afterEach(async () => {
-  for (const a of agents.splice(0)) a.destroy();
   await server?.close();
   server = null;
 });
-function newAgent(): Agent {
-  const a = new Agent();
-  agents.push(a);
-  return a;
-}
+const newAgent = useAgents();
 
 /** Answers each request with the next [status, headers] of `plan`, then 200 'done'; records the methods. */
 async function scripted(plan: [number, Record<string, string>][]): Promise<{ hits: string[] }> {
