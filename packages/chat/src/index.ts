@@ -33,4 +33,15 @@ export { ChatError } from './errors.js';
 // For bus and account-store authors: what travels between nodes, and the account seam
 
 export type { ChatAccountStore } from './account-store.js';
-export type { BusEvent, BusHandler, BusNode, BusStats, ChatBus, MsgKind, StampedEvent } from './bus.js';
+export type {
+  BusEvent,
+  BusHandler,
+  BusNode,
+  BusStats,
+  ChatBus,
+  HistoryEntry,
+  HistoryQuery,
+  HistoryStore,
+  MsgKind,
+  StampedEvent,
+} from './bus.js';
