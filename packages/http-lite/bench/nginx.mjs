@@ -1,9 +1,9 @@
 // Starts a private nginx (one worker) on a loopback port with a temp prefix dir; used by the bench.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, waitPort } from '../src/__fixtures__/ports.mjs';
 
 export function findNginx() {
   for (const p of [
@@ -15,34 +15,6 @@ export function findNginx() {
     if (existsSync(p)) return p;
   }
   return null;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitPort(port, ms = 10_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise((resolve) => {
-      const c = connect(port, '127.0.0.1');
-      c.once('connect', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`nginx did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** @param files {Record<string, Buffer|string>} paths under www/ */
@@ -70,7 +42,7 @@ export async function startNginx(files) {
       stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
-  await waitPort(port);
+  await waitPort(port, child, 'nginx');
   return {
     port,
     async stop() {

@@ -2,11 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCert } from '@asyncnet-internal/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, waitPort } from './__fixtures__/ports.mjs';
 import { Agent, get, HttpError } from './index.js';
 
 const bin =
@@ -14,35 +14,6 @@ const bin =
   null;
 if (bin === null)
   console.warn('[http-lite] tinyproxy not found: skipping the tinyproxy tests (apt-get install tinyproxy)');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitPort(port: number, child: ChildProcess): Promise<void> {
-  const end = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`tinyproxy exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = connect(port, '127.0.0.1');
-      c.once('connect', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > end) throw new Error('tinyproxy did not start listening');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.skipIf(bin === null)('through tinyproxy (a real forward/CONNECT proxy)', () => {
   let dir = '';
@@ -92,7 +63,7 @@ describe.skipIf(bin === null)('through tinyproxy (a real forward/CONNECT proxy)'
       ].join('\n'),
     );
     child = spawn(bin!, ['-d', '-c', join(dir, 'tinyproxy.conf')], { stdio: 'ignore' });
-    await waitPort(proxyPort, child);
+    await waitPort(proxyPort, child, 'tinyproxy');
   });
   afterAll(async () => {
     for (const a of agents.splice(0)) a.destroy();

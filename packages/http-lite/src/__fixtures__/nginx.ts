@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { freePort, waitPort } from './ports.mjs';
 
 /** Path of the nginx binary, or null when it is not installed. */
 export function findNginx(): string | null {
@@ -15,35 +15,6 @@ export function findNginx(): string | null {
     if (existsSync(p)) return p;
   }
   return null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitPort(port: number, child: ChildProcess, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = connect(port, '127.0.0.1');
-      c.once('connect', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`nginx did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export interface RunningNginx {
@@ -79,7 +50,7 @@ export async function startNginx(files: Record<string, string | Buffer>): Promis
     },
   );
   try {
-    await waitPort(port, child);
+    await waitPort(port, child, 'nginx');
   } catch (err) {
     child.kill('SIGKILL');
     rmSync(prefix, { recursive: true, force: true });
