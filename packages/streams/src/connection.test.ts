@@ -4,6 +4,7 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { lineEcho } from './__fixtures__/servers.js';
 import { openConnection, openUnixConnection } from './connection.js';
 import { TimeoutError } from './errors.js';
 import { type Server, startServer, startUnixServer } from './server.js';
@@ -16,17 +17,7 @@ afterEach(async () => {
 });
 
 async function echoServer(): Promise<Server> {
-  const server = await startServer(
-    async (reader, writer) => {
-      for await (const line of reader) {
-        writer.write(line);
-        await writer.drain();
-      }
-      writer.close();
-    },
-    '127.0.0.1',
-    0,
-  );
+  const server = await startServer(lineEcho, '127.0.0.1', 0);
   cleanup.push(async () => {
     server.close();
     server.abortClients();

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { makeCert } from '@asyncnet-internal/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { portOf, useServers } from './__fixtures__/servers.js';
+import { lineEcho, portOf, useServers } from './__fixtures__/servers.js';
 import { openConnection } from './connection.js';
 import { startServer } from './server.js';
 
@@ -15,18 +15,7 @@ const { servers } = useServers();
 
 describe('TLS', () => {
   it('serves and connects over TLS with a certificate made for the test', async () => {
-    const server = await startServer(
-      async (reader, writer) => {
-        for await (const line of reader) {
-          writer.write(line);
-          await writer.drain();
-        }
-        writer.close();
-      },
-      '127.0.0.1',
-      0,
-      { tls: { key: cert.key, cert: cert.cert } },
-    );
+    const server = await startServer(lineEcho, '127.0.0.1', 0, { tls: { key: cert.key, cert: cert.cert } });
     servers.push(server);
     const [reader, writer] = await openConnection('localhost', portOf(server), {
       tls: { ca: cert.cert },
