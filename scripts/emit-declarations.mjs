@@ -52,7 +52,28 @@ const formatHost = {
   getNewLine: () => '\n',
 };
 
-function compilerOptions(configFile) {
+/**
+ * The options of a declaration-only emit: the published types, and what internal/api-report
+ * reports. `@internal` declarations (members the client calls across modules) stay out; the API
+ * reports prove what remains resolves.
+ */
+export function declarationOptions(options) {
+  return {
+    ...options,
+    noEmit: false,
+    declaration: true,
+    emitDeclarationOnly: true,
+    declarationMap: false,
+    sourceMap: false,
+    stripInternal: true,
+    noCheck: true,
+    composite: false,
+    incremental: false,
+  };
+}
+
+/** A tsconfig's compiler options, as the build reads them (also used by internal/api-report). */
+export function compilerOptions(configFile) {
   const parsed = ts.getParsedCommandLineOfConfigFile(configFile, undefined, {
     ...ts.sys,
     onUnRecoverableConfigFileDiagnostic: (d) => {
@@ -83,20 +104,7 @@ export function emitDeclarations(packages = publicPackages()) {
   }
   // No outDir/rootDir: the compiler writes each declaration beside its source; writeFile below
   // moves it into its own package's dist.
-  const options = {
-    ...first.options,
-    noEmit: false,
-    declaration: true,
-    emitDeclarationOnly: true,
-    declarationMap: false,
-    sourceMap: false,
-    // `@internal` declarations (members the client calls across modules) stay out of the published
-    // types; the API reports (internal/api-report) prove what remains resolves.
-    stripInternal: true,
-    noCheck: true,
-    composite: false,
-    incremental: false,
-  };
+  const options = declarationOptions(first.options);
   const targets = packages.map((p) => ({
     name: p.name,
     src: join(p.path, 'src'),

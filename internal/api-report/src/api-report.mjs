@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
+import { compilerOptions, declarationOptions } from '../../../scripts/emit-declarations.mjs';
 import { publicPackages, root } from '../../../scripts/workspace.mjs';
 
 const SOURCE_CONDITION = '@asyncnet/source';
@@ -19,18 +20,6 @@ function entries(pkg) {
   return Object.entries(exports)
     .filter(([, target]) => typeof target === 'object' && target?.[SOURCE_CONDITION])
     .map(([subpath, target]) => [subpath, join(pkg.path, target[SOURCE_CONDITION])]);
-}
-
-function compilerOptions(configFile) {
-  const parsed = ts.getParsedCommandLineOfConfigFile(configFile, undefined, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-    },
-  });
-  if (parsed === undefined) throw new Error(`cannot read ${configFile}`);
-  const { configFilePath: _, ...options } = parsed.options;
-  return options;
 }
 
 const printer = ts.createPrinter({ removeComments: true, newLine: ts.NewLineKind.LineFeed });
@@ -48,18 +37,7 @@ function print(decl) {
  */
 export function buildReports(packages = publicPackages()) {
   const pkgs = packages.map((p) => ({ ...p, src: join(p.path, 'src'), entries: entries(p) }));
-  const options = {
-    ...compilerOptions(join(pkgs[0].path, 'tsconfig.json')),
-    noEmit: false,
-    declaration: true,
-    emitDeclarationOnly: true,
-    declarationMap: false,
-    sourceMap: false,
-    stripInternal: true,
-    noCheck: true,
-    composite: false,
-    incremental: false,
-  };
+  const options = declarationOptions(compilerOptions(join(pkgs[0].path, 'tsconfig.json')));
   const owner = (file) => pkgs.find((p) => resolve(file).startsWith(p.src + sep));
   const toVirtual = (file) => {
     const p = owner(file);
