@@ -7,6 +7,7 @@ import {
 import { type TlsOptions, createServer as tlsCreateServer } from 'node:tls';
 import { type HandlerState, validateStreamOptions, wireStreams } from './connection.js';
 import { abortReasonToError, StreamsError } from './errors.js';
+import { untilAborted } from './internal/abortable.js';
 import type { StreamReader } from './stream-reader.js';
 import type { StreamWriter } from './stream-writer.js';
 import { SocketTransport, type StreamTransport } from './transport.js';
@@ -235,9 +236,13 @@ export class Server implements AsyncDisposable {
     return this.#refused;
   }
 
-  /** Resolves when the server stops accepting connections ({@link Server.close}, or its `signal`). */
-  serveForever(): Promise<void> {
-    return this.#stopped;
+  /**
+   * Resolves when the server stops accepting connections ({@link Server.close}, or its `signal`).
+   * @param options - `signal` stops only the waiting (the server keeps serving)
+   * @throws `AbortedError`/`TimeoutError` when `signal` aborts first
+   */
+  serveForever(options?: { signal?: AbortSignal | undefined }): Promise<void> {
+    return untilAborted(this.#stopped, options?.signal, 'serveForever');
   }
 
   /** Stops accepting connections; open connections go on. */
@@ -273,8 +278,16 @@ export class Server implements AsyncDisposable {
     for (const t of [...this.#transports]) t.abort();
   }
 
-  /** Resolves once every listener is closed and every connection has ended. */
-  async waitClosed(): Promise<void> {
+  /**
+   * Resolves once every listener is closed and every connection has ended.
+   * @param options - `signal` stops only the waiting (e.g. bound it with `withTimeout`, then `abortClients()`)
+   * @throws `AbortedError`/`TimeoutError` when `signal` aborts first
+   */
+  waitClosed(options?: { signal?: AbortSignal | undefined }): Promise<void> {
+    return untilAborted(this.#allClosed(), options?.signal, 'waitClosed');
+  }
+
+  async #allClosed(): Promise<void> {
     await this.#closedListener;
     if (this.#transports.size === 0) return;
     await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));

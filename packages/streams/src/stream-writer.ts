@@ -1,4 +1,5 @@
 import { abortReasonToError, ConnectionClosedError } from './errors.js';
+import { untilAborted } from './internal/abortable.js';
 import type { ExtraInfo, StartTlsOptions, StreamTransport } from './transport.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -113,17 +114,7 @@ export class StreamWriter {
    * @throws only when `signal` aborts: `AbortedError`/`TimeoutError`
    */
   waitClosed(options?: { signal?: AbortSignal | undefined }): Promise<void> {
-    const signal = options?.signal;
-    if (signal === undefined) return this.transport.closed;
-    if (signal.aborted) return Promise.reject(abortReasonToError(signal, 'waitClosed'));
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(abortReasonToError(signal, 'waitClosed'));
-      signal.addEventListener('abort', onAbort, { once: true });
-      void this.transport.closed.then(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
+    return untilAborted(this.transport.closed, options?.signal, 'waitClosed');
   }
 
   /** `true` once the connection is closing or closed. */

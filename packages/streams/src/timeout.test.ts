@@ -206,3 +206,24 @@ describe('the timeout in a TLS handshake', () => {
     await expect(reader.readLine({ signal: t.signal })).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
   });
 });
+
+describe('a deadline bounds the server waits too', () => {
+  it('Server.waitClosed({ signal }) and serveForever({ signal }) stop waiting, the server keeps its clients', async () => {
+    const server = await start(async (reader) => void (await reader.read()), '127.0.0.1', 0);
+    const [reader, writer] = await openConnection('127.0.0.1', portOf(server));
+    await expect(withTimeout(30, (signal) => server.serveForever({ signal }))).rejects.toMatchObject({
+      code: 'ERR_TIMEOUT',
+    });
+    server.close();
+    // The client never closes: waiting for it is bounded, and the connection is still there.
+    await expect(withTimeout(30, (signal) => server.waitClosed({ signal }))).rejects.toMatchObject({
+      code: 'ERR_TIMEOUT',
+    });
+    expect(server.connections).toBe(1);
+    server.abortClients();
+    await server.waitClosed({ signal: AbortSignal.timeout(5000) });
+    // The client sees its connection end once the server aborted it.
+    expect((await reader.read(-1, { signal: AbortSignal.timeout(5000) })).byteLength).toBe(0);
+    writer.close();
+  });
+});
