@@ -3,10 +3,9 @@ import { connect, type Socket } from 'node:net';
 import { makeCert } from '@asyncnet-internal/test-support';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lineEcho, portOf, sleep, useServers } from './__fixtures__/servers.js';
+import { lineEcho, type ProducerResult, portOf, produce, sleep, useServers } from './__fixtures__/servers.js';
 import { openConnection } from './connection.js';
 import { createStreamPair, type MemoryTransport } from './memory-transport.js';
-import type { StreamWriter } from './stream-writer.js';
 
 const { start } = useServers();
 
@@ -14,31 +13,6 @@ let cert: { key: string; cert: string };
 beforeAll(() => {
   cert = makeCert();
 });
-
-/** What a `write(); await drain()` producer ended with, and how many rounds it ran. */
-interface ProducerResult {
-  error: unknown;
-  rounds: number;
-  closing: boolean;
-}
-
-/**
- * The classic producer loop. Bounded in rounds, so a drain() that keeps resolving on a dead
- * connection shows up as a spin (thousands of rounds) instead of hanging the test.
- */
-async function produce(writer: StreamWriter, maxRounds = 5000): Promise<ProducerResult> {
-  const chunk = Buffer.alloc(65_536, 0x61);
-  let rounds = 0;
-  try {
-    for (; rounds < maxRounds; rounds++) {
-      writer.write(chunk);
-      await writer.drain();
-    }
-    return { error: null, rounds, closing: writer.isClosing() };
-  } catch (error) {
-    return { error, rounds, closing: writer.isClosing() };
-  }
-}
 
 /** A server whose handler runs the producer loop; resolves with its result. */
 async function producerServer(tls = false) {

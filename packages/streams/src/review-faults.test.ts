@@ -5,11 +5,10 @@ import { runInNewContext } from 'node:vm';
 import { makeCert } from '@asyncnet-internal/test-support';
 import fc from 'fast-check';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { portOf, useServers } from './__fixtures__/servers.js';
+import { portOf, produce, useServers } from './__fixtures__/servers.js';
 import { openConnection } from './connection.js';
 import { createStreamPair, createTransportPair } from './memory-transport.js';
 import { StreamReader } from './stream-reader.js';
-import type { StreamWriter } from './stream-writer.js';
 import { timeout, withTimeout } from './timeout.js';
 import type { TransportListener } from './transport.js';
 
@@ -39,21 +38,6 @@ async function silentServer(): Promise<number> {
     server.close();
   });
   return (server.address() as { port: number }).port;
-}
-
-/** What a `write(); await drain()` producer ended with, and how many rounds it ran. */
-async function produce(writer: StreamWriter, maxRounds = 5000): Promise<{ error: unknown; rounds: number }> {
-  const chunk = Buffer.alloc(65_536, 0x61);
-  let rounds = 0;
-  try {
-    for (; rounds < maxRounds; rounds++) {
-      writer.write(chunk);
-      await writer.drain();
-    }
-    return { error: null, rounds };
-  } catch (error) {
-    return { error, rounds };
-  }
 }
 
 /** Resolves after `n` turns of the event loop (a count, not a duration: robust under load). */

@@ -42,3 +42,28 @@ export async function lineEcho(reader: StreamReader, writer: StreamWriter): Prom
   }
   writer.close();
 }
+
+/** What a `write(); await drain()` producer ended with, and how many rounds it ran. */
+export interface ProducerResult {
+  error: unknown;
+  rounds: number;
+  closing: boolean;
+}
+
+/**
+ * The classic producer loop. Bounded in rounds, so a drain() that keeps resolving on a dead
+ * connection shows up as a spin (thousands of rounds) instead of hanging the test.
+ */
+export async function produce(writer: StreamWriter, maxRounds = 5000): Promise<ProducerResult> {
+  const chunk = Buffer.alloc(65_536, 0x61);
+  let rounds = 0;
+  try {
+    for (; rounds < maxRounds; rounds++) {
+      writer.write(chunk);
+      await writer.drain();
+    }
+    return { error: null, rounds, closing: writer.isClosing() };
+  } catch (error) {
+    return { error, rounds, closing: writer.isClosing() };
+  }
+}
