@@ -1,15 +1,12 @@
 // Keep-alive GET benchmark: @asyncnet/http-lite vs undici 7 Pool, node:http keep-alive Agent and fetch,
 // against a private nginx (one worker) and a node:http server (own process), side by side, alternating.
 // Usage: node bench/run.mjs [--rounds 2] [--ms 1500] [--only nginx|node]  (or BENCH_ROUNDS, …)
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import http from 'node:http';
 import {
   best,
   footer,
   median,
   option,
-  percentile,
   printTable,
   range,
   ratio,
@@ -17,6 +14,7 @@ import {
 } from '@asyncnet-internal/bench-harness';
 import { Pool } from 'undici';
 import { Agent, request } from '../dist/index.js';
+import { measure, spawnServer } from './load.mjs';
 import { startNginx } from './nginx.mjs';
 
 const ROUNDS = option('rounds', 2);
@@ -84,52 +82,10 @@ const clients = {
   }),
 };
 
-async function measure(make, origin, { path, big, conc, warmOnly = false }) {
-  const client = make(origin, conc);
-  try {
-    const lat = [];
-    let count = 0;
-    let bytes = 0;
-    let recording = false;
-    let stop = false;
-    const worker = async () => {
-      while (!stop) {
-        const t0 = process.hrtime.bigint();
-        const n = await client.get(path, big);
-        if (recording) {
-          count++;
-          bytes += n;
-          if (conc === 1) lat.push(Number(process.hrtime.bigint() - t0) / 1e3);
-        }
-      }
-    };
-    const workers = Array.from({ length: conc }, worker);
-    await new Promise((r) => setTimeout(r, WARM));
-    if (warmOnly) {
-      stop = true;
-      await Promise.all(workers);
-      return null;
-    }
-    recording = true;
-    const cpu0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    await new Promise((r) => setTimeout(r, MS));
-    recording = false;
-    const cpu = process.cpuUsage(cpu0);
-    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    stop = true;
-    await Promise.all(workers);
-    lat.sort((a, b) => a - b);
-    return {
-      rps: count / secs,
-      mbps: bytes / secs / 1e6,
-      p50: percentile(lat, 50),
-      p99: percentile(lat, 99),
-      cpu: (cpu.user + cpu.system) / count,
-    };
-  } finally {
-    await client.close();
-  }
+/** A fresh client `n` for workload `w`, its get() bound to the workload's path. */
+function client(n, origin, w) {
+  const c = clients[n](origin, w.conc);
+  return { get: () => c.get(w.path, w.big), close: c.close };
 }
 
 const workloads = [
@@ -139,17 +95,8 @@ const workloads = [
 ];
 
 async function startNodeServer() {
-  const child = spawn(process.execPath, [new URL('./server-node.mjs', import.meta.url).pathname], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [line] = await once(child.stdout, 'data');
-  return {
-    port: Number(String(line).trim()),
-    async stop() {
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await once(child, 'exit');
-    },
-  };
+  const server = await spawnServer('./server-node.mjs');
+  return { port: Number(server.value), stop: server.stop };
 }
 
 const began = Date.now();
@@ -173,10 +120,13 @@ for (const [serverName, start] of servers) {
   try {
     // Warm the server and every client's JIT before anything is recorded.
     for (const n of names)
-      for (const w of workloads) await measure(clients[n], origin, { ...w, warmOnly: true });
+      for (const w of workloads)
+        await measure(client(n, origin, w), w.conc, { warm: WARM, ms: MS, warmOnly: true });
     for (const w of workloads) {
       // Clients alternate each round so none always runs first.
-      const runs = await runRounds(ROUNDS, names, (n) => measure(clients[n], origin, w));
+      const runs = await runRounds(ROUNDS, names, (n) =>
+        measure(client(n, origin, w), w.conc, { warm: WARM, ms: MS }),
+      );
       results.push({ server: serverName, w, runs });
       const med = (xs, k) => median(xs.map((x) => x[k]));
       const line = names
