@@ -39,15 +39,9 @@ export function resolveTarget(input: string | URL, tls: RequestTlsOptions | unde
   if (!(u instanceof URL)) {
     throw new HttpError('ERR_INVALID_URL', `invalid url ${JSON.stringify(redactUrl(String(input)))}`);
   }
-  let auth: string | null = null;
-  let href = u.href;
-  if (u.username !== '' || u.password !== '') {
-    auth = basicAuth(u.username, u.password);
-    const bare = new URL(u.href);
-    bare.username = '';
-    bare.password = '';
-    href = bare.href;
-  }
+  const withAuth = u.username !== '' || u.password !== '';
+  const auth = withAuth ? basicAuth(u.username, u.password) : null;
+  const href = withAuth ? redactUrl(u.href) : u.href;
   const secure = u.protocol === 'https:';
   if (!secure && u.protocol !== 'http:') {
     // `user:pw@host` without a scheme parses as scheme "user:" with no host: then the "scheme" is
