@@ -1,5 +1,6 @@
 import type { Agent } from './agent.js';
 import { HttpError } from './errors.js';
+import { REDIRECTS } from './internal/redirect.js';
 import { type RequestBody, type RequestOptions, request } from './request.js';
 import type { HttpResponse } from './response.js';
 
@@ -14,7 +15,6 @@ export interface FetchInit extends RequestInit {
 /** What `RequestInit.body` accepts (the DOM's `BodyInit`, which Node's globals do not name). */
 type BodyInit = NonNullable<RequestInit['body']>;
 
-const REDIRECT = new Set([301, 302, 303, 307, 308]);
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 const NORMALIZED = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
 
@@ -76,7 +76,7 @@ export async function fetch(input: string | URL | Request, init: FetchInit = {})
     if (err instanceof TypeError) throw err; // an invalid request (e.g. a method that is not a token)
     throw new TypeError('fetch failed', { cause: err });
   }
-  if (redirect === 'error' && REDIRECT.has(res.status)) {
+  if (redirect === 'error' && REDIRECTS.has(res.status)) {
     await res.body.discard();
     throw new TypeError('fetch failed', {
       cause: new HttpError('ERR_TOO_MANY_REDIRECTS', `redirect: 'error' and the response is a ${res.status}`),

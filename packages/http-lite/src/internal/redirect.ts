@@ -5,7 +5,8 @@ import { redactedUrlCause, redactUrl } from './redact.js';
 import { type NormalizedBody, normalizeBody } from './request-body.js';
 import { resolveTarget, type Target, withUrlAuth } from './target.js';
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** The statuses the redirect layer follows (fetch's `redirect: 'error'` refuses the same ones). */
+export const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 /** What changes from one redirect hop to the next. */
 export interface Hop {
