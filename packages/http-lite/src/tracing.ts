@@ -1,5 +1,6 @@
 import { channel } from 'node:diagnostics_channel';
 import type { ExchangeSpec } from './internal/exchange.js';
+import { redactFieldLines } from './internal/redact.js';
 
 // Named like undici's channels (`undici:request:create` -> `http-lite:request:create`), so APM code maps
 // one to the other. Every publish is behind `hasSubscribers`: nothing is built when nobody listens.
@@ -35,8 +36,6 @@ export interface TraceConnectParams {
   via: string | undefined;
 }
 
-const SECRET = /^(authorization|proxy-authorization|cookie):[^\r]*/gim;
-
 /** @internal The message object for an exchange's spec (built once per attempt, only when traced). */
 export function traceRequest(spec: ExchangeSpec): TraceRequest {
   const head = spec.head;
@@ -46,7 +45,7 @@ export function traceRequest(spec: ExchangeSpec): TraceRequest {
     origin: spec.origin,
     method: spec.method,
     path: requestLine.slice(spec.method.length + 1, requestLine.lastIndexOf(' ')),
-    headers: head.slice(line + 2, head.length - 2).replace(SECRET, '$1: (redacted)'),
+    headers: redactFieldLines(head.slice(line + 2, head.length - 2)),
     completed: false,
   };
 }

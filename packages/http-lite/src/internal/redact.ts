@@ -8,6 +8,14 @@ export { redactUrl };
 /** Fields whose values are credentials: never echoed in an error message. */
 const SECRET_FIELDS = new Set(['authorization', 'proxy-authorization', 'cookie']);
 
+/** A `name: value` line of a serialized head whose value is a credential. */
+const SECRET_LINES = new RegExp(`^(${[...SECRET_FIELDS].join('|')}):[^\\r]*`, 'gim');
+
+/** Serialized field lines (`name: value\r\n` each) fit for tracing: credential values read `(redacted)`. */
+export function redactFieldLines(lines: string): string {
+  return lines.replace(SECRET_LINES, '$1: (redacted)');
+}
+
 /** A header value fit for an error message: credentials are never shown. */
 export function fieldForMessage(name: string, value: string): string {
   return SECRET_FIELDS.has(name.toLowerCase()) ? '(redacted)' : JSON.stringify(value);
