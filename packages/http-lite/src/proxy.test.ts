@@ -244,6 +244,45 @@ describe('proxy', () => {
     expect(agent.stats().size).toBe(0);
   });
 
+  it('tunnels whatever the split point of the CONNECT reply, and fails a reply cut at any point', async () => {
+    const o = await origins();
+    const reply = 'HTTP/1.1 200 Connection Established\r\n\r\n';
+    let split = 0;
+    let cut = false;
+    const port = await rawProxy((s) => {
+      s.setNoDelay(true);
+      s.once('data', () => {
+        const at = split;
+        s.write(reply.slice(0, at));
+        setTimeout(() => {
+          if (cut) {
+            s.resetAndDestroy();
+            return;
+          }
+          const up = netConnect(o.https, '127.0.0.1', () => {
+            s.write(reply.slice(at));
+            up.pipe(s);
+            s.pipe(up);
+          });
+          up.on('error', () => s.destroy());
+          s.on('error', () => up.destroy());
+        }, 2);
+      });
+    });
+    for (split = 1; split < reply.length; split++) {
+      cut = false;
+      const agent = agentFor(`http://127.0.0.1:${port}`);
+      const res = await get(`https://localhost:${o.https}/${split}`, { agent, tls: { ca: cert } });
+      expect(await res.body.text(), `split at ${split}`).toBe(`https GET /${split} localhost:${o.https} `);
+      cut = true;
+      const err = (await get(`https://localhost:${o.https}/`, {
+        agent: agentFor(`http://127.0.0.1:${port}`),
+      }).catch((e: unknown) => e)) as HttpError;
+      expect(err.code, `reset after ${split} bytes`).toBe('ERR_PROXY_CONNECT');
+      expect(err.message, `reset after ${split} bytes`).toMatch(/during CONNECT/);
+    }
+  });
+
   it('times a proxy that never answers CONNECT out as ERR_CONNECT_TIMEOUT', async () => {
     const port = await rawProxy(() => {});
     const agent = agentFor(`http://127.0.0.1:${port}`);
