@@ -121,6 +121,61 @@ describe('retry', () => {
     expect(n).toBe(1);
   });
 
+  it('retries a PUT whose upload the peer resets mid-body, sending the whole body again', async () => {
+    const body = Buffer.alloc(4 * 1024 * 1024, 'p');
+    const received: number[] = [];
+    server = await startRaw((socket, i) => {
+      let got = 0;
+      socket.on('data', (d: Buffer) => {
+        got += d.length;
+        if (i === 0) {
+          // Mid-body: the request head and some of the 4 MiB are in, no response byte went out.
+          if (got > 64 * 1024) {
+            received.push(got);
+            socket.resetAndDestroy();
+          }
+          return;
+        }
+        if (got >= body.length) {
+          received.push(got);
+          socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+        }
+      });
+    });
+    const seen: RetryInfo[] = [];
+    const res = await request(server.origin, {
+      agent: newAgent(),
+      method: 'PUT',
+      body,
+      retry: { ...fast, onRetry: (r) => seen.push(r) },
+    });
+    expect(await res.body.text()).toBe('ok');
+    expect(seen).toHaveLength(1);
+    expect(['ECONNRESET', 'EPIPE']).toContain((seen[0]!.error as HttpError).code);
+    expect(received).toHaveLength(2);
+    expect(received[0]).toBeLessThan(body.length);
+    expect(received[1]).toBeGreaterThan(body.length); // head + the whole body again
+  });
+
+  it('never retries once the response head has arrived: a body cut by a FIN or a reset fails', async () => {
+    for (const how of ['fin', 'reset'] as const) {
+      let n = 0;
+      server = await startRaw((socket) => {
+        socket.once('data', () => {
+          n++;
+          socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart');
+          setTimeout(() => (how === 'fin' ? socket.end() : socket.resetAndDestroy()), 10);
+        });
+      });
+      const res = await get(server.origin, { agent: newAgent(), retry: { retries: 3, ...fast } });
+      const err = (await res.body.text().catch((e: unknown) => e)) as HttpError;
+      expect(err.code, how).toBe('ERR_PREMATURE_CLOSE');
+      expect(n, how).toBe(1);
+      await server.close();
+      server = null;
+    }
+  });
+
   it('stops at the abort signal while waiting', async () => {
     await scripted([[503, { 'retry-after': '30' }]]);
     const ac = new AbortController();
