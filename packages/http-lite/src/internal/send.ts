@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Agent } from '../agent.js';
 import type { HttpResponse } from '../response.js';
 import { backoff, errorCode, parseRetryAfter, type RetryPolicy } from '../retry.js';
@@ -59,17 +60,11 @@ function fitsDeadline(spec: ExchangeSpec, delay: number): boolean {
   return spec.totalDeadline === 0 || Date.now() + delay < spec.totalDeadline;
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted) return Promise.reject(abortError(signal));
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal!));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Waits `ms`, or rejects with the request's abort error once `signal` fires. */
+async function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await delay(ms, undefined, signal === undefined ? undefined : { signal });
+  } catch (err) {
+    throw signal?.aborted ? abortError(signal) : err;
+  }
 }
