@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { asBuffer } from '@asyncnet/streams';
 import { HttpError, parseError } from './errors.js';
 import { HttpHeaders } from './headers.js';
 
@@ -89,10 +90,6 @@ export function trimOws(s: string): string {
   while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
   while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
   return a === 0 && b === s.length ? s : s.slice(a, b);
-}
-
-function asBuffer(chunk: Uint8Array): Buffer {
-  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 function ctlReason(value: string, where: string): HttpError {

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { asBuffer } from '@asyncnet/streams';
 import { HttpError } from './errors.js';
 import { HttpHeaders } from './headers.js';
 
@@ -293,10 +294,6 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
       this.#waiter = { resolve, reject };
     });
   }
-}
-
-function asBuffer(c: Uint8Array): Buffer {
-  return Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
 }
 
 /**

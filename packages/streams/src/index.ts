@@ -59,6 +59,7 @@ export { fromWebStreams, toWebStreams } from './web-streams.js';
 // For adapter authors: the transport layer under readers, writers and protocols, the servers and
 // connections over it, and the helpers the sibling packages share
 
+export { asBuffer } from './buffer-view.js';
 export type { StreamsFromTransportOptions } from './connection.js';
 export { openTransport, openUnixTransport, streamsFromTransport } from './connection.js';
 export type { DuplexTransportOptions } from './duplex-transport.js';

@@ -1,3 +1,4 @@
+import { asBuffer } from './buffer-view.js';
 import {
   abortReasonToError,
   IncompleteReadError,
@@ -105,9 +106,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
   feedData(chunk: Uint8Array): void {
     if (this.#eof) throw new StreamsError('ERR_INVALID_ARGUMENT', 'feedData() after feedEof()');
     if (chunk.byteLength === 0) return;
-    this.#queue.push(
-      Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
-    );
+    this.#queue.push(asBuffer(chunk));
     this.#wake();
     if (!this.#paused && this.#flow !== undefined && this.#queue.size > 2 * this.limit) {
       this.#paused = true;

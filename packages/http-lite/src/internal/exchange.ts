@@ -1,4 +1,4 @@
-import { Buffer } from 'node:buffer';
+import { asBuffer } from '@asyncnet/streams';
 import { HttpError } from '../errors.js';
 import type { HttpHeaders } from '../headers.js';
 import { type BodyController, HttpResponse, ResponseBody } from '../response.js';
@@ -336,7 +336,7 @@ export class Exchange implements Tickable, BodyController {
       this.#deliver(chunk);
       return;
     }
-    d.write(toBuffer(chunk));
+    d.write(asBuffer(chunk));
     if (d.inputFull) this.#syncReading();
   }
 
@@ -427,9 +427,4 @@ export function abortError(signal: AbortSignal): HttpError {
       cause: reason,
     },
   );
-}
-
-/** @internal Buffer view helper. */
-export function toBuffer(c: Uint8Array): Buffer {
-  return Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
 }

@@ -1,7 +1,5 @@
-/** A Buffer view of `chunk` without copying (chunks from sockets already are Buffers). */
-export function asBuffer(chunk: Uint8Array): Buffer {
-  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-}
+// The core's one Buffer-view helper, re-exported for the codecs.
+export { asBuffer } from '@asyncnet/streams';
 
 /**
  * A growable byte accumulator for the unfinished frame of a decoder. It copies the tail of each
