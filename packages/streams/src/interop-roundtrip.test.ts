@@ -390,9 +390,15 @@ describe('hostile cases', () => {
     const { pair, release } = await stalled();
     const d = toDuplex(...pair);
     const [, writer] = fromDuplex(d);
-    for (let i = 0; i < 64; i++) writer.write(Buffer.alloc(65_536));
-    const drain = writer.drain();
-    await sleep(20);
+    // Loopback socket buffers can absorb several MiB: write until drain() really waits.
+    let drain: Promise<void> | undefined;
+    for (let round = 0; round < 64 && !drain; round++) {
+      for (let i = 0; i < 64; i++) writer.write(Buffer.alloc(65_536));
+      const pending = writer.drain();
+      pending.catch(() => {});
+      if (!(await Promise.race([pending.then(() => true), sleep(50).then(() => false)]))) drain = pending;
+    }
+    expect(drain).toBeDefined();
     d.destroy();
     await expect(drain).rejects.toMatchObject({ code: 'ERR_CONNECTION_CLOSED' });
     await writer.waitClosed();
