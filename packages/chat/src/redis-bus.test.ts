@@ -317,4 +317,16 @@ describe('redisBus: unreachable', () => {
     expect(server.address()).toBeNull();
     await expect(server.listen()).rejects.toMatchObject({ code: 'ERR_SERVER_CLOSED' });
   });
+
+  it('keeps the password of the Redis URL out of the error', async () => {
+    const { createChatServer } = await import('./server.js');
+    const { redisBus } = await import('./redis-bus.js');
+    const { freePort } = await import('./__fixtures__/redis.js');
+    const port = await freePort();
+    const url = `redis://chat:s3cret@127.0.0.1:${port}/0`;
+    const server = createChatServer({ bus: redisBus({ url }), log: () => {} });
+    const err = (await server.listen().catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain(`redis at redis://127.0.0.1:${port}/0 is unreachable`);
+    expect(err.message).not.toContain('s3cret');
+  });
 });

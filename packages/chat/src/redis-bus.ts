@@ -1,3 +1,4 @@
+import { redactUrl } from '@asyncnet/streams';
 import type { Redis, RedisOptions } from 'ioredis';
 import {
   type BusNode,
@@ -28,11 +29,6 @@ async function within(p: Promise<unknown>, ms: number): Promise<void> {
     }),
   ]);
   clearTimeout(timer);
-}
-
-/** Hides a password in a Redis URL before it goes into a message. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
 }
 
 /** Ms part of a stream ID (`1700000000000-3`). */

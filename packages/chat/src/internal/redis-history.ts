@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { HistoryEntry, HistoryQuery, HistoryStore, MsgKind } from '../bus.js';
+import type { BusEvent, HistoryEntry, HistoryQuery, HistoryStore } from '../bus.js';
 import { foldCase } from './casemap.js';
 
 /** Entries per room kept in memory for join replay (the hub replays at most its `history`). */
@@ -151,19 +151,7 @@ export class RedisHistory implements HistoryStore {
 }
 
 /** A history entry from a bus `msg` event. */
-export function entryOf(
-  ev: {
-    room: string;
-    nick: string;
-    user: string;
-    host: string;
-    text: string;
-    kind: MsgKind;
-    msgid?: string;
-    time?: number;
-  },
-  fallbackId: string,
-): HistoryEntry {
+export function entryOf(ev: Extract<BusEvent, { t: 'msg' }>, fallbackId: string): HistoryEntry {
   return {
     msgid: ev.msgid ?? fallbackId,
     time: ev.time ?? Date.now(),
