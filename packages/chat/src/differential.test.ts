@@ -100,6 +100,27 @@ const REGISTERED: string[] = [
   'peer: PRIVMSG #d :from outside',
   'MODE #d -s',
   'peer: JOIN #d',
+  'MODE #d +e',
+  'MODE #d +e peer!*@*',
+  'MODE #d e',
+  'peer: MODE #d +e',
+  'peer: MODE #d +e me!*@*',
+  'MODE #d +b peer!*@*',
+  'peer: PART #d',
+  'peer: JOIN #d',
+  'MODE #d -e peer!*@*',
+  'peer: PART #d',
+  'peer: JOIN #d',
+  'MODE #d -b peer!*@*',
+  'MODE #d +I',
+  'MODE #d +iI peer!*@*',
+  'MODE #d I',
+  'peer: JOIN #d',
+  'peer: PART #d',
+  'MODE #d -I peer!*@*',
+  'peer: JOIN #d',
+  'MODE #d -i',
+  'peer: JOIN #d',
   'MODE #d +imnst',
   'MODE #d -imst',
   'MODE me',
@@ -336,5 +357,10 @@ describe.skipIf(ngircd === null)('differential: ngIRCd vs ours', () => {
     // The harness must see something: a run where every reply was lost would compare equal.
     expect(b.get('WHOIS peer')?.self).toContain('311');
     expect(a.get('KICK #d peer :bye')?.other).toContain('KICK');
+    // Both servers list the exceptions, so +e/+I are compared, not just both refused.
+    for (const r of [a, b]) {
+      expect(r.get('MODE #d e')?.self).toContain('348');
+      expect(r.get('MODE #d I')?.self).toContain('346');
+    }
   }, 60_000);
 });

@@ -72,7 +72,10 @@ export interface ChatServerOptions {
   kickMaxLength?: number;
   /** Longest away message (005 AWAYLEN). @default 200 */
   awayMaxLength?: number;
-  /** Bans per room (005 MAXLIST). @default 100 */
+  /**
+   * Entries per room across the ban (+b), ban exception (+e) and invite exception (+I) lists
+   * together (005 MAXLIST=beI; a MODE adding one more gets 478 ERR_BANLISTFULL). @default 100
+   */
   maxBans?: number;
   /**
    * Server password every connection must send with PASS (IRC; 464 otherwise). Plain text or a

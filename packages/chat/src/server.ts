@@ -85,6 +85,7 @@ export class ChatServer {
     this.#webOptions = options.web === undefined ? null : resolveWebOptions(options.web);
     const log = options.log ?? ((line: string) => process.stderr.write(`[asyncnet/chat] ${line}\n`));
     this.#hub = new Hub(positive('history', options.history ?? 20, true), log);
+    this.#hub.maxListEntries = this.#opts.maxBans;
     this.#ctx = {
       opts: this.#opts,
       hub: this.#hub,

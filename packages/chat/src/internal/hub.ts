@@ -1,6 +1,6 @@
 import type { BusEvent, BusNode, HistoryEntry, MsgKind, StampedEvent } from '../bus.js';
 import { foldCase } from './casemap.js';
-import { normalizeMask } from './masks.js';
+import { normalizeMask, validMask } from './masks.js';
 import { presenceDigest } from './presence.js';
 import { FLAG_MODES, type RemoteNick, Room } from './room.js';
 
@@ -89,7 +89,8 @@ export type ModeProblem =
   | { code: 'no-such-nick'; nick: string }
   | { code: 'not-on-channel'; nick: string }
   | { code: 'need-param'; mode: string }
-  | { code: 'key-set' };
+  | { code: 'key-set' }
+  | { code: 'list-full'; mode: string; mask: string };
 
 /** A WHOWAS entry. */
 export interface WasEntry {
@@ -121,6 +122,8 @@ export class Hub {
   /** Recent nicks that quit or renamed, newest last, bounded (WHOWAS). */
   readonly whowas: WasEntry[] = [];
   bus: BusNode | null = null;
+  /** Most `+b`, `+e` and `+I` entries one room holds together (MAXLIST; 478 beyond). */
+  maxListEntries = 100;
   missedRemote = 0;
   /** Presence exchanges asked for (an event from a node we had dropped, or a digest that differs). */
   resyncs = 0;
@@ -346,7 +349,8 @@ export class Hub {
 
   /**
    * Joins `m` to a room, creating it (with `m` as its operator) when nobody is in it anywhere.
-   * Returns the refusal when +l, +i, +b or +k keep `m` out; an invite passes +i, +l and +b.
+   * Returns the refusal when +l, +i, +b or +k keep `m` out; an invite passes +i, +l and +b, a
+   * matching +I passes +i and a matching +e passes +b.
    */
   join(m: HubMember, name: string, key = ''): Room | JoinRefusal {
     const folded = foldCase(name);
@@ -363,7 +367,7 @@ export class Hub {
       if (room.key !== '' && key !== room.key) return 'bad-key';
       if (!invited) {
         if (room.limit > 0 && room.size >= room.limit) return 'full';
-        if (room.flags.has('i')) return 'invite-only';
+        if (room.flags.has('i') && !room.inviteExempt(m)) return 'invite-only';
         if (room.banned(m)) return 'banned';
       }
       room.invites.delete(m.folded);
@@ -399,7 +403,7 @@ export class Hub {
 
   /**
    * Applies channel mode changes from `m` (an op, or `null` for the server itself). Flag modes,
-   * +k, +l, +b, +o, +v; the applied changes are announced once to the room and the bus.
+   * +k, +l, +b, +e, +I, +o, +v; the applied changes are announced once to the room and the bus.
    */
   mode(
     m: HubMember | null,
@@ -413,7 +417,7 @@ export class Hub {
       return { applied, problems };
     }
     for (const c of changes) {
-      const r = this.#applyMode(room, c, m === null ? 'server' : `${m.nick}!${m.user}@${m.host}`);
+      const r = this.#applyMode(room, c, m === null ? 'server' : `${m.nick}!${m.user}@${m.host}`, true);
       if (r === true) applied.push(c);
       else if (r !== false) problems.push(r);
     }
@@ -432,7 +436,8 @@ export class Hub {
     return { applied, problems };
   }
 
-  #applyMode(room: Room, c: ModeChange, by: string): boolean | ModeProblem {
+  /** Applies one change; `local` changes respect the list bound (a remote node already did). */
+  #applyMode(room: Room, c: ModeChange, by: string, local = false): boolean | ModeProblem {
     switch (c.mode) {
       case 'o':
       case 'v': {
@@ -459,10 +464,19 @@ export class Hub {
         else set.delete(target);
         return true;
       }
-      case 'b': {
-        if (c.arg === undefined) return false;
+      case 'b':
+      case 'e':
+      case 'I': {
+        // A garbage mask (controls, commas, too long) is ignored, as a mask that matches nothing.
+        if (c.arg === undefined || !validMask(c.arg)) return false;
         c.arg = normalizeMask(c.arg);
-        return c.add ? room.addBan(c.arg, by) : room.removeBan(c.arg);
+        if (!c.add) return room.removeBan(c.arg, c.mode);
+        if (local && room.listEntries >= this.maxListEntries) {
+          const f = foldCase(c.arg);
+          if (room.list(c.mode).some((b) => foldCase(b.mask) === f)) return false;
+          return { code: 'list-full', mode: c.mode, mask: c.arg };
+        }
+        return room.addBan(c.arg, by, c.mode);
       }
       case 'k':
         if (!c.add) {
@@ -732,14 +746,15 @@ export class Hub {
       }
       case 'quit': {
         const folded = foldCase(ev.nick);
-        this.remoteNicks.delete(folded);
+        if (this.remoteNicks.get(folded)?.node === ev.node) this.remoteNicks.delete(folded);
         this.#remoteLeaves(folded, ev.rooms, new Outgoing(stripStamp(ev)));
         return;
       }
       case 'nick': {
         const folded = foldCase(ev.nick);
         const nf = foldCase(ev.newNick);
-        this.remoteNicks.delete(folded);
+        // Only that node's claim: after a split brain another node may hold the old nick.
+        if (this.remoteNicks.get(folded)?.node === ev.node) this.remoteNicks.delete(folded);
         this.remoteNicks.set(nf, { nick: ev.newNick, node: ev.node });
         const rooms: Room[] = [];
         for (const name of ev.rooms) {
@@ -811,10 +826,9 @@ export class Hub {
           const listed = new Set(ev.nicks.map(foldCase));
           for (const [folded, r] of this.remoteNicks)
             if (r.node === ev.node && !listed.has(folded)) this.remoteNicks.delete(folded);
-          for (const nick of ev.nicks) {
-            const folded = foldCase(nick);
-            if (!this.members.has(folded)) this.remoteNicks.set(folded, { nick, node: ev.node });
-          }
+          // Kept even when a member here holds the same nick (a split brain the registry is
+          // resolving): once the newer of the two is renamed, messages to it still find the other.
+          for (const nick of ev.nicks) this.remoteNicks.set(foldCase(nick), { nick, node: ev.node });
         }
         for (const [name, nicks] of Object.entries(bare)) {
           const room = this.#ensureRoom(name);
@@ -1005,9 +1019,9 @@ export function joinModes(changes: ModeChange[]): [string, string[]] {
   return [modes, args];
 }
 
-/** Modes that take an argument when set (`b k l o v`) and when unset (`b k o v`). */
-const ARG_ON_SET = 'bkolv';
-const ARG_ON_UNSET = 'bkov';
+/** Modes that take an argument when set (`b e I k l o v`) and when unset (`b e I k o v`). */
+const ARG_ON_SET = 'beIkolv';
+const ARG_ON_UNSET = 'beIkov';
 
 /** Parses `+ov-k a b key` into changes; a missing argument leaves `arg` undefined. */
 export function splitModes(modes: string, args: string[]): ModeChange[] {

@@ -14,7 +14,7 @@ export interface PlainSession {
 export const PLAIN_MODERATION_HELP = [
   '*   /op NICK /deop NICK /voice NICK /devoice NICK   (room operators)',
   '*   /kick NICK [reason] /ban MASK /unban MASK /invite NICK',
-  '*   /mode [+-imnpstkl args]  show or change the room modes',
+  '*   /mode [+-imnpstklbeI args]  show or change the room modes',
   '*   /topic [text]    show or set the topic',
   '*   /away [message]  mark yourself away (no message: back)',
   '*   /whois NICK      who is that',
@@ -35,6 +35,7 @@ function applyModes(s: PlainSession, room: Room, modes: string, args: string[]):
     else if (p.code === 'no-such-nick' || p.code === 'not-on-channel')
       s.error(`"${p.nick}" is not in ${room.name}`);
     else if (p.code === 'need-param') s.error(`mode ${p.mode} needs an argument`);
+    else if (p.code === 'list-full') s.error(`cannot add ${p.mask}: the room's mask lists are full`);
     else s.error(PROBLEM_TEXT[p.code]!);
   }
 }

@@ -20,6 +20,9 @@ export interface Ban {
   test: (hostmask: string) => boolean;
 }
 
+/** Channel list modes (CHANMODES type A): bans, ban exceptions, invite exceptions. */
+export const LIST_MODES = 'beI';
+
 /** Channel flag modes this server knows (CHANMODES type D). */
 export const FLAG_MODES = 'imnpst';
 
@@ -87,25 +90,50 @@ export class Room {
     return r.op === true ? '@' : r.voice === true ? '+' : '';
   }
 
+  /** `+e` entries: masks exempt from `+b` (348). */
+  readonly excepts: Ban[] = [];
+  /** `+I` entries: masks that pass `+i` without an INVITE (346). */
+  readonly invex: Ban[] = [];
+
+  /** The mask list of a list mode (`b`, `e` or `I`). */
+  list(mode: string): Ban[] {
+    return mode === 'e' ? this.excepts : mode === 'I' ? this.invex : this.bans;
+  }
+
+  /** Entries across the three mask lists (MAXLIST=beI bounds their sum). */
+  get listEntries(): number {
+    return this.bans.length + this.excepts.length + this.invex.length;
+  }
+
+  /** Banned: a `+b` mask matches and no `+e` mask does. */
   banned(m: HubMember): boolean {
     if (this.bans.length === 0) return false;
     const hm = `${m.nick}!${m.user}@${m.host}`;
-    for (const b of this.bans) if (b.test(hm)) return true;
-    return false;
+    if (!this.bans.some((b) => b.test(hm))) return false;
+    return !this.excepts.some((e) => e.test(hm));
   }
 
-  addBan(mask: string, by: string): boolean {
+  /** Whether a `+I` mask lets `m` past `+i`. */
+  inviteExempt(m: HubMember): boolean {
+    if (this.invex.length === 0) return false;
+    const hm = `${m.nick}!${m.user}@${m.host}`;
+    return this.invex.some((e) => e.test(hm));
+  }
+
+  addBan(mask: string, by: string, mode = 'b'): boolean {
+    const list = this.list(mode);
     const f = foldCase(mask);
-    if (this.bans.some((b) => foldCase(b.mask) === f)) return false;
-    this.bans.push({ mask, by, at: Math.floor(Date.now() / 1000), test: globMatcher(mask) });
+    if (list.some((b) => foldCase(b.mask) === f)) return false;
+    list.push({ mask, by, at: Math.floor(Date.now() / 1000), test: globMatcher(mask) });
     return true;
   }
 
-  removeBan(mask: string): boolean {
+  removeBan(mask: string, mode = 'b'): boolean {
+    const list = this.list(mode);
     const f = foldCase(mask);
-    const k = this.bans.findIndex((b) => foldCase(b.mask) === f);
+    const k = list.findIndex((b) => foldCase(b.mask) === f);
     if (k === -1) return false;
-    this.bans.splice(k, 1);
+    list.splice(k, 1);
     return true;
   }
 

@@ -1,5 +1,5 @@
 import type { Resolved } from '../context.js';
-import { FLAG_MODES } from '../room.js';
+import { FLAG_MODES, LIST_MODES } from '../room.js';
 
 /** PRIVMSG/NOTICE/... targets per command (TARGMAX) and per line (MAXTARGETS). */
 export const MAX_TARGETS = 4;
@@ -17,14 +17,16 @@ export function isupportTokens(o: Resolved): string[] {
     `AWAYLEN=${o.awayMaxLength}`,
     'CASEMAPPING=rfc1459',
     `CHANLIMIT=#:${o.maxRoomsPerClient}`,
-    `CHANMODES=b,k,l,${FLAG_MODES}`,
+    `CHANMODES=${LIST_MODES},k,l,${FLAG_MODES}`,
     `CHANNELLEN=${o.roomMaxLength}`,
     `CHATHISTORY=${CHATHISTORY_MAX}`,
     'CHANTYPES=#',
     'ELIST=MNU',
+    'EXCEPTS',
+    'INVEX',
     `KICKLEN=${o.kickMaxLength}`,
     'LINELEN=512',
-    `MAXLIST=b:${o.maxBans}`,
+    `MAXLIST=${LIST_MODES}:${o.maxBans}`,
     `MAXTARGETS=${MAX_TARGETS}`,
     `MODES=${MAX_MODES}`,
     'MSGREFTYPES=msgid,timestamp',

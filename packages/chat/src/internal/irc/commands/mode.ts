@@ -9,6 +9,13 @@ import type { IrcCommand } from './types.js';
 
 const USER_MODES = 'iwo';
 
+/** The replies of each list mode: one entry, the end, and the end's text. */
+const LISTS: Record<string, { entry: string; end: string; text: string }> = {
+  b: { entry: N.RPL_BANLIST, end: N.RPL_ENDOFBANLIST, text: 'End of channel ban list' },
+  e: { entry: N.RPL_EXCEPTLIST, end: N.RPL_ENDOFEXCEPTLIST, text: 'End of channel exception list' },
+  I: { entry: N.RPL_INVITELIST, end: N.RPL_ENDOFINVITELIST, text: 'End of channel invite list' },
+};
+
 function channelMode(c: IrcConn, name: string, modes: string | undefined, args: string[]): void {
   const room = roomOr403(c, name);
   if (room === null) return;
@@ -21,10 +28,13 @@ function channelMode(c: IrcConn, name: string, modes: string | undefined, args: 
   const changes: ModeChange[] = [];
   let withArg = 0;
   for (const ch of splitModes(modes, args)) {
-    // +b without a mask is a request for the list, which anyone may make (Modern: "MODE").
-    if (ch.mode === 'b' && ch.arg === undefined) {
-      for (const b of room.bans) c.replyTokens(N.RPL_BANLIST, room.name, b.mask, b.by, String(b.at));
-      c.reply(N.RPL_ENDOFBANLIST, room.name, 'End of channel ban list');
+    // A list mode without a mask asks for the list (Modern: "MODE"). Anyone may see +b; +e and
+    // +I say who is exempt, so only members see them (as ngIRCd and ergo do for outsiders).
+    const list = LISTS[ch.mode];
+    if (list !== undefined && ch.arg === undefined) {
+      if (ch.mode === 'b' || member || c.umodes.has('o'))
+        for (const b of room.list(ch.mode)) c.replyTokens(list.entry, room.name, b.mask, b.by, String(b.at));
+      c.reply(list.end, room.name, list.text);
       continue;
     }
     if (ch.arg !== undefined && ++withArg > MAX_MODES) continue;
@@ -55,6 +65,9 @@ function channelMode(c: IrcConn, name: string, modes: string | undefined, args: 
         break;
       case 'key-set':
         c.reply(N.ERR_KEYSET, room.name, 'Channel key already set');
+        break;
+      case 'list-full':
+        c.reply(N.ERR_BANLISTFULL, room.name, p.mask, 'Channel list is full');
         break;
     }
   }

@@ -29,7 +29,7 @@ export async function maybeWelcome(c: IrcConn): Promise<void> {
   c.reply(N.RPL_WELCOME, `Welcome to the ${o.network} Network, ${c.prefix}`);
   c.reply(N.RPL_YOURHOST, `Your host is ${o.serverName}, running version asyncnet-chat-${VERSION}`);
   c.reply(N.RPL_CREATED, `This server was created ${c.ctx.createdAt.toUTCString()}`);
-  c.replyTokens(N.RPL_MYINFO, o.serverName, `asyncnet-chat-${VERSION}`, 'iow', 'biklmnopstv', 'bklov');
+  c.replyTokens(N.RPL_MYINFO, o.serverName, `asyncnet-chat-${VERSION}`, 'iow', 'beIiklmnopstv', 'beIklov');
   isupport(c);
   lusers(c);
   motd(c);
