@@ -352,6 +352,10 @@ export function redisBus(options: RedisBusOptions): ChatBus {
         for (const [k, [folded, o]] of batch.entries()) {
           if (owned.get(folded) !== o) continue;
           const [err, answer] = results[k] ?? [null, null];
+          if (answer === 2)
+            handler.log(
+              `nick "${folded}" was granted again to a newer session on another node; ours keeps it`,
+            );
           if (err !== null || answer !== 0) {
             conflicts.delete(folded);
             continue;

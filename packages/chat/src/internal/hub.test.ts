@@ -138,4 +138,35 @@ describe('Hub', () => {
     expect(hub.room('#y')).toBeUndefined();
     expect(hub.room('#x')!.nicks()).toEqual(['alice']);
   });
+
+  it('a split brain: presence while a member here holds the nick, then the registry renames ours; messages find the other', async () => {
+    const published: BusEvent[] = [];
+    const hub = new Hub(0, () => {});
+    hub.bus = {
+      nodeId: 'A',
+      publish: (ev) => published.push(ev),
+      claimNick: async () => true,
+      releaseNick: () => {},
+      stats: () => emptyBusStats('memory', true),
+      close: async () => {},
+    };
+    const ours = member(1, 'xavier');
+    const other = member(2, 'walter');
+    await hub.claimNick(ours, 'xavier');
+    await hub.claimNick(other, 'walter');
+    // Node B reports its own xavier before the registry has settled the conflict.
+    hub.remote(from('B', { t: 'presence', rooms: {}, topics: {}, nicks: ['xavier'] }));
+    hub.nickLost('xavier', hub.owner(ours));
+    expect(ours.nick).toMatch(/^Guest\d{4}$/);
+    expect(ours.got).toContainEqual(
+      expect.objectContaining({ t: 'nick', nick: 'xavier', newNick: ours.nick }),
+    );
+    expect(hub.nickTaken('xavier', null)).toBe(true);
+    published.length = 0;
+    expect(hub.privmsg(other, 'xavier', 'hi', 'say')).not.toBeNull();
+    expect(published).toEqual([expect.objectContaining({ t: 'priv', to: 'xavier', text: 'hi' })]);
+    // A rename elsewhere of a nick node B holds does not make node B's xavier unknown here.
+    hub.remote(from('C', { t: 'nick', nick: 'xavier', user: 'u', host: 'h', newNick: 'xc', rooms: [] }));
+    expect(hub.remoteNicks.get('xavier')?.node).toBe('B');
+  });
 });
