@@ -382,6 +382,9 @@ export class Model {
     const from = nickOf(msg.prefix);
     const p = msg.params;
     const fromServer = msg.prefix === null || !msg.prefix.includes('!');
+    /** A membership or channel event from `from`, logged in `buf`. */
+    const event = (buf: Buffer, kind: LineKind, text: string, self = this.#isMe(from), highlight = false) =>
+      this.#add(buf, { kind, nick: from, text, self, history, highlight, msgid, time });
     switch (msg.command) {
       case 'BATCH': {
         const ref = p[0] ?? '';
@@ -412,16 +415,7 @@ export class Model {
       case 'JOIN': {
         const buf = this.buffer(p[0] ?? '', true)!;
         if (history) {
-          this.#add(buf, {
-            kind: 'join',
-            nick: from,
-            text: '',
-            self: false,
-            history,
-            highlight: false,
-            msgid,
-            time,
-          });
+          event(buf, 'join', '', false);
           return;
         }
         if (this.#isMe(from)) {
@@ -435,16 +429,7 @@ export class Model {
               if (buf.lines[k]!.msgid !== null) seen = buf.lines[k]!.time;
           buf.everJoined = true;
           buf.members = new Map();
-          this.#add(buf, {
-            kind: 'join',
-            nick: from,
-            text: '',
-            self: true,
-            history,
-            highlight: false,
-            msgid,
-            time,
-          });
+          event(buf, 'join', '', true);
           if (this.focusOnJoin === '' || this.focusOnJoin === buf.key) {
             this.focusOnJoin = '\0';
             this.setActive(buf);
@@ -458,16 +443,7 @@ export class Model {
           this.#events.buffers();
         } else {
           buf.members.set(fold(from), { nick: from, prefix: '', away: false });
-          this.#add(buf, {
-            kind: 'join',
-            nick: from,
-            text: '',
-            self: false,
-            history,
-            highlight: false,
-            msgid,
-            time,
-          });
+          event(buf, 'join', '', false);
         }
         this.#events.members(buf);
         return;
@@ -483,16 +459,7 @@ export class Model {
           } else buf.members.delete(fold(from));
           this.#events.members(buf);
         }
-        this.#add(buf, {
-          kind: 'part',
-          nick: from,
-          text: p[1] ?? '',
-          self: this.#isMe(from),
-          history,
-          highlight: false,
-          msgid,
-          time,
-        });
+        event(buf, 'part', p[1] ?? '');
         return;
       }
       case 'KICK': {
@@ -507,60 +474,20 @@ export class Model {
           } else buf.members.delete(fold(target));
           this.#events.members(buf);
         }
-        this.#add(buf, {
-          kind: 'kick',
-          nick: from,
-          text: `${target} ${p[2] ?? ''}`,
-          self: this.#isMe(target),
-          history,
-          highlight: this.#isMe(target),
-          msgid,
-          time,
-        });
+        event(buf, 'kick', `${target} ${p[2] ?? ''}`, this.#isMe(target), this.#isMe(target));
         return;
       }
       case 'QUIT': {
         if (history) {
           const buf = this.buffer(batch!.target, false);
-          if (buf !== null)
-            this.#add(buf, {
-              kind: 'quit',
-              nick: from,
-              text: p[0] ?? '',
-              self: false,
-              history,
-              highlight: false,
-              msgid,
-              time,
-            });
+          if (buf !== null) event(buf, 'quit', p[0] ?? '', false);
           return;
         }
         const key = fold(from);
         for (const b of this.buffers.values()) {
-          if (b.members.delete(key)) {
-            this.#events.members(b);
-            this.#add(b, {
-              kind: 'quit',
-              nick: from,
-              text: p[0] ?? '',
-              self: false,
-              history,
-              highlight: false,
-              msgid,
-              time,
-            });
-          } else if (b.type === 'query' && b.key === key) {
-            this.#add(b, {
-              kind: 'quit',
-              nick: from,
-              text: p[0] ?? '',
-              self: false,
-              history,
-              highlight: false,
-              msgid,
-              time,
-            });
-          }
+          const member = b.members.delete(key);
+          if (member) this.#events.members(b);
+          if (member || (b.type === 'query' && b.key === key)) event(b, 'quit', p[0] ?? '', false);
         }
         return;
       }
@@ -580,16 +507,7 @@ export class Model {
           buf.topic = p[1] ?? '';
           this.#events.topic(buf);
         }
-        this.#add(buf, {
-          kind: 'topic',
-          nick: from,
-          text: p[1] ?? '',
-          self: this.#isMe(from),
-          history,
-          highlight: false,
-          msgid,
-          time,
-        });
+        event(buf, 'topic', p[1] ?? '');
         return;
       }
       case 'MODE': {
@@ -598,16 +516,7 @@ export class Model {
         const buf = this.buffer(target, false);
         if (buf === null) return;
         if (!history && this.#mode(buf, p[1] ?? '', p.slice(2))) this.#events.members(buf);
-        this.#add(buf, {
-          kind: 'mode',
-          nick: from,
-          text: p.slice(1).join(' '),
-          self: this.#isMe(from),
-          history,
-          highlight: false,
-          msgid,
-          time,
-        });
+        event(buf, 'mode', p.slice(1).join(' '));
         return;
       }
       case 'AWAY': {
