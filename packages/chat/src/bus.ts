@@ -12,6 +12,22 @@ export type BusEvent =
       msgid?: string;
       time?: number;
     }
+  /**
+   * STATUSMSG (`PRIVMSG @#room`): a room message for the members with `status` or higher only
+   * (`@` ops, `+` voiced and ops). Never stored as room history.
+   */
+  | {
+      t: 'statusmsg';
+      room: string;
+      status: '@' | '+';
+      nick: string;
+      user: string;
+      host: string;
+      text: string;
+      kind: MsgKind;
+      msgid?: string;
+      time?: number;
+    }
   | { t: 'priv'; to: string; nick: string; user: string; host: string; text: string; kind: MsgKind }
   | { t: 'join'; room: string; nick: string; user: string; host: string; realname?: string }
   | { t: 'part'; room: string; nick: string; user: string; host: string; reason: string }
@@ -75,6 +91,25 @@ export interface BusStats {
   nickConflictsResolved: number;
   /** Ms between the newest event on the bus and the last one this node processed (stream ID distance). */
   lagMs: number;
+  /** Every other node this node has heard from, by node id (a node that said bye is forgotten). */
+  remotes?: BusRemoteStats[];
+}
+
+/** One other node as this node sees it (`BusStats.remotes`). */
+export interface BusRemoteStats {
+  /** The node's id. */
+  node: string;
+  /** Events received from it. */
+  received: number;
+  /** Ms since its last event arrived (a live node beats every quarter of `nodeTimeout`). */
+  idleMs: number;
+  /**
+   * Ms between the newest entry on the bus and the last event from this node processed here
+   * (stream ID distance): how far behind that node's view here is. 0 on the memory bus.
+   */
+  lagMs: number;
+  /** Stream ID of its last event processed here; empty on the memory bus. */
+  lastId: string;
 }
 
 /** Counters at zero: a new node's starting point, and what a server with no node reports. */
@@ -95,6 +130,7 @@ export function emptyBusStats(kind: BusStats['kind'], connected: boolean): BusSt
     resyncs: 0,
     nickConflictsResolved: 0,
     lagMs: 0,
+    remotes: [],
   };
 }
 
@@ -199,10 +235,18 @@ export function memoryBus(): ChatBus {
       const nodeId = newNodeId();
       let seq = 0;
       const counters = { published: 0, received: 0 };
+      const remotes = new Map<string, { received: number; at: number }>();
       nodes.set(nodeId, {
         ...handler,
         event(ev) {
           counters.received++;
+          if (ev.t === 'bye') remotes.delete(ev.node);
+          else {
+            const r = remotes.get(ev.node) ?? { received: 0, at: 0 };
+            r.received++;
+            r.at = Date.now();
+            remotes.set(ev.node, r);
+          }
           handler.event(ev);
         },
       });
@@ -227,7 +271,18 @@ export function memoryBus(): ChatBus {
           if (nicks.get(folded) === owner) nicks.delete(folded);
         },
         stats() {
-          return { ...emptyBusStats('memory', nodes.has(nodeId)), ...counters };
+          const now = Date.now();
+          return {
+            ...emptyBusStats('memory', nodes.has(nodeId)),
+            ...counters,
+            remotes: [...remotes].map(([node, r]) => ({
+              node,
+              received: r.received,
+              idleMs: now - r.at,
+              lagMs: 0,
+              lastId: '',
+            })),
+          };
         },
         async close() {
           nodes.delete(nodeId);

@@ -310,17 +310,3 @@ describe('IRCv3', () => {
     await h.waitFor(new RegExp(`BATCH -${id}$`));
   });
 });
-
-describe('IRC messages to a status prefix', () => {
-  it('refuses PRIVMSG @#room (no STATUSMSG) instead of sending what was meant for ops to everyone', async () => {
-    const { irc } = await start();
-    const op = await user(irc, 'op');
-    const member = await user(irc, 'member');
-    await op.ask('JOIN #s', / 366 /);
-    await member.ask('JOIN #s', / 366 /);
-    await op.ask('PRIVMSG @#s :ops only', / 401 op @#s :No such nick\/channel/);
-    expect(op.lines.some((l) => / 005 .*STATUSMSG/.test(l))).toBe(false);
-    await member.ask('PING :x', /PONG .*x/);
-    expect(member.lines.some((l) => l.includes('ops only'))).toBe(false);
-  });
-});

@@ -78,6 +78,16 @@ export function busEventProblem(ev: unknown, lim: BusLimits): string | null {
         return 'bad msgid';
       if (o.time !== undefined && (typeof o.time !== 'number' || !Number.isFinite(o.time))) return 'bad time';
       return who() ?? room(o.room) ?? text('text', lim.maxLineLength, false);
+    case 'statusmsg':
+      if (o.status !== '@' && o.status !== '+') return 'bad status';
+      if (!KINDS.has(o.kind as string)) return 'bad kind';
+      if (
+        o.msgid !== undefined &&
+        (typeof o.msgid !== 'string' || o.msgid.length > 100 || WORD_BAD.test(o.msgid))
+      )
+        return 'bad msgid';
+      if (o.time !== undefined && (typeof o.time !== 'number' || !Number.isFinite(o.time))) return 'bad time';
+      return who() ?? room(o.room) ?? text('text', lim.maxLineLength, false);
     case 'priv':
       if (!KINDS.has(o.kind as string)) return 'bad kind';
       // `to` is folded (rfc1459 maps ^ to ~), so it is checked as a word.

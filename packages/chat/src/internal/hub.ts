@@ -594,6 +594,38 @@ export class Hub {
     return out;
   }
 
+  /**
+   * STATUSMSG: says `text` to the members of a room with `status` or higher (`@` ops, `+` voiced
+   * or ops), here and on other nodes. Kept out of room history, which every member can read.
+   */
+  statusSay(
+    m: HubMember,
+    room: Room,
+    status: '@' | '+',
+    text: string,
+    kind: MsgKind,
+    clientTags = '',
+  ): Outgoing {
+    this.counters.messagesIn++;
+    m.lastActive = Date.now();
+    const ev: BusEvent = { ...this.#who(m), t: 'statusmsg', room: room.name, status, text, kind };
+    const out = this.#out(ev, m);
+    out.clientTags = clientTags;
+    this.#toStatus(room, status, out, m);
+    this.bus?.publish({ ...ev, msgid: out.msgid, time: out.time });
+    return out;
+  }
+
+  #toStatus(room: Room, status: '@' | '+', out: Outgoing, except: HubMember | null): void {
+    let n = 0;
+    for (const r of room.members) {
+      if (r === except || !(room.ops.has(r) || (status === '+' && room.voiced.has(r)))) continue;
+      r.deliver(out, true);
+      n++;
+    }
+    this.counters.messagesOut += n;
+  }
+
   /** IRCv3 TAGMSG to a room: only message-tags clients see it; never stored or sent on the bus. */
   tagmsg(m: HubMember, room: Room, clientTags: string): Outgoing {
     const out = this.#out({ ...this.#who(m), t: 'tagmsg', target: room.name }, m);
@@ -719,6 +751,12 @@ export class Hub {
         const out = new Outgoing(stripStamp(ev), ev.time, ev.msgid);
         this.#fanout(room, out, null, true);
         if (ev.kind !== 'notice') this.#remember(room, out);
+        return;
+      }
+      case 'statusmsg': {
+        const room = this.rooms.get(foldCase(ev.room));
+        if (room === undefined || (ev.status !== '@' && ev.status !== '+')) return;
+        this.#toStatus(room, ev.status, new Outgoing(stripStamp(ev), ev.time, ev.msgid), null);
         return;
       }
       case 'priv': {

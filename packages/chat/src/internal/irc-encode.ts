@@ -134,6 +134,15 @@ function eventLines(ev: BusEvent, me: string, mask: number, account: string, ser
         ev.text,
       );
       break;
+    case 'statusmsg':
+      line = messageLines(
+        prefixOf(ev, server),
+        ev.kind === 'notice' ? 'NOTICE' : 'PRIVMSG',
+        ev.status + ev.room,
+        ev.kind,
+        ev.text,
+      );
+      break;
     case 'priv':
       line = messageLines(
         prefixOf(ev, server),

@@ -55,6 +55,18 @@ export function encodePlain(ev: BusEvent): Uint8Array {
             ? `-${ev.nick}- ${plainText(ev.text)}`
             : `<${ev.nick}> ${plainText(ev.text)}`;
       break;
+    case 'statusmsg': {
+      // To the room's ops (or voiced): `to @#room` inside the marker, so it never reads as a line
+      // the whole room saw.
+      const to = `to ${ev.status}${ev.room}`;
+      line =
+        ev.kind === 'action'
+          ? `** ${ev.nick} (${to}) ${plainText(ev.text)}`
+          : ev.kind === 'notice'
+            ? `-${ev.nick} ${to}- ${plainText(ev.text)}`
+            : `<${ev.nick} ${to}> ${plainText(ev.text)}`;
+      break;
+    }
     case 'priv':
       line =
         ev.kind === 'action' ? `**${ev.nick}** ${plainText(ev.text)}` : `*${ev.nick}* ${plainText(ev.text)}`;

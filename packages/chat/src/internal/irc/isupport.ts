@@ -5,6 +5,8 @@ import { FLAG_MODES, LIST_MODES } from '../room.js';
 export const MAX_TARGETS = 4;
 /** Most messages one CHATHISTORY reply holds (CHATHISTORY). */
 export const CHATHISTORY_MAX = 100;
+/** Membership prefixes a message target may carry (STATUSMSG), the PREFIX symbols. */
+export const STATUS = '@+';
 /** Mode changes with a parameter per MODE line (MODES). */
 export const MAX_MODES = 4;
 
@@ -34,6 +36,7 @@ export function isupportTokens(o: Resolved): string[] {
     `NICKLEN=${o.nickMaxLength}`,
     'PREFIX=(ov)@+',
     'SAFELIST',
+    `STATUSMSG=${STATUS}`,
     `TARGMAX=PRIVMSG:${MAX_TARGETS},NOTICE:${MAX_TARGETS},TAGMSG:${MAX_TARGETS},JOIN:,PART:,NAMES:,WHOIS:1,KICK:1,ISON:,USERHOST:5`,
     `TOPICLEN=${o.topicMaxLength}`,
     'USERLEN=10',

@@ -3,7 +3,7 @@ import { foldCase } from '../../casemap.js';
 import type { Outgoing } from '../../hub.js';
 import type { IrcConn } from '../../irc-conn.js';
 import { escapeTag } from '../../irc-message.js';
-import { MAX_TARGETS } from '../isupport.js';
+import { MAX_TARGETS, STATUS } from '../isupport.js';
 import * as N from '../numerics.js';
 import type { IrcCommand } from './types.js';
 
@@ -58,10 +58,30 @@ function send(
   c.penalize(targets.length - 1);
   const hub = c.ctx.hub;
   for (const raw of targets) {
-    // `@#room` (STATUSMSG) is not offered: sent to the whole room it would leak what was meant
-    // for its ops, so it is a target that does not exist (401).
-    const target = raw;
+    // STATUSMSG: `@#room` reaches its ops, `+#room` its voiced members and ops; several
+    // prefixes (`@+#room`) mean the lowest of them (Modern: "STATUSMSG").
+    let at = 0;
+    while (at < raw.length && STATUS.includes(raw[at]!)) at++;
+    const status: '@' | '+' | null = at === 0 ? null : raw.slice(0, at).includes('+') ? '+' : '@';
+    const target = raw.slice(at);
     let out: Outgoing | null = null;
+    if (status !== null) {
+      const room = target.startsWith('#') ? hub.room(target) : undefined;
+      if (room === undefined || room.size === 0) {
+        if (!quiet) c.reply(N.ERR_NOSUCHNICK, raw, 'No such nick/channel');
+        continue;
+      }
+      // Only members may write to a part of the room, and only when they could write to it all.
+      if (!room.members.has(c) || !room.canSpeak(c)) {
+        if (!quiet) c.reply(N.ERR_CANNOTSENDTOCHAN, room.name, 'Cannot send to channel');
+        continue;
+      }
+      // TAGMSG to a status target is not relayed: +typing to ops only has no client that shows it.
+      if (command === 'TAGMSG') continue;
+      out = hub.statusSay(c, room, status, text, kind, tags);
+      if (c.caps.has('echo-message')) c.echo(out, status + room.name);
+      continue;
+    }
     if (target.startsWith('#')) {
       const room = hub.room(target);
       if (room === undefined || room.size === 0) {
