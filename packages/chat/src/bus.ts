@@ -149,12 +149,13 @@ export interface BusHandler {
   nickLost?(folded: string, owner: string): void;
 }
 
-/** One stored room message (durable history). */
+/** One stored room message (durable history), or a private message (then `room` is its recipient). */
 export interface HistoryEntry {
   /** IRCv3 msgid, the same on every node. */
   msgid: string;
   /** Ms since epoch when the sender's node accepted it. */
   time: number;
+  /** The room, or for a private message the nick it was sent to. */
   room: string;
   nick: string;
   user: string;
@@ -179,6 +180,20 @@ export interface HistoryStore {
   cached(room: string): readonly HistoryEntry[];
   /** Entries matching `q`, oldest first; falls back to the cache while the store is unreachable. */
   query(room: string, q: HistoryQuery): Promise<HistoryEntry[]>;
+  /**
+   * Private messages `owner` sent to or got from `peer` (a nick), oldest first, as `query`.
+   * `owner` is `a:<folded account>` or `s:<node>/<session>`: a store may keep only accounts'.
+   * Optional: without it the node's own bounded memory answers CHATHISTORY for nicks.
+   */
+  queryPrivate?(owner: string, peer: string, q: HistoryQuery): Promise<HistoryEntry[]>;
+  /** The peers `owner` exchanged private messages with between `after` and `before` (exclusive, ms). */
+  privateTargets?(owner: string, after: number, before: number): Promise<PrivateTarget[]>;
+}
+
+/** One conversation in `CHATHISTORY TARGETS`: the other nick and its newest message time (ms). */
+export interface PrivateTarget {
+  peer: string;
+  time: number;
 }
 
 /** One server's attachment to a bus. */

@@ -43,5 +43,6 @@ export type {
   HistoryQuery,
   HistoryStore,
   MsgKind,
+  PrivateTarget,
   StampedEvent,
 } from './bus.js';

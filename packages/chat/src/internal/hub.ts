@@ -2,6 +2,7 @@ import type { BusEvent, BusNode, HistoryEntry, MsgKind, StampedEvent } from '../
 import { foldCase } from './casemap.js';
 import { normalizeMask, validMask } from './masks.js';
 import { presenceDigest } from './presence.js';
+import { PrivateHistory } from './private-history.js';
 import { FLAG_MODES, type RemoteNick, Room } from './room.js';
 
 export { Room } from './room.js';
@@ -129,8 +130,12 @@ export class Hub {
   resyncs = 0;
   readonly #syncAsked = new Map<string, number>();
 
+  /** Private-message history per member and peer (CHATHISTORY for nicks), bounded like rooms'. */
+  readonly privateLog: PrivateHistory;
+
   constructor(historySize: number, log: (line: string) => void) {
     this.#historySize = historySize;
+    this.privateLog = new PrivateHistory(historySize);
     this.#log = log;
   }
 
@@ -660,14 +665,27 @@ export class Hub {
       const out = this.#out(ev, m);
       out.clientTags = clientTags;
       local.deliver(out, false);
+      this.privateLog.record(this.historyOwner(m), local.nick, local.nick, out);
+      this.privateLog.record(this.historyOwner(local), m.nick, local.nick, out);
       return out;
     }
-    if (this.remoteNicks.has(folded)) {
+    const remote = this.remoteNicks.get(folded);
+    if (remote !== undefined) {
       this.counters.messagesIn++;
       this.bus?.publish(ev);
-      return this.#out(ev, m);
+      const out = this.#out(ev, m);
+      this.privateLog.record(this.historyOwner(m), remote.nick, remote.nick, out);
+      return out;
     }
     return null;
+  }
+
+  /**
+   * Whose private history a member reads and writes: its account when logged in (kept across
+   * sessions), else this session alone (dropped when it quits), never a bare nick.
+   */
+  historyOwner(m: HubMember): string {
+    return m.account === '' ? `s:${this.owner(m)}` : `a:${foldCase(m.account)}`;
   }
 
   /** Sets a topic; false when +t and `m` is not an op (482). */
@@ -693,6 +711,7 @@ export class Hub {
     if (this.members.get(m.folded) !== m) return;
     this.members.delete(m.folded);
     this.bus?.releaseNick(m.folded, this.owner(m));
+    this.privateLog.drop(`s:${this.owner(m)}`);
     this.#remembered(m);
     const rooms = [...m.rooms];
     for (const room of rooms) this.#leave(m, room);
@@ -763,7 +782,10 @@ export class Hub {
         const target = this.members.get(ev.to);
         if (target === undefined) return;
         this.counters.messagesOut++;
-        target.deliver(new Outgoing(stripStamp(ev)), false);
+        const out = new Outgoing(stripStamp(ev));
+        target.deliver(out, false);
+        if (typeof ev.nick === 'string' && ev.nick !== '')
+          this.privateLog.record(this.historyOwner(target), ev.nick, target.nick, out);
         return;
       }
       case 'join': {
