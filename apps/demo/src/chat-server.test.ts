@@ -261,6 +261,12 @@ describe('asyncnet-demo chat-server', () => {
         ]);
       });
       expect(await heard).toMatchObject({ from: 'ann', text: 'across nodes' });
+      // SIGUSR2 prints one stats line: the bus, and the other node with its lag and silence.
+      servers[0]!.child.kill('SIGUSR2');
+      const [line] = await servers[0]!.waitFor(/chat-server: stats: .*\n/);
+      expect(line).toMatch(
+        /^chat-server: stats: connections 1, bus redis connected, published \d+, received \d+, buffered 0, overflowed 0, resyncs \d+, nick conflicts 0 \(0 resolved\), lag \d+ ms; nodes: \S+ lag \d+ ms idle \d+ ms events [1-9]\d*\n$/,
+      );
     } finally {
       for (const c of clients) await c.close().catch(() => {});
       for (const s of servers) s.kill();

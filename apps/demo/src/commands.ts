@@ -77,7 +77,7 @@ export const COMMANDS: CommandSpec[] = [
     name: 'chat-server',
     summary: 'a chat server (@asyncnet/chat): plain protocol, IRC and a web client on one hub',
     usage:
-      'chat-server [--config FILE] [--host 127.0.0.1] [--port 7000] [--irc-port 6667] [--tls-cert FILE --tls-key FILE [--tls-port 6697]] [--web-port PORT [--web-origin URL]...] [--redis redis://host:port] [--no-flood-control] [--history N]',
+      'chat-server [--config FILE] [--host 127.0.0.1] [--port 7000] [--irc-port 6667] [--tls-cert FILE --tls-key FILE [--tls-port 6697]] [--web-port PORT [--web-origin URL]...] [--redis redis://host:port] [--stats SECONDS] [--no-flood-control] [--history N]',
     details: [
       'Connect with `asyncnet-demo chat 127.0.0.1:7000`, `nc 127.0.0.1 7000`, or any IRC client on',
       'the IRC port. Several servers sharing one Redis (--redis) form one chat network.',
@@ -117,7 +117,13 @@ export const COMMANDS: CommandSpec[] = [
         repeat: true,
         help: 'another origin whose pages may connect (e.g. https://chat.example.com); * for any',
       },
-      { name: 'redis', value: 'URL', help: 'share rooms with other servers over Redis pub/sub' },
+      { name: 'redis', value: 'URL', help: 'share rooms with other servers over Redis (streams)' },
+      {
+        name: 'stats',
+        value: 'SECONDS',
+        help: 'print a stats line (bus lag per node, buffered events, re-syncs, nick conflicts) this often; SIGUSR2 prints one any time',
+        default: '0',
+      },
       { name: 'no-flood-control', help: 'turn off per-client flood control' },
       { name: 'history', value: 'N', help: 'messages per room replayed on join', default: '20' },
     ],

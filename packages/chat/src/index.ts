@@ -37,6 +37,7 @@ export type {
   BusEvent,
   BusHandler,
   BusNode,
+  BusRemoteStats,
   BusStats,
   ChatBus,
   HistoryEntry,

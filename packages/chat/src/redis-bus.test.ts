@@ -67,6 +67,41 @@ describe.skipIf(bin === null)('redisBus: two server processes', () => {
     await dup.waitFor(/^\* hello alice/);
   });
 
+  it('stats() reports every other node: events from it, ms since its last one, and its stream ID lag', async () => {
+    const remotesOf = async (n: NodeProcess) =>
+      ((await n.stats()).bus.remotes ?? []) as Array<{
+        node: string;
+        received: number;
+        idleMs: number;
+        lagMs: number;
+        lastId: string;
+      }>;
+    // Heartbeats every 500 ms (nodeTimeout 2 s): a live node is never silent for long.
+    const [ra] = await until('each node to list the other', async () => {
+      const [x, y] = await Promise.all([remotesOf(a), remotesOf(b)]);
+      return x.length === 1 && y.length === 1 && x[0]!.idleMs < 800 && y[0]!.idleMs < 800 && [x, y];
+    });
+    const [onA] = ra!;
+    expect(onA!.received).toBeGreaterThan(50);
+    expect(onA!.lastId).toMatch(/^\d+-\d+$/);
+    const [onB] = await remotesOf(b);
+    expect(onB!.node).not.toBe(onA!.node);
+    // Node B stalls: on node A it goes silent and falls behind the stream A keeps writing to.
+    b.proc.kill('SIGSTOP');
+    try {
+      await until('node A to see node B silent and behind', async () => {
+        const [r] = await remotesOf(a);
+        return r !== undefined && r.idleMs >= 800 && r.lagMs >= 800;
+      });
+    } finally {
+      b.proc.kill('SIGCONT');
+    }
+    await until('node B to catch up', async () => {
+      const [r] = await remotesOf(a);
+      return r !== undefined && r.idleMs < 800 && r.lagMs < 800;
+    });
+  }, 30_000);
+
   it('a crashed node: its members leave everywhere once it is silent, and its nicks expire with the lease', async () => {
     const c = await NodeProcess.start(redis.url);
     try {

@@ -18,6 +18,8 @@ const CLOSE_WAIT = 1_000;
 /** Events per XADD pipeline and per XREAD. */
 const BATCH = 256;
 const READ_COUNT = 1_000;
+/** Other nodes tracked in `stats().remotes`. */
+const MAX_REMOTES = 1_000;
 
 /** Waits for `p` (its outcome ignored) or `ms`, whichever comes first. */
 async function within(p: Promise<unknown>, ms: number): Promise<void> {
@@ -149,6 +151,8 @@ export function redisBus(options: RedisBusOptions): ChatBus {
       /** Owned nicks another node holds in Redis (counted once in `nickConflicts`). */
       const conflicts = new Set<string>();
       const stats: BusStats = emptyBusStats('redis', false);
+      /** Per other node: events accepted, when the last arrived, its stream ID (`stats().remotes`). */
+      const remotes = new Map<string, { received: number; at: number; lastId: string }>();
       /** Highest sequence number processed per node: a retried XADD is seen once. */
       const seen = new Map<string, number>();
       const queue: Queued[] = [];
@@ -241,9 +245,19 @@ export function redisBus(options: RedisBusOptions): ChatBus {
           handler.log(`ignored a malformed ${ev.t} event from node ${ev.node}: ${(err as Error).message}`);
           return;
         }
+        if (!accepted) return;
+        // Most recently heard last, so the bound drops the longest silent (ids can be forged).
+        const r = remotes.get(ev.node) ?? { received: 0, at: 0, lastId: '' };
+        remotes.delete(ev.node);
+        if (ev.t !== 'bye') {
+          r.received++;
+          r.at = Date.now();
+          r.lastId = id;
+          remotes.set(ev.node, r);
+          if (remotes.size > MAX_REMOTES) remotes.delete(remotes.keys().next().value as string);
+        }
         // Only what the handler accepted (it validates like client input) is cached as history.
-        if (accepted && ev.t === 'msg' && ev.kind !== 'notice')
-          history.remember(entryOf(ev, `${ev.node}-${id}`));
+        if (ev.t === 'msg' && ev.kind !== 'notice') history.remember(entryOf(ev, `${ev.node}-${id}`));
       };
 
       const waitReady = (c: Redis) =>
@@ -488,7 +502,19 @@ export function redisBus(options: RedisBusOptions): ChatBus {
           if (pub.status === 'ready') pub.eval(RELEASE, 1, nickKey(folded), owner).catch(() => {});
         },
         stats() {
-          return { ...stats, buffered: queue.length };
+          const now = Date.now();
+          const newest = idMs(newestId);
+          return {
+            ...stats,
+            buffered: queue.length,
+            remotes: [...remotes].map(([id, r]) => ({
+              node: id,
+              received: r.received,
+              idleMs: now - r.at,
+              lagMs: Math.max(0, newest - idMs(r.lastId)),
+              lastId: r.lastId,
+            })),
+          };
         },
         async close() {
           if (closing) return;

@@ -12,6 +12,23 @@ import { describeError, runtimeError, usageError } from '../errors.js';
 import { onShutdown } from './shutdown.js';
 
 /**
+ * One line of server stats: connections, the bus's counters (buffered outgoing events, re-syncs,
+ * nick conflicts resolved, lag) and, per other node, its stream ID lag and ms since its last event.
+ */
+export function formatStats(s: ReturnType<ReturnType<typeof createChatServer>['stats']>): string {
+  const b = s.bus;
+  const nodes = (b.remotes ?? []).map(
+    (r) => `${r.node} lag ${r.lagMs} ms idle ${r.idleMs} ms events ${r.received}`,
+  );
+  return (
+    `connections ${s.connections}, bus ${b.kind} ${b.connected ? 'connected' : 'DISCONNECTED'}, ` +
+    `published ${b.published}, received ${b.received}, buffered ${b.buffered}, overflowed ${b.overflowed}, ` +
+    `resyncs ${b.resyncs}, nick conflicts ${b.nickConflicts} (${b.nickConflictsResolved} resolved), ` +
+    `lag ${b.lagMs} ms; nodes: ${nodes.length === 0 ? 'none' : nodes.join(', ')}`
+  );
+}
+
+/**
  * `asyncnet-demo chat-server`: plain + IRC (+ web) chat on one hub, optionally over Redis, from
  * flags and/or a `--config` JSON file (flags win).
  */
@@ -144,9 +161,17 @@ export async function chatServerCommand(args: ParsedArgs): Promise<number> {
           ),
       );
     });
+  // One stats line on SIGUSR2, and every --stats seconds: bus health per other node.
+  const statsLine = () => process.stdout.write(`chat-server: stats: ${formatStats(server.stats())}\n`);
+  process.on('SIGUSR2', statsLine);
+  const every = int(args, 'stats', 0, 0, 86_400);
+  const statsTimer = every > 0 ? setInterval(statsLine, every * 1000) : null;
+  statsTimer?.unref();
   await new Promise<void>((resolve) => {
     // Handlers before the "listening" line: whoever reads it may signal at once.
     onShutdown(async (signal) => {
+      if (statsTimer !== null) clearInterval(statsTimer);
+      process.off('SIGUSR2', statsLine);
       const s = server.stats();
       process.stdout.write(`chat-server: ${signal}, closing ${s.connections} connections\n`);
       await server.close({ timeout: 2000 });
