@@ -7,5 +7,8 @@ declare module 'irc-framework' {
     say(target: string, message: string): void;
     changeNick(nick: string): void;
     quit(message?: string): void;
+    raw(...line: string[]): void;
+    tagmsg(target: string, tags: Record<string, string>): void;
+    requestCap(cap: string | string[]): void;
   }
 }

@@ -1,4 +1,4 @@
-import type { HistoryEntry, HistoryQuery, PrivateTarget } from '../bus.js';
+import type { HistoryEntry, PrivateTarget } from '../bus.js';
 import { foldCase } from './casemap.js';
 import type { Outgoing } from './hub.js';
 
