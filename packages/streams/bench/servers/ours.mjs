@@ -1,5 +1,5 @@
 // asyncnet echo servers for the benchmarks: `node ours.mjs bulk|lines|idle`; prints the port.
-import { startServer } from '../../dist/index.js';
+const { startServer } = await import(process.env.BENCH_DIST ?? '../../dist/index.js');
 
 const mode = process.argv[2] ?? 'bulk';
 const handlers = {
