@@ -1,7 +1,7 @@
 /**
- * Where accounts live, for SASL PLAIN, `/login`, REGISTER, `/register` and nick ownership. The
- * built-in store keeps them in memory and, with `accounts.file`, in a JSON file (one node); pass
- * your own as `accounts.store` to share them between nodes (a database, Redis).
+ * Where accounts live, for SASL PLAIN and SCRAM-SHA-256, `/login`, REGISTER, `/register` and nick
+ * ownership. The built-in stores keep them in memory and, with `accounts.file`, in a JSON file (one
+ * node); pass your own as `accounts.store` to share them between nodes (a database, Redis).
  *
  * @example
  * ```ts
@@ -21,12 +21,23 @@ export interface ChatAccountStore {
    */
   verify(name: string, password: string): Promise<string | null>;
   /**
-   * Creates an account (store a hash, never the password: {@link hashPassword}).
+   * Creates an account (store a hash, never the password: {@link hashPassword}, and
+   * {@link hashScram} for {@link ChatAccountStore.scramCredentials}). Several nodes may register
+   * the same name at once: exactly one call may return true.
    * @returns false when the name is taken
    */
   register(name: string, password: string): Promise<boolean>;
   /** Whether an account of that name exists (a registered nick needs a login to be kept). */
   exists(name: string): Promise<boolean>;
+  /**
+   * The SCRAM-SHA-256 credentials of an account ({@link hashScram} text, derived when the
+   * account was registered), for SASL `SCRAM-SHA-256`. A store without this method offers only
+   * PLAIN; an account it answers null for (unknown, or created before SCRAM credentials were kept)
+   * fails a SCRAM login exactly as a wrong password does, and logs in with PLAIN.
+   * @param name - account name as the user typed it
+   * @returns the account's own spelling and its credentials, or null
+   */
+  scramCredentials?(name: string): Promise<{ account: string; scram: string } | null>;
   /**
    * False while the store cannot answer (its database is unreachable). SASL and registration are
    * then withdrawn from IRC clients with `CAP DEL` and offered again with `CAP NEW` (cap-notify).

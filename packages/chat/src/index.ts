@@ -7,7 +7,7 @@ export type {
   ListenOptions,
   SendQueueOptions,
 } from './options.js';
-export { hashPassword } from './passwords.js';
+export { hashPassword, hashScram } from './passwords.js';
 export type { ChatStats } from './server.js';
 export { ChatServer, createChatServer } from './server.js';
 export type { ChatTlsOptions, StsOptions } from './tls-options.js';

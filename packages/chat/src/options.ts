@@ -85,18 +85,25 @@ export interface ChatServerOptions {
   /** IRC operators for OPER: name and a {@link hashPassword} hash. @default [] */
   operators?: Array<{ name: string; password: string }>;
   /**
-   * Accounts for SASL PLAIN, `/login`, REGISTER and `/register`: `users` maps names to
-   * {@link hashPassword} hashes, `file` is a JSON file of the same shape (created on first
-   * registration), `registration` lets clients create accounts, `store` replaces `users`/`file`
-   * with your own {@link ChatAccountStore} (shared by several nodes), `nickGrace` is how many ms
-   * someone using a registered account's name as nick has to log in before being renamed to a
-   * guest nick (0 turns nick ownership off; default 30000). @default none (no logins)
+   * Accounts for SASL PLAIN and SCRAM-SHA-256, `/login`, REGISTER and `/register`: `users` maps
+   * names to a {@link hashPassword} hash, or to `{ password, scram }` with a {@link hashScram}
+   * result for SCRAM logins (a bare hash logs in with PLAIN only); `file` is a JSON file of the
+   * same shape (created on first registration); `registration` lets clients create accounts;
+   * `store` replaces `users`/`file` with your own {@link ChatAccountStore} (shared by several
+   * nodes); `nickGrace` is how many ms someone using a registered account's name as nick has to
+   * log in before being renamed to a guest nick (0 turns nick ownership off).
+   * @default none (no logins)
    */
   accounts?: {
-    users?: Record<string, string>;
+    /** @default {} */
+    users?: Record<string, string | { password: string; scram?: string }>;
+    /** @default none (memory) */
     file?: string;
+    /** @default false */
     registration?: boolean;
+    /** @default the built-in store */
     store?: ChatAccountStore;
+    /** @default 30000 */
     nickGrace?: number;
   };
   /** TLS for the IRC listener on `tlsPort` (certificate files, reloadable; optional STS). @default none */

@@ -1,4 +1,6 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { ChatError } from './errors.js';
+import { deriveScram, formatScram, SCRAM_ITERATIONS } from './internal/scram.js';
 
 const N = 16_384;
 const R = 8;
@@ -31,9 +33,49 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
-/** Whether `s` looks like a {@link hashPassword} result. */
+/** Largest scrypt cost accepted from a hash (2^20: 1 GiB of memory at r=8 is already too much). */
+const MAX_N = 1 << 20;
+const MAX_R = 32;
+const MAX_P = 16;
+
+/**
+ * Whether `s` looks like a {@link hashPassword} result with sane costs: a hash read from a shared
+ * store is input like any other, and an absurd N or r would make every login allocate gigabytes.
+ */
 export function isPasswordHash(s: unknown): s is string {
-  return typeof s === 'string' && /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/.test(s);
+  if (typeof s !== 'string' || s.length > 512) return false;
+  const m = /^scrypt\$(\d{1,8})\$(\d{1,3})\$(\d{1,3})\$[A-Za-z0-9+/=]{1,128}\$[A-Za-z0-9+/=]{1,128}$/.exec(s);
+  if (m === null) return false;
+  const n = Number(m[1]);
+  const r = Number(m[2]);
+  const p = Number(m[3]);
+  // N must be a power of two above 1 (scrypt's own rule).
+  return n > 1 && n <= MAX_N && (n & (n - 1)) === 0 && r >= 1 && r <= MAX_R && p >= 1 && p <= MAX_P;
+}
+
+/**
+ * Derives SCRAM-SHA-256 credentials for SASL `SCRAM-SHA-256` (RFC 5802, RFC 7677): salt,
+ * iteration count, StoredKey and ServerKey, never the password, as
+ * `scram-sha-256$iterations$salt$StoredKey$ServerKey` (base64). Put it beside the
+ * {@link hashPassword} hash (`accounts.users`, a {@link ChatAccountStore}'s `scramCredentials`).
+ *
+ * @param password - the secret (SASLprep-mapped and NFKC-normalised first, as clients do)
+ * @param options - `iterations` (PBKDF2 rounds, at least 4096; default 4096)
+ * @returns the credential string
+ * @example
+ * ```ts
+ * const users = { alice: { password: await hashPassword('s3cret'), scram: await hashScram('s3cret') } };
+ * createChatServer({ accounts: { users } });
+ * ```
+ */
+export async function hashScram(password: string, options: { iterations?: number } = {}): Promise<string> {
+  const iterations = options.iterations ?? SCRAM_ITERATIONS;
+  if (!Number.isInteger(iterations) || iterations < 4096 || iterations > 1_000_000)
+    throw new ChatError(
+      'ERR_INVALID_ARGUMENT',
+      `option iterations must be an integer from 4096 to 1000000, got ${String(iterations)}`,
+    );
+  return formatScram(await deriveScram(password, randomBytes(16), iterations));
 }
 
 /**

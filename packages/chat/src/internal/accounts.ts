@@ -2,19 +2,47 @@ import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import type { ChatAccountStore } from '../account-store.js';
 import { ChatError } from '../errors.js';
-import { hashPassword, isPasswordHash, verifyPassword } from '../passwords.js';
+import { hashPassword, hashScram, isPasswordHash, verifyPassword } from '../passwords.js';
+import { accountNameProblem, DUMMY_HASH, MAX_PASSWORD_BYTES } from './account-limits.js';
 import { foldCase } from './casemap.js';
+import { parseScram } from './scram.js';
+
+/** One account in `accounts.users` or the file: a scrypt hash, or that plus SCRAM credentials. */
+export type AccountEntry = string | { password: string; scram?: string };
+
+interface Account {
+  name: string;
+  hash: string;
+  scram: string | null;
+}
+
+function entryOf(name: string, v: unknown): Account {
+  const hash = typeof v === 'object' && v !== null ? (v as { password?: unknown }).password : v;
+  const scram = typeof v === 'object' && v !== null ? (v as { scram?: unknown }).scram : undefined;
+  if (!isPasswordHash(hash))
+    throw new ChatError(
+      'ERR_INVALID_ARGUMENT',
+      `account ${JSON.stringify(name)} needs a hashPassword() hash`,
+    );
+  if (scram !== undefined && parseScram(scram) === null)
+    throw new ChatError(
+      'ERR_INVALID_ARGUMENT',
+      `account ${JSON.stringify(name)}: scram must be a hashScram() result, got ${JSON.stringify(String(scram).slice(0, 20))}`,
+    );
+  return { name, hash, scram: (scram as string | undefined) ?? null };
+}
 
 /**
- * Accounts for one node: name -> scrypt hash, in memory and optionally in a JSON file
- * (`{ "alice": "scrypt$..." }`) rewritten atomically on every registration.
+ * Accounts for one node: name -> scrypt hash (and SCRAM credentials), in memory and optionally in
+ * a JSON file (`{ "alice": "scrypt$..." }` or `{ "alice": { "password": "scrypt$...", "scram":
+ * "scram-sha-256$..." } }`) rewritten atomically on every registration.
  */
 export class AccountStore implements ChatAccountStore {
-  readonly #accounts = new Map<string, { name: string; hash: string }>();
+  readonly #accounts = new Map<string, Account>();
   readonly #file: string | null;
   #saving: Promise<void> = Promise.resolve();
 
-  constructor(users: Record<string, string>, file: string | null) {
+  constructor(users: Record<string, AccountEntry>, file: string | null) {
     this.#file = file;
     let fromFile: Record<string, unknown> = {};
     if (file !== null) {
@@ -29,42 +57,57 @@ export class AccountStore implements ChatAccountStore {
           );
       }
     }
-    for (const [name, hash] of Object.entries({ ...fromFile, ...users })) {
-      if (!isPasswordHash(hash))
-        throw new ChatError(
-          'ERR_INVALID_ARGUMENT',
-          `account ${JSON.stringify(name)} needs a hashPassword() hash`,
-        );
-      this.#accounts.set(foldCase(name), { name, hash });
-    }
+    for (const [name, v] of Object.entries({ ...fromFile, ...users }))
+      this.#accounts.set(foldCase(name), entryOf(name, v));
+  }
+
+  /** Whether `name` is one of this store's accounts (no await: the layered store asks first). */
+  has(name: string): boolean {
+    return this.#accounts.has(foldCase(name));
   }
 
   async exists(name: string): Promise<boolean> {
-    return this.#accounts.has(foldCase(name));
+    return this.has(name);
   }
 
   /** The account's own spelling when `password` is right, else null. */
   async verify(name: string, password: string): Promise<string | null> {
-    const a = this.#accounts.get(foldCase(name));
+    const a =
+      Buffer.byteLength(password) <= MAX_PASSWORD_BYTES ? this.#accounts.get(foldCase(name)) : undefined;
     if (a === undefined) {
       // Spend the same time as a real check, so probing names by timing gains nothing.
-      await verifyPassword(password, DUMMY);
+      await verifyPassword(password.slice(0, MAX_PASSWORD_BYTES), DUMMY_HASH);
       return null;
     }
     return (await verifyPassword(password, a.hash)) ? a.name : null;
   }
 
+  async scramCredentials(name: string): Promise<{ account: string; scram: string } | null> {
+    const a = this.#accounts.get(foldCase(name));
+    return a === undefined || a.scram === null ? null : { account: a.name, scram: a.scram };
+  }
+
   /** Creates an account; false when the name is taken. */
   async register(name: string, password: string): Promise<boolean> {
+    const problem = accountNameProblem(name);
+    if (problem !== null) throw new ChatError('ERR_INVALID_ARGUMENT', `account name: ${problem}`);
+    if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES)
+      throw new ChatError('ERR_INVALID_ARGUMENT', `password is over ${MAX_PASSWORD_BYTES} bytes`);
     const f = foldCase(name);
     if (this.#accounts.has(f)) return false;
     const hash = await hashPassword(password);
+    const scram = await hashScram(password);
     if (this.#accounts.has(f)) return false;
-    this.#accounts.set(f, { name, hash });
+    this.#accounts.set(f, { name, hash, scram });
     if (this.#file !== null) {
       const file = this.#file;
       const data = JSON.stringify(
-        Object.fromEntries([...this.#accounts.values()].map((a) => [a.name, a.hash])),
+        Object.fromEntries(
+          [...this.#accounts.values()].map((a) => [
+            a.name,
+            a.scram === null ? a.hash : { password: a.hash, scram: a.scram },
+          ]),
+        ),
         null,
         2,
       );
@@ -78,4 +121,7 @@ export class AccountStore implements ChatAccountStore {
   }
 }
 
-const DUMMY = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+/** Whether `store` offers SCRAM-SHA-256 (it keeps SCRAM credentials). */
+export function hasScram(store: ChatAccountStore): boolean {
+  return typeof store.scramCredentials === 'function';
+}

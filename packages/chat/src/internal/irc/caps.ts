@@ -1,3 +1,4 @@
+import { hasScram } from '../accounts.js';
 import type { Ctx } from '../context.js';
 import type { IrcConn } from '../irc-conn.js';
 import { TAG_ACCOUNT, TAG_AWAY, TAG_EXTJOIN, TAG_MSGTAGS, TAG_TIME } from '../irc-encode.js';
@@ -40,7 +41,7 @@ function offered(c: IrcConn): Map<string, string> {
   const out = new Map<string, string>();
   for (const cap of CAPABILITIES) out.set(cap, '');
   if (accountsUp(c.ctx)) {
-    out.set('sasl', 'PLAIN');
+    out.set('sasl', saslMechanisms(c.ctx).join(','));
     if (c.ctx.opts.registration) out.set('draft/account-registration', 'before-connect');
   }
   const sts = c.ctx.opts.tls?.sts;
@@ -57,6 +58,11 @@ function offered(c: IrcConn): Map<string, string> {
 /** Capabilities a client may not REQ (IRCv3 sts: "Clients MUST NOT request this capability"). */
 const NOT_REQUESTABLE = new Set(['sts']);
 
+/** SASL mechanisms offered (908 RPL_SASLMECHS, `sasl=` in CAP LS 302): SCRAM when the store keeps its credentials. */
+export function saslMechanisms(ctx: Ctx): string[] {
+  return ctx.accounts !== null && hasScram(ctx.accounts) ? ['PLAIN', 'SCRAM-SHA-256'] : ['PLAIN'];
+}
+
 /** Whether there is an account store and it can answer now (a shared one may be unreachable). */
 export function accountsUp(ctx: Ctx): boolean {
   return ctx.accounts !== null && (ctx.accounts.available?.() ?? true);
@@ -69,6 +75,11 @@ export function accountsUp(ctx: Ctx): boolean {
  */
 export function accountsAvailability(ctx: Ctx, up: boolean): void {
   if (ctx.accounts === null) return;
+  ctx.log(
+    up
+      ? 'account store is back: SASL and registration offered again (CAP NEW)'
+      : 'account store is unavailable: SASL and registration withdrawn (CAP DEL) until it is back',
+  );
   const names = ctx.opts.registration ? ['sasl', 'draft/account-registration'] : ['sasl'];
   for (const x of ctx.conns) {
     // Duck-typed: every IRC connection (TCP, TLS, WebSocket) has caps.
