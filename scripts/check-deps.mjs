@@ -51,11 +51,19 @@ for (const { path, manifest: pkg } of packages) {
       const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
       if (!declared.has(name))
         problems.push(`${rel}: imports '${spec}' but ${pkg.name} does not declare '${name}'`);
-      else if (name.startsWith('@asyncnet/') && spec !== name) {
-        problems.push(`${rel}: imports sibling internals '${spec}'; use the package entry point '${name}'`);
+      else if (name.startsWith('@asyncnet/') && spec !== name && !exportsSubpath(spec, name)) {
+        problems.push(`${rel}: imports sibling internals '${spec}'; use an entry point in ${name}'s exports`);
       }
     }
   }
+}
+
+/** Whether `spec` (`@asyncnet/x/sub`) is a subpath the sibling `name` lists in its `exports`. */
+function exportsSubpath(spec, name) {
+  const sibling = packages.find((p) => p.name === name);
+  return (
+    sibling !== undefined && Object.hasOwn(sibling.manifest.exports ?? {}, `.${spec.slice(name.length)}`)
+  );
 }
 
 if (problems.length > 0) {

@@ -19,6 +19,16 @@ const smoke = {
     if (Buffer.from(line).toString() !== 'hello\\n') throw new Error('readLine returned ' + line);
     if (!(new m.IncompleteReadError(new Uint8Array(0), 1) instanceof m.StreamsError)) throw new Error('error classes');
   }`,
+  // The adapter subpath, sharing the main entry's classes (one copy of the code, ESM and CJS alike).
+  '@asyncnet/streams/adapter': `async (m) => {
+    const main = typeof require === 'function' ? require('@asyncnet/streams') : await import('@asyncnet/streams');
+    const [a, b] = m.createTransportPair();
+    const [reader] = m.streamsFromTransport(a);
+    const [, writer] = m.streamsFromTransport(b);
+    writer.write(Buffer.from('adapter\\n'));
+    if (Buffer.from(await reader.readLine()).toString() !== 'adapter\\n') throw new Error('adapter round trip');
+    if (!(reader instanceof main.StreamReader)) throw new Error('two copies of StreamReader');
+  }`,
   '@asyncnet/protocol': `async (m) => {
     const d = new m.LinesCodec().createDecoder();
     const frames = d.push(Buffer.from('a\\r\\nb\\n'));
@@ -103,8 +113,12 @@ try {
  * only `.d.cts` (attw checks the entry point; this checks every file behind it).
  */
 function checkConsumerTypes(app) {
-  const imports = packages.map((n, i) => `import * as m${i} from '${n}';`).join('\n');
-  const uses = packages.map((_, i) => `m${i}`).join(', ');
+  const imports = Object.keys(smoke)
+    .map((n, i) => `import * as m${i} from '${n}';`)
+    .join('\n');
+  const uses = Object.keys(smoke)
+    .map((_, i) => `m${i}`)
+    .join(', ');
   writeFileSync(join(app, 'types-esm.mts'), `${imports}\nexport const all = [${uses}];\n`);
   writeFileSync(join(app, 'types-cjs.cts'), `${imports}\nexport const all = [${uses}];\n`);
   const tsc = join(root, 'node_modules/typescript/bin/tsc');

@@ -11,7 +11,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
-import { publicPackages, root } from './workspace.mjs';
+import { publicPackages, root, sourceEntries } from './workspace.mjs';
 
 /**
  * A relative specifier ending in `.js`, in `from '…'`, `import('…')` and `import '…'`. The
@@ -109,9 +109,10 @@ export function emitDeclarations(packages = publicPackages()) {
     name: p.name,
     src: join(p.path, 'src'),
     dist: join(p.path, 'dist'),
+    entries: sourceEntries(p).map(([, file]) => file),
   }));
   const program = ts.createProgram({
-    rootNames: targets.map((t) => join(t.src, 'index.ts')),
+    rootNames: targets.flatMap((t) => t.entries),
     options,
   });
   const owner = (file) => targets.find((t) => resolve(file).startsWith(t.src + sep));
@@ -122,7 +123,7 @@ export function emitDeclarations(packages = publicPackages()) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, text);
   };
-  // Held until every module is emitted: only the files reachable from a package's index.d.ts are
+  // Held until every module is emitted: only the files reachable from a package's entry points are
   // written, so an internal module that only stripped (`@internal`) members used is not published.
   const emitted = new Map();
   const writeFile = (file, text) => {
@@ -145,7 +146,9 @@ export function emitDeclarations(packages = publicPackages()) {
       `declaration emit failed:\n${ts.formatDiagnosticsWithColorAndContext(errors, formatHost)}`,
     );
   }
-  const pending = targets.map((t) => join(t.dist, 'index.d.ts'));
+  const pending = targets.flatMap((t) =>
+    t.entries.map((file) => join(t.dist, relative(t.src, file)).replace(/\.ts$/, '.d.ts')),
+  );
   const reached = new Set();
   while (pending.length > 0) {
     const file = pending.pop();

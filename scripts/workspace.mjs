@@ -66,6 +66,16 @@ export function publicPackages() {
   return workspacePackages().filter((p) => !p.private);
 }
 
+/** The export condition that points an entry point at its TypeScript source. */
+export const SOURCE_CONDITION = '@asyncnet/source';
+
+/** A package's entry points: `[subpath, absolute src file]` from each `exports` entry's source condition. */
+export function sourceEntries(pkg) {
+  return Object.entries(pkg.manifest.exports ?? {})
+    .filter(([, target]) => typeof target === 'object' && target?.[SOURCE_CONDITION])
+    .map(([subpath, target]) => [subpath, join(pkg.path, target[SOURCE_CONDITION])]);
+}
+
 /**
  * The environment for a child npm/pnpm without the `npm_config_*` variables pnpm sets for its
  * scripts: npm warns about every one it does not know ("Unknown env config").

@@ -8,19 +8,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 import { compilerOptions, declarationOptions } from '../../../scripts/emit-declarations.mjs';
-import { publicPackages, root } from '../../../scripts/workspace.mjs';
+import { publicPackages, root, sourceEntries } from '../../../scripts/workspace.mjs';
 
-const SOURCE_CONDITION = '@asyncnet/source';
 /** Where the in-memory declarations of `<pkg>/src/x.ts` live: `<pkg>/.api/x.d.ts`, so `./x.js` never resolves back to the source. */
 const VIRTUAL = '.api';
-
-/** The package's entry points: `[subpath, src file]` from each `exports` entry's source condition. */
-function entries(pkg) {
-  const exports = pkg.manifest.exports ?? {};
-  return Object.entries(exports)
-    .filter(([, target]) => typeof target === 'object' && target?.[SOURCE_CONDITION])
-    .map(([subpath, target]) => [subpath, join(pkg.path, target[SOURCE_CONDITION])]);
-}
 
 const printer = ts.createPrinter({ removeComments: true, newLine: ts.NewLineKind.LineFeed });
 
@@ -36,7 +27,7 @@ function print(decl) {
  * errors in what would be published (a public declaration naming a stripped `@internal` one).
  */
 export function buildReports(packages = publicPackages()) {
-  const pkgs = packages.map((p) => ({ ...p, src: join(p.path, 'src'), entries: entries(p) }));
+  const pkgs = packages.map((p) => ({ ...p, src: join(p.path, 'src'), entries: sourceEntries(p) }));
   const options = declarationOptions(compilerOptions(join(pkgs[0].path, 'tsconfig.json')));
   const owner = (file) => pkgs.find((p) => resolve(file).startsWith(p.src + sep));
   const toVirtual = (file) => {

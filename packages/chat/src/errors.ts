@@ -1,4 +1,4 @@
-import { brandError, hasErrorBrand } from '@asyncnet/streams';
+import { brandError, hasErrorBrand } from '@asyncnet/streams/adapter';
 /** Stable codes carried by every {@link ChatError}. */
 export type ChatErrorCode =
   | 'ERR_INVALID_ARGUMENT'

@@ -1,4 +1,4 @@
-import { redactUrl } from '@asyncnet/streams';
+import { redactUrl } from '@asyncnet/streams/adapter';
 import type { Redis, RedisOptions } from 'ioredis';
 import {
   type BusNode,

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { type Server, type StreamTransport, startTransportServer } from '@asyncnet/streams';
+import type { Server } from '@asyncnet/streams';
+import { type StreamTransport, startTransportServer } from '@asyncnet/streams/adapter';
 import { type BusNode, type BusStats, type ChatBus, emptyBusStats, memoryBus } from './bus.js';
 import { ChatError } from './errors.js';
 import { AccountStore } from './internal/accounts.js';

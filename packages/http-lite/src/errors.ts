@@ -1,4 +1,4 @@
-import { brandError, hasErrorBrand } from '@asyncnet/streams';
+import { brandError, hasErrorBrand } from '@asyncnet/streams/adapter';
 /** Every `code` an {@link HttpError} can carry. */
 export type HttpErrorCode =
   | 'ERR_HTTP_PARSE'

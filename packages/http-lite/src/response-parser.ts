@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { asBuffer } from '@asyncnet/streams';
+import { asBuffer } from '@asyncnet/streams/adapter';
 import { HttpError, parseError } from './errors.js';
 import { HttpHeaders } from './headers.js';
 

@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuplexTransport, openTransport } from '@asyncnet/streams';
+import { DuplexTransport, openTransport } from '@asyncnet/streams/adapter';
 import { makeCert } from '@asyncnet-internal/test-support';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent, type ConnectTarget, fetch, get, HttpError, post, request } from './index.js';

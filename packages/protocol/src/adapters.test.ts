@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import {
   createStreamPair,
-  createTransportPair,
   openConnection,
   type Server,
   type StreamReader,
   startServer,
-  streamsFromTransport,
 } from '@asyncnet/streams';
+import { createTransportPair, streamsFromTransport } from '@asyncnet/streams/adapter';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferred, EchoProtocol, portOf, RecordingProtocol, until } from './__fixtures__/helpers.js';
 import { attachProtocol, connectProtocol, detachStreams } from './adapters.js';

@@ -1,12 +1,10 @@
 import type { AddressInfo } from 'node:net';
+import type { ConnectionErrorInfo, StreamReader, StreamWriter } from '@asyncnet/streams';
 import {
-  type ConnectionErrorInfo,
-  type StreamReader,
   type StreamsFromTransportOptions,
   type StreamTransport,
-  type StreamWriter,
   streamsFromTransport,
-} from '@asyncnet/streams';
+} from '@asyncnet/streams/adapter';
 import { logCallbackError, runOnTransport } from './create-server.js';
 import { ProtocolError } from './errors.js';
 import { ProtocolTransport } from './internal/protocol-transport.js';

@@ -1,10 +1,5 @@
-import {
-  type ConnectionErrorInfo,
-  type OpenConnectionOptions,
-  openTransport,
-  openUnixTransport,
-  type StreamTransport,
-} from '@asyncnet/streams';
+import type { ConnectionErrorInfo, OpenConnectionOptions } from '@asyncnet/streams';
+import { openTransport, openUnixTransport, type StreamTransport } from '@asyncnet/streams/adapter';
 import { logCallbackError, type ProtocolFactory, runOnTransport } from './create-server.js';
 import { ProtocolError } from './errors.js';
 import { toError } from './internal/callbacks.js';

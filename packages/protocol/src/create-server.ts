@@ -1,12 +1,10 @@
 import type { AddressInfo } from 'node:net';
+import type { ConnectionErrorInfo, Server, StartServerOptions } from '@asyncnet/streams';
 import {
-  type ConnectionErrorInfo,
-  type Server,
-  type StartServerOptions,
   type StreamTransport,
   startTransportServer,
   startUnixTransportServer,
-} from '@asyncnet/streams';
+} from '@asyncnet/streams/adapter';
 import { ProtocolError } from './errors.js';
 import { toError } from './internal/callbacks.js';
 import { ProtocolTransport } from './internal/protocol-transport.js';

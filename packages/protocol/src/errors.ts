@@ -1,4 +1,4 @@
-import { brandError, hasErrorBrand } from '@asyncnet/streams';
+import { brandError, hasErrorBrand } from '@asyncnet/streams/adapter';
 /**
  * Every `code` a {@link ProtocolError} can carry.
  * @example

@@ -1,4 +1,4 @@
-import { createTransportPair, streamsFromTransport } from '@asyncnet/streams';
+import { createTransportPair, streamsFromTransport } from '@asyncnet/streams/adapter';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deferred } from './__fixtures__/helpers.js';

@@ -63,7 +63,7 @@ export class DuplexTransport implements StreamTransport {
   /**
    * @param duplex - the stream to run the connection over; it is put in flowing mode
    * @param options - write-buffer water marks
-   * @throws {@link StreamsError} `ERR_INVALID_ARGUMENT` for bad water marks
+   * @throws `StreamsError` `ERR_INVALID_ARGUMENT` for bad water marks
    */
   constructor(duplex: Duplex, options: DuplexTransportOptions = {}) {
     this.#duplex = duplex;
@@ -319,7 +319,7 @@ function flushTick(transport: DuplexTransport): void {
  * @param duplex - the stream to wrap; the reader and writer own it from now on
  * @param options - reader limit and write-buffer water marks
  * @returns `[reader, writer]`
- * @throws {@link StreamsError} `ERR_INVALID_ARGUMENT` for a bad limit or water marks
+ * @throws `StreamsError` `ERR_INVALID_ARGUMENT` for a bad limit or water marks
  * @example
  * ```ts
  * server.on('upgrade', async (req, socket) => {

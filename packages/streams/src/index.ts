@@ -56,27 +56,7 @@ export { fromDuplex } from './duplex-transport.js';
 export type { FromWebStreamsOptions, WebStreamPair } from './web-streams.js';
 export { fromWebStreams, toWebStreams } from './web-streams.js';
 
-// For adapter authors: the transport layer under readers, writers and protocols, the servers and
-// connections over it, and the helpers the sibling packages share
+// What getExtraInfo() and startTls() take and give (the transport layer itself is in
+// `@asyncnet/streams/adapter`)
 
-export { asBuffer } from './buffer-view.js';
-export type { StreamsFromTransportOptions } from './connection.js';
-export { openTransport, openUnixTransport, streamsFromTransport } from './connection.js';
-export type { DuplexTransportOptions } from './duplex-transport.js';
-export { DuplexTransport } from './duplex-transport.js';
-export { brandError, hasErrorBrand } from './error-brand.js';
-export { createTransportPair, MemoryTransport } from './memory-transport.js';
-export { redactUrl } from './redact.js';
-export { startTransportServer, startUnixTransportServer } from './server.js';
-export type {
-  ExtraInfo,
-  SocketAddress,
-  SocketTransportOptions,
-  StartTlsOptions,
-  StreamTransport,
-  TransportListener,
-  WriteBufferLimits,
-} from './transport.js';
-export { DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK, SocketTransport } from './transport.js';
-export type { WebStreamTransportOptions } from './web-stream-transport.js';
-export { WebStreamTransport } from './web-stream-transport.js';
+export type { ExtraInfo, SocketAddress, StartTlsOptions, WriteBufferLimits } from './transport.js';

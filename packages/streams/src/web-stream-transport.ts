@@ -62,7 +62,7 @@ export class WebStreamTransport implements StreamTransport {
    * @param readable - bytes from the peer (`Uint8Array` chunks; strings are UTF-8 encoded); it is locked
    * @param writable - bytes to the peer; it is locked
    * @param options - water marks and `getExtraInfo` values
-   * @throws {@link StreamsError} `ERR_INVALID_ARGUMENT` for bad water marks
+   * @throws `StreamsError` `ERR_INVALID_ARGUMENT` for bad water marks
    */
   constructor(
     readable: ReadableStream<Uint8Array>,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { StreamTransport } from '@asyncnet/streams';
+import type { StreamTransport } from '@asyncnet/streams/adapter';
 import { ChatError } from '../errors.js';
 
 /**

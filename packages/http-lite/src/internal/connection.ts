@@ -1,4 +1,4 @@
-import type { StreamTransport, TransportListener } from '@asyncnet/streams';
+import type { StreamTransport, TransportListener } from '@asyncnet/streams/adapter';
 import { HttpError } from '../errors.js';
 import { ResponseParser } from '../response-parser.js';
 import { chBodySent, chSendHeaders } from '../tracing.js';

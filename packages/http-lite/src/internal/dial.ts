@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { openTransport, openUnixTransport, type StreamTransport, TimeoutError } from '@asyncnet/streams';
+import { TimeoutError } from '@asyncnet/streams';
+import { openTransport, openUnixTransport, type StreamTransport } from '@asyncnet/streams/adapter';
 import { HttpError } from '../errors.js';
 import { ResponseParser } from '../response-parser.js';
 import { basicAuth, redactedUrlCause, redactUrl } from './redact.js';

@@ -1,4 +1,4 @@
-import { asBuffer } from '@asyncnet/streams';
+import { asBuffer } from '@asyncnet/streams/adapter';
 import { HttpError } from '../errors.js';
 import type { HttpHeaders } from '../headers.js';
 import { type BodyController, HttpResponse, ResponseBody } from '../response.js';

@@ -1,4 +1,5 @@
-import { openTransport, TimeoutError } from '@asyncnet/streams';
+import { TimeoutError } from '@asyncnet/streams';
+import { openTransport } from '@asyncnet/streams/adapter';
 import type { Agent } from '../agent.js';
 import { HttpError } from '../errors.js';
 import { chBeforeConnect, chConnectError, chConnected, type TraceConnectParams } from '../tracing.js';

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 
-import { redactUrl } from '@asyncnet/streams';
+import { redactUrl } from '@asyncnet/streams/adapter';
 
 // One redaction rule for every package: the core's.
 export { redactUrl };

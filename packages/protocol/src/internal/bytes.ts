@@ -1,5 +1,5 @@
 // The core's one Buffer-view helper, re-exported for the codecs.
-export { asBuffer } from '@asyncnet/streams';
+export { asBuffer } from '@asyncnet/streams/adapter';
 
 /**
  * A growable byte accumulator for the unfinished frame of a decoder. It copies the tail of each

@@ -1,4 +1,5 @@
-import type { ExtraInfo, StartTlsOptions, StreamTransport, TransportListener } from '@asyncnet/streams';
+import type { ExtraInfo, StartTlsOptions } from '@asyncnet/streams';
+import type { StreamTransport, TransportListener } from '@asyncnet/streams/adapter';
 import type { AnyProtocol, Transport } from '../protocol.js';
 import { feedBuffered, isBuffered, toError } from './callbacks.js';
 
