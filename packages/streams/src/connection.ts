@@ -5,7 +5,13 @@ import { abortReasonToError, StreamsError, TimeoutError } from './errors.js';
 import { setLongTimeout } from './internal/long-timeout.js';
 import { StreamReader } from './stream-reader.js';
 import { StreamWriter } from './stream-writer.js';
-import { resolveWriteLimits, SocketTransport, type StreamTransport, sniName } from './transport.js';
+import {
+  resolveWriteLimits,
+  SocketTransport,
+  type StreamTransport,
+  sniName,
+  type TransportListener,
+} from './transport.js';
 
 /** Options for {@link openConnection} and {@link openUnixConnection}. */
 export interface OpenConnectionOptions {
@@ -73,6 +79,54 @@ export function streamsFromTransport(
 export interface HandlerState {
   done: boolean;
   eofSeen: boolean;
+  /** Called once the connection is gone, after the reader and writer were told. */
+  connectionClosed?(): void;
+}
+
+/**
+ * @internal Routes a transport's events to its reader and writer. Prototype methods rather than
+ * closures: one small object per connection instead of five functions and their scope.
+ */
+export class StreamsListener implements TransportListener {
+  readonly reader: StreamReader;
+  readonly writer: StreamWriter;
+  /** `null` for client connections: EOF keeps the write side open (the caller may still answer). */
+  readonly handler: HandlerState | null;
+
+  constructor(reader: StreamReader, writer: StreamWriter, handler: HandlerState | null) {
+    this.reader = reader;
+    this.writer = writer;
+    this.handler = handler;
+  }
+
+  data(chunk: Uint8Array): void {
+    this.reader.feedData(chunk);
+  }
+
+  eof(): boolean {
+    this.reader.feedEof();
+    const handler = this.handler;
+    if (handler === null) return true;
+    handler.eofSeen = true;
+    // Keep the write side open while the handler may still answer (asyncio does the same for TCP);
+    // once it has returned, nobody will: close instead of leaving a half-open socket behind.
+    return !handler.done;
+  }
+
+  writePaused(): void {
+    this.writer.onWritePaused();
+  }
+
+  writeResumed(): void {
+    this.writer.onWriteResumed();
+  }
+
+  closed(error: Error | null): void {
+    if (error !== null) this.reader.setException(error);
+    else this.reader.feedEof();
+    this.writer.onClosed(error);
+    this.handler?.connectionClosed?.();
+  }
 }
 
 /** @internal Reader/writer wiring shared by `streamsFromTransport` and the server. */
@@ -83,24 +137,7 @@ export function wireStreams(
 ): [StreamReader, StreamWriter] {
   const reader = new StreamReader({ limit, flowControl: transport });
   const writer = new StreamWriter(transport);
-  transport.setListener({
-    data: (chunk) => reader.feedData(chunk),
-    eof: () => {
-      reader.feedEof();
-      if (handler === null) return true;
-      handler.eofSeen = true;
-      // Keep the write side open while the handler may still answer (asyncio does the same for TCP);
-      // once it has returned, nobody will: close instead of leaving a half-open socket behind.
-      return !handler.done;
-    },
-    writePaused: () => writer.onWritePaused(),
-    writeResumed: () => writer.onWriteResumed(),
-    closed: (error) => {
-      if (error !== null) reader.setException(error);
-      else reader.feedEof();
-      writer.onClosed(error);
-    },
-  });
+  transport.setListener(new StreamsListener(reader, writer, handler));
   return [reader, writer];
 }
 

@@ -155,17 +155,29 @@ export class Server implements AsyncDisposable {
     for (const s of this.#servers) s.on('error', (err) => defaultOnError(err, { peername: undefined }));
   }
 
-  /** @internal Registers a connection so the server can close it and wait for it. */
-  track(transport: StreamTransport): void {
+  /**
+   * @internal Registers a connection so the server can close it and wait for it. Its `closed`
+   * untracks it, unless `untrackSelf`: then its listener calls {@link Server.untrack} (no promise
+   * reaction per connection).
+   */
+  track(transport: StreamTransport, untrackSelf = false): void {
     this.#transports.add(transport);
-    void transport.closed.then(() => {
-      this.#transports.delete(transport);
-      if (this.#transports.size === 0 && this.#idleWaiters.length > 0) {
-        const waiters = this.#idleWaiters;
-        this.#idleWaiters = [];
-        for (const w of waiters) w();
-      }
-    });
+    if (!untrackSelf) this.untrackWhenClosed(transport);
+  }
+
+  /** @internal Untracks the connection once its transport is closed. */
+  untrackWhenClosed(transport: StreamTransport): void {
+    void transport.closed.then(() => this.untrack(transport));
+  }
+
+  /** @internal The connection is gone (idempotent). */
+  untrack(transport: StreamTransport): void {
+    if (!this.#transports.delete(transport)) return;
+    if (this.#transports.size === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const w of waiters) w();
+    }
   }
 
   /** @internal Tracks a raw socket until its TLS handshake completes or fails. */
@@ -513,35 +525,78 @@ function tcpTargets(host: Hosts, port: number | undefined): ListenTarget[] {
   return hosts.map((h) => ({ host: h, port }));
 }
 
-function handlerToTransportCallback(handler: ConnectionHandler, options: StartServerOptions) {
-  const onError = options.onError ?? defaultOnError;
-  return (transport: SocketTransport): void => {
-    const state: HandlerState = { done: false, eofSeen: false };
-    const [reader, writer] = wireStreams(transport, options.limit, state);
-    const finished = () => {
-      state.done = true;
-      if (state.eofSeen) transport.close();
-    };
-    const fail = (err: unknown) => {
-      transport.abort();
-      try {
-        onError(err, { peername: transport.getExtraInfo('peername') as AddressInfo | undefined });
-      } catch {
-        // An onError that throws must not take the server down either.
-      }
-    };
+/**
+ * One accepted connection's handler run: what the server knows of it (a finished handler's
+ * connection closes on EOF) and what it does when the handler settles. One object per connection;
+ * its methods live on the prototype.
+ */
+class HandlerRun implements HandlerState {
+  done = false;
+  eofSeen = false;
+  readonly #transport: SocketTransport;
+  readonly #server: Server;
+  readonly #onError: (error: unknown, info: ConnectionErrorInfo) => void;
+
+  constructor(
+    transport: SocketTransport,
+    server: Server,
+    onError: (error: unknown, info: ConnectionErrorInfo) => void,
+  ) {
+    this.#transport = transport;
+    this.#server = server;
+    this.#onError = onError;
+  }
+
+  run(handler: ConnectionHandler, limit: number | undefined): void {
+    const [reader, writer] = wireStreams(this.#transport, limit, this);
     try {
       const result = handler(reader, writer);
       if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-        (result as Promise<void>).then(finished, fail);
+        (result as Promise<void>).then(
+          () => this.finished(),
+          (err: unknown) => this.fail(err),
+        );
       } else {
-        finished();
+        this.finished();
       }
     } catch (err) {
-      fail(err);
+      this.fail(err);
     }
-  };
+  }
+
+  finished(): void {
+    this.done = true;
+    if (this.eofSeen) this.#transport.close();
+  }
+
+  fail(err: unknown): void {
+    const transport = this.#transport;
+    transport.abort();
+    try {
+      this.#onError(err, { peername: transport.getExtraInfo('peername') as AddressInfo | undefined });
+    } catch {
+      // An onError that throws must not take the server down either.
+    }
+  }
+
+  connectionClosed(): void {
+    this.#server.untrack(this.#transport);
+  }
 }
+
+/** The per-connection callback of `startServer`: its connections untrack themselves from the server. */
+function handlerToTransportCallback(handler: ConnectionHandler, options: StartServerOptions): OnTransport {
+  const onError = options.onError ?? defaultOnError;
+  const { limit } = options;
+  const onTransport = (transport: SocketTransport, server: Server): void => {
+    new HandlerRun(transport, server, onError).run(handler, limit);
+  };
+  onTransport.untrackSelf = true;
+  return onTransport;
+}
+
+/** Called with each accepted connection; `untrackSelf` when its listener calls `Server.untrack`. */
+type OnTransport = ((transport: SocketTransport, server: Server) => void) & { untrackSelf?: boolean };
 
 function validateServerOptions(options: StartServerOptions): void {
   validateStreamOptions(options);
@@ -571,7 +626,7 @@ function validateServerOptions(options: StartServerOptions): void {
 }
 
 async function serve(
-  onTransport: (transport: SocketTransport) => void,
+  onTransport: OnTransport,
   targetsOf: ListenTarget[] | (() => ListenTarget[]),
   options: StartServerOptions,
 ): Promise<Server> {
@@ -605,10 +660,13 @@ async function serve(
       lowWaterMark: options.lowWaterMark,
       serverSide: true,
     });
-    server.track(transport);
+    const untrackSelf = onTransport.untrackSelf === true;
+    server.track(transport, untrackSelf);
     try {
-      onTransport(transport);
+      onTransport(transport, server);
     } catch (err) {
+      // The listener that would untrack it may never have been set.
+      if (untrackSelf) server.untrackWhenClosed(transport);
       transport.abort();
       onError(err, { peername: undefined });
     }

@@ -40,6 +40,11 @@ export interface StreamReaderOptions {
 
 const NEWLINE: Uint8Array = Buffer.from('\n');
 const EMPTY: Buffer = Buffer.alloc(0);
+/**
+ * Shared by every reader that has not received a byte yet. Never pushed to (feedData swaps in a
+ * queue of its own first), so every read of it sees an empty queue.
+ */
+const EMPTY_QUEUE = new ByteQueue();
 
 type Waiter = { resolve: () => void; reject: (err: unknown) => void };
 
@@ -61,7 +66,8 @@ type Waiter = { resolve: () => void; reject: (err: unknown) => void };
 export class StreamReader implements AsyncIterable<Buffer> {
   /** Maximum line / separator-search length in bytes. */
   readonly limit: number;
-  #queue = new ByteQueue();
+  /** {@link EMPTY_QUEUE} until the first bytes arrive: an idle connection allocates no queue. */
+  #queue: ByteQueue = EMPTY_QUEUE;
   #eof = false;
   #exception: Error | null = null;
   #waiter: Waiter | null = null;
@@ -106,7 +112,12 @@ export class StreamReader implements AsyncIterable<Buffer> {
   feedData(chunk: Uint8Array): void {
     if (this.#eof) throw new StreamsError('ERR_INVALID_ARGUMENT', 'feedData() after feedEof()');
     if (chunk.byteLength === 0) return;
-    this.#queue.push(asBuffer(chunk));
+    let queue = this.#queue;
+    if (queue === EMPTY_QUEUE) {
+      queue = new ByteQueue();
+      this.#queue = queue;
+    }
+    queue.push(asBuffer(chunk));
     this.#wake();
     if (!this.#paused && this.#flow !== undefined && this.#queue.size > 2 * this.limit) {
       this.#paused = true;

@@ -2,7 +2,10 @@ import { abortReasonToError, ConnectionClosedError } from './errors.js';
 import { untilAborted } from './internal/abortable.js';
 import type { ExtraInfo, StartTlsOptions, StreamTransport } from './transport.js';
 
+/** Returned by every `drain()` that need not wait: no allocation on the hot path. */
 const RESOLVED: Promise<void> = Promise.resolve();
+
+type DrainWaiter = { resolve: () => void; reject: (err: unknown) => void };
 
 /**
  * The writing half of a connection (asyncio's `StreamWriter`).
@@ -23,7 +26,8 @@ export class StreamWriter {
   /** The connection underneath (for adapter authors: buffer sizes, water marks, pause/resume). */
   readonly transport: StreamTransport;
   #paused = false;
-  #drainWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+  /** Created by the first `drain()` that has to wait: most connections never need one. */
+  #drainWaiters: DrainWaiter[] | null = null;
   #lostError: Error | null = null;
   #reported: Error | null = null;
   #lost = false;
@@ -68,12 +72,13 @@ export class StreamWriter {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortReasonToError(signal, 'drain'));
     return new Promise<void>((resolve, reject) => {
-      const waiter = { resolve, reject };
-      this.#drainWaiters.push(waiter);
+      const waiter: DrainWaiter = { resolve, reject };
+      (this.#drainWaiters ??= []).push(waiter);
       if (signal === undefined) return;
       const onAbort = () => {
-        const i = this.#drainWaiters.indexOf(waiter);
-        if (i !== -1) this.#drainWaiters.splice(i, 1);
+        const waiters = this.#drainWaiters;
+        const i = waiters === null ? -1 : waiters.indexOf(waiter);
+        if (i !== -1) waiters!.splice(i, 1);
         reject(abortReasonToError(signal, 'drain'));
       };
       signal.addEventListener('abort', onAbort, { once: true });
@@ -184,7 +189,8 @@ export class StreamWriter {
   onWriteResumed(): void {
     this.#paused = false;
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    if (waiters === null) return;
+    this.#drainWaiters = null;
     for (const w of waiters) w.resolve();
   }
 
@@ -194,8 +200,8 @@ export class StreamWriter {
     this.#lostError = error;
     this.#paused = false;
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    if (waiters.length === 0) return;
+    this.#drainWaiters = null;
+    if (waiters === null || waiters.length === 0) return;
     const err = this.#closedError();
     for (const w of waiters) w.reject(err);
   }

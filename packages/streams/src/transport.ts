@@ -151,7 +151,8 @@ export class SocketTransport implements StreamTransport {
   /** Set while `startTls()` runs: writes queue up and leave over TLS once it is established. */
   #upgrading: TLSSocket | null = null;
   #tlsPending = false;
-  #flushWaiters: (() => void)[] = [];
+  /** Only `startTls()` waits for a flush: created then. */
+  #flushWaiters: (() => void)[] | null = null;
   /** The socket's own queue as of the last flush or drain: reading `writableLength` per write is costly. */
   #socketBuffered = 0;
   #flushScheduled = false;
@@ -210,8 +211,13 @@ export class SocketTransport implements StreamTransport {
     this.#core.notifyClosed();
   }
 
-  /** Called by the socket once a flushed chunk reached the kernel. */
-  #afterWrite = (err?: Error | null): void => {
+  /**
+   * Called by the socket once a flushed chunk reached the kernel. Made at the first flush: a
+   * connection that never writes does not pay for the closure.
+   */
+  #afterWrite: ((err?: Error | null) => void) | null = null;
+
+  #written(err?: Error | null): void {
     if (!err) {
       this.#maybeResume();
       return;
@@ -220,7 +226,7 @@ export class SocketTransport implements StreamTransport {
     // the socket; anything else (EPIPE, ECONNRESET) is the connection's failure.
     if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_DESTROYED') this.#core.setError(err);
     this.#lostIfDestroyed();
-  };
+  }
 
   /** A destroyed socket reports an empty buffer: treat it as lost, never as drained. */
   #lostIfDestroyed(): boolean {
@@ -328,7 +334,8 @@ export class SocketTransport implements StreamTransport {
     this.#pendingBytes = 0;
     this.#arenaStart = this.#arenaEnd;
     const waiters = this.#flushWaiters;
-    this.#flushWaiters = [];
+    if (waiters === null) return;
+    this.#flushWaiters = null;
     for (const w of waiters) w();
   }
 
@@ -348,12 +355,13 @@ export class SocketTransport implements StreamTransport {
     this.#pending = [];
     this.#pendingBytes = 0;
     const socket = this.#socket;
+    const afterWrite = (this.#afterWrite ??= (err) => this.#written(err));
     if (count === 1) {
-      socket.write(pending[0]!, this.#afterWrite);
+      socket.write(pending[0]!, afterWrite);
     } else {
       socket.cork();
       for (let i = 0; i < count - 1; i++) socket.write(pending[i]!);
-      socket.write(pending[count - 1]!, this.#afterWrite);
+      socket.write(pending[count - 1]!, afterWrite);
       socket.uncork();
     }
     this.#maybeResume();
@@ -364,9 +372,9 @@ export class SocketTransport implements StreamTransport {
     const buffered = this.#socket.writableLength;
     this.#socketBuffered = buffered;
     this.#core.resumeWritingIfAtOrBelow(this.#pendingBytes + buffered);
-    if (buffered === 0 && this.#flushWaiters.length > 0) {
-      const waiters = this.#flushWaiters;
-      this.#flushWaiters = [];
+    const waiters = this.#flushWaiters;
+    if (buffered === 0 && waiters !== null) {
+      this.#flushWaiters = null;
       for (const w of waiters) w();
     }
   }
@@ -375,7 +383,9 @@ export class SocketTransport implements StreamTransport {
   #flushed(): Promise<void> {
     this.#flushNow();
     if (this.#core.lost || this.#socket.writableLength === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#flushWaiters.push(resolve));
+    return new Promise((resolve) => {
+      (this.#flushWaiters ??= []).push(resolve);
+    });
   }
 
   writeEof(): void {
