@@ -1,5 +1,5 @@
-// Cross-node fan-out over the Redis Streams bus: one sender, members spread over 1 or 2 nodes,
-// deliveries/s at the members. Starts its own redis-server on a free port; bounded by deadlines.
+// Cross-node fan-out: one sender, members spread over 1, 2 or 4 nodes, deliveries/s at the
+// members, on the Redis Streams bus and on a plain pub/sub peer bus (bench/pubsub_bus.mjs). Starts its own redis-server on a free port; bounded by deadlines.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { printTable, ratio } from '@asyncnet-internal/bench-harness';
+import { cell, median, printTable, ratio, runRounds } from '@asyncnet-internal/bench-harness';
 
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 const REDIS = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find(existsSync) ?? null;
@@ -53,12 +53,12 @@ function member(port, nick) {
 }
 
 /** Runs one setup; returns deliveries/s and the delivered ratio. */
-async function run(url, nodes, members, lines, deadlineMs) {
-  const prefix = `bench:${Date.now()}:${nodes}`;
+async function run(url, kind, nodes, members, lines, deadlineMs) {
+  const prefix = `bench:${Date.now()}:${kind}:${nodes}`;
   const procs = [];
   const ports = [];
   for (let k = 0; k < nodes; k++) {
-    const p = spawn(process.execPath, [here('./cluster_node.mjs'), url, prefix], {
+    const p = spawn(process.execPath, [here('./cluster_node.mjs'), url, prefix, kind], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     procs.push(p);
@@ -112,25 +112,37 @@ export async function runCluster({ quick = false } = {}) {
   const url = `redis://127.0.0.1:${port}`;
   const members = quick ? 20 : 100;
   const lines = quick ? 200 : 2_000;
-  const rows = [];
+  const deadline = quick ? 20_000 : 60_000;
+  const setups = ['streams 1', 'streams 2', 'streams 4', 'pubsub 2', 'pubsub 4'];
+  let results;
   try {
-    const one = await run(url, 1, members, lines, quick ? 20_000 : 60_000);
-    const two = await run(url, 2, members, lines, quick ? 20_000 : 60_000);
-    const fmt = (r) => `${(r.rate / 1e3).toFixed(1)}k/s`;
-    rows.push(['1 node (redis bus)', fmt(one), `${(one.ratio * 100).toFixed(1)}%`, '1.0x']);
-    rows.push([
-      '2 nodes (redis bus)',
-      fmt(two),
-      `${(two.ratio * 100).toFixed(1)}%`,
-      ratio(two.rate, one.rate),
-    ]);
+    results = await runRounds(quick ? 1 : 3, setups, (setup) => {
+      const [kind, nodes] = setup.split(' ');
+      return run(url, kind, Number(nodes), members, lines, deadline);
+    });
   } finally {
     redis.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
+  const rate = (setup) => median(results[setup].map((r) => r.rate));
+  const fmt = (x) => `${(x / 1e3).toFixed(1)}k/s`;
+  const rows = setups.map((setup) => {
+    const [kind, nodes] = setup.split(' ');
+    const delivered = Math.min(...results[setup].map((r) => r.ratio));
+    return [
+      `${nodes} node${nodes === '1' ? '' : 's'}, ${kind === 'streams' ? 'Redis Streams bus' : 'pub/sub peer bus'}`,
+      cell(
+        results[setup].map((r) => r.rate),
+        fmt,
+      ),
+      `${(delivered * 100).toFixed(1)}%`,
+      ratio(rate(setup), rate('streams 1')),
+      kind === 'streams' && nodes !== '1' ? ratio(rate(setup), rate(`pubsub ${nodes}`)) : '',
+    ];
+  });
   printTable(
-    `@asyncnet/chat cross-node fan-out, 1 sender x ${lines} lines to ${members} members`,
-    ['setup', 'deliveries/s', 'delivered', 'ratio vs 1 node'],
+    `@asyncnet/chat cross-node fan-out, 1 sender x ${lines} lines to ${members} members spread over the nodes (median of ${results['streams 1'].length} rounds, range)`,
+    ['setup', 'deliveries/s', 'delivered (worst round)', 'vs 1 node', 'streams / pub/sub'],
     rows,
   );
 }

@@ -1,8 +1,11 @@
-// One @asyncnet/chat node on the Redis Streams bus for the cluster benchmark.
+// One @asyncnet/chat node for the cluster benchmark: on the Redis Streams bus, or on the pub/sub
+// peer bus (argv[4] = 'pubsub').
 import { createChatServer, redisBus } from '../dist/index.js';
+import { pubsubBus } from './pubsub_bus.mjs';
 
+const [url, prefix, kind = 'streams'] = process.argv.slice(2);
 const server = createChatServer({
-  bus: redisBus({ url: process.argv[2], prefix: process.argv[3] }),
+  bus: kind === 'pubsub' ? pubsubBus({ url, prefix }) : redisBus({ url, prefix }),
   floodControl: false,
   maxConnectionsPerIp: 0,
   history: 0,
