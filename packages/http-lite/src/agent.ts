@@ -1,4 +1,8 @@
+import type { Dispatch, DispatchRequest, Layer } from './dispatch.js';
 import { HttpError } from './errors.js';
+import { cookieLayer } from './internal/cookies.js';
+import { coreDispatch } from './internal/core-dispatch.js';
+import { decompressLayer } from './internal/decompress-layer.js';
 import {
   type ConnectFunction,
   customDialer,
@@ -13,6 +17,9 @@ import {
 import type { Exchange } from './internal/exchange.js';
 import { type NoProxy, readEnvProxy } from './internal/no-proxy.js';
 import { Pool } from './internal/pool.js';
+import { redirectLayer } from './internal/redirect.js';
+import { retryLayer } from './internal/retry-layer.js';
+import type { HttpResponse } from './response.js';
 
 export type { ConnectFunction, ConnectTarget } from './internal/dial.js';
 
@@ -43,7 +50,16 @@ export interface AgentOptions {
    * @default none (direct)
    */
   proxy?: string | URL | undefined;
+  /**
+   * Your own {@link Layer}s, first one outermost, composed around the built-in ones (redirects, cookies,
+   * retries, decompression, in that order around the connection pools): each runs once per request of this
+   * agent (fetch's included) and sees the final response. @default none
+   */
+  layers?: readonly Layer[] | undefined;
 }
+
+/** The built-in layers, outermost first: each hop of a redirect gets cookies, retries and decoding of its own. */
+const BUILT_IN: readonly Layer[] = [redirectLayer, cookieLayer, retryLayer, decompressLayer];
 
 /** @internal How a request reaches its target through an agent. */
 export interface Route {
@@ -90,15 +106,17 @@ export class Agent {
   #routes = new Map<string, Route>();
   #pools = new Map<string, Pool>();
   #closeWaiters: (() => void)[] = [];
+  readonly #dispatch: Dispatch;
   /** @internal `close()` or `destroy()` was called. */
   closing = false;
   /** @internal `destroy()` was called. */
   destroyed = false;
 
   /**
-   * @param options - connection limit, keep-alive timing, Unix socket, custom connect, proxy.
+   * @param options - connection limit, keep-alive timing, Unix socket, custom connect, proxy, layers.
    * @throws `RangeError` when `connections` is below 1; `TypeError` when more than one of `socketPath`,
-   *   `connect`, `proxy` is set; {@link HttpError} `ERR_INVALID_URL` / `ERR_UNSUPPORTED_PROTOCOL` for a bad proxy URL.
+   *   `connect`, `proxy` is set or a layer is not a function; {@link HttpError} `ERR_INVALID_URL` /
+   *   `ERR_UNSUPPORTED_PROTOCOL` for a bad proxy URL.
    */
   constructor(options: AgentOptions = {}) {
     this.connections = options.connections ?? Number.POSITIVE_INFINITY;
@@ -122,6 +140,22 @@ export class Agent {
       this.#proxy = proxyRouting(proxy);
     }
     this.routed = set > 0;
+    const layers = [...(options.layers ?? []), ...BUILT_IN];
+    let dispatch = coreDispatch(this);
+    for (let i = layers.length - 1; i >= 0; i--) {
+      const layer = layers[i];
+      if (typeof layer !== 'function')
+        throw new HttpError('ERR_INVALID_ARGUMENT', `layers[${i}] must be a function, got ${typeof layer}`);
+      dispatch = layer(dispatch);
+      if (typeof dispatch !== 'function')
+        throw new HttpError('ERR_INVALID_ARGUMENT', `layers[${i}] must return a dispatch function`);
+    }
+    this.#dispatch = dispatch;
+  }
+
+  /** @internal Sends `req` through this agent's layers (what `request()` calls). */
+  send(req: DispatchRequest): Promise<HttpResponse> {
+    return this.#dispatch(req);
   }
 
   /**
@@ -157,8 +191,8 @@ export class Agent {
     };
   }
 
-  /** @internal Sends an exchange on a pooled connection. */
-  dispatch(target: PoolKey, ex: Exchange): void {
+  /** @internal Sends an exchange on a pooled connection (the innermost dispatch's last step). */
+  enqueue(target: PoolKey, ex: Exchange): void {
     if (this.closing) {
       ex.fail(new HttpError('ERR_AGENT_CLOSED', 'agent is closed'));
       return;

@@ -1,5 +1,6 @@
 // --- requests ---
 
+export type { Dispatch, DispatchRequest, Layer } from './dispatch.js';
 export type { FetchInit } from './fetch.js';
 export { fetch } from './fetch.js';
 export { HttpHeaders } from './headers.js';

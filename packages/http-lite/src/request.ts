@@ -1,15 +1,14 @@
 import type { ConnectionOptions } from 'node:tls';
-import { type Agent, getGlobalAgent, type Route } from './agent.js';
+import { type Agent, getGlobalAgent } from './agent.js';
 import { HttpError } from './errors.js';
-import { type CookieJarLike, storeCookies, withJarCookies } from './internal/cookies.js';
-import { abortError, type ExchangeSpec, type Progress } from './internal/exchange.js';
-import { redirectHop } from './internal/redirect.js';
+import type { CookieJarLike } from './internal/cookies.js';
+import { makeRequest, totalDeadline } from './internal/dispatch-state.js';
+import { abortError, type Progress } from './internal/exchange.js';
 import { normalizeBody, type RequestBody } from './internal/request-body.js';
-import { buildHead, declaredLength, NON_ASCII, normalizeHeaders, TOKEN } from './internal/request-head.js';
-import { send, sendWithRetries } from './internal/send.js';
+import { normalizeHeaders, TOKEN } from './internal/request-head.js';
 import { resolveTarget, withUrlAuth } from './internal/target.js';
 import type { HttpResponse } from './response.js';
-import { IDEMPOTENT, type RetryOptions, retryPolicy } from './retry.js';
+import type { RetryOptions } from './retry.js';
 
 export type { CookieJarLike } from './internal/cookies.js';
 export type { Progress } from './internal/exchange.js';
@@ -120,85 +119,24 @@ export interface RequestOptions {
 export async function request(url: string | URL, options: RequestOptions = {}): Promise<HttpResponse> {
   const signal = options.signal;
   if (signal?.aborted) throw abortError(signal);
-  let method = options.method === undefined ? 'GET' : options.method.toUpperCase();
+  const method = options.method === undefined ? 'GET' : options.method.toUpperCase();
   if (!TOKEN.test(method))
     throw new HttpError('ERR_INVALID_ARGUMENT', `invalid method ${JSON.stringify(options.method)}`);
-  let target = resolveTarget(url, options.tls);
+  const target = resolveTarget(url, options.tls);
   const agent = options.agent ?? getGlobalAgent();
-  let headers = withUrlAuth(normalizeHeaders(options.headers), target);
-  let body = normalizeBody(options.body);
-  const timeouts = options.timeouts ?? {};
-  const total = timeouts.total ?? 0;
-  const totalDeadline = total > 0 ? Date.now() + total : 0;
-  const maxRedirects = options.maxRedirects ?? 0;
-  const decompress = options.decompress ?? false;
-  const policy = options.retry === undefined ? null : retryPolicy(options.retry);
-  const socketPath = options.socketPath;
-  const routed = agent.routed || socketPath !== undefined;
-  let redirects = 0;
-  const jar = options.cookieJar;
-  for (;;) {
-    const route: Route | null = routed ? agent.route(target.pool, socketPath) : null;
-    const sent = jar === undefined ? headers : await withJarCookies(headers, jar, target.href);
-    const spec: ExchangeSpec = {
+  const headers = withUrlAuth(normalizeHeaders(options.headers), target);
+  const body = normalizeBody(options.body);
+  return agent.send(
+    makeRequest(options, {
       method,
-      url: target.href,
-      origin: target.origin,
-      head: buildHead(
-        method,
-        target,
-        sent,
-        body.length,
-        body.body !== null && body.length === null,
-        decompress,
-        route,
-      ),
-      headAscii: true,
-      body: body.body,
-      chunked: false,
-      declaredLength: null,
-      retryable: IDEMPOTENT.has(method) && body.replayable,
-      maxHeaderSize: options.maxHeaderSize ?? 16384,
-      maxResponseSize: options.maxResponseSize ?? Number.POSITIVE_INFINITY,
-      allowObsFold: options.allowObsFold ?? false,
-      decompress,
-      connectTimeout: timeouts.connect ?? 10_000,
-      headersTimeout: timeouts.headers ?? 30_000,
-      bodyTimeout: timeouts.body ?? 30_000,
-      totalDeadline,
-      totalTimeout: total,
-      signal,
-      redirected: redirects > 0,
-      uploadTotal: body.length,
-      onUploadProgress: options.onUploadProgress,
-      onDownloadProgress: options.onDownloadProgress,
-    };
-    spec.headAscii = !NON_ASCII.test(spec.head);
-    if (body.body !== null && body.length === null) {
-      spec.declaredLength = declaredLength(headers);
-      spec.chunked = spec.declaredLength === null;
-      spec.uploadTotal = spec.declaredLength;
-    }
-    // The signal may have fired while the previous redirect's body was drained: its 'abort' event is gone.
-    if (signal?.aborted) throw abortError(signal);
-    const pool = route === null ? target.pool : route.pool;
-    const res =
-      policy !== null && policy.retries > 0 && body.replayable && policy.methods.has(method)
-        ? await sendWithRetries(agent, pool, spec, policy)
-        : await send(agent, pool, spec);
-    if (jar !== undefined) await storeCookies(jar, res, target.href);
-    if (maxRedirects === 0) return res;
-    const next = await redirectHop(
-      res,
-      { method, body, headers, target },
-      redirects,
-      maxRedirects,
-      options.tls,
-    );
-    if (next === null) return res;
-    ({ method, body, headers, target } = next);
-    redirects++;
-  }
+      target,
+      headers,
+      body,
+      totalDeadline: totalDeadline(options),
+      redirected: false,
+      decoder: null,
+    }),
+  );
 }
 
 /**

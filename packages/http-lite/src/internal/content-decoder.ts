@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import * as zlib from 'node:zlib';
 import { HttpError } from '../errors.js';
+import type { HttpHeaders } from '../headers.js';
 import { trimOws } from '../response-parser.js';
 
 /** Most content-codings decoded for one response (undici, curl and httpx cap the chain at 5 too). */
@@ -11,12 +12,36 @@ type Coding = 'gzip' | 'deflate' | 'br';
 const STAGE_OPTIONS = { writableHighWaterMark: 256 * 1024 } as zlib.ZlibOptions;
 type Stage = zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress;
 
-/** Where a {@link ContentDecoder} delivers its output; each is called at most once after a failure. */
+/** Where a {@link BodyDecoder} delivers its output; each is called at most once after a failure. */
 export interface DecoderSink {
   data(chunk: Buffer): void;
   end(): void;
   error(err: HttpError): void;
 }
+
+/**
+ * What the exchange asks of the decoder of its response body: bytes in, back-pressure both ways, and a
+ * stop. The exchange keeps the connection (and the timeouts, the signal, `maxResponseSize`) until it ends.
+ */
+export interface BodyDecoder {
+  /** The decoder holds more input than it wants: stop reading the socket until `onInputDrain`. */
+  readonly inputFull: boolean;
+  write(chunk: Buffer): void;
+  end(): void;
+  pause(): void;
+  resume(): void;
+  destroy(): void;
+}
+
+/**
+ * Chooses the decoder for a response from its fields (null: the body is delivered as received).
+ * @throws {@link HttpError} to fail the response before its head is handed out.
+ */
+export type DecoderFactory = (
+  headers: HttpHeaders,
+  sink: DecoderSink,
+  onInputDrain: () => void,
+) => BodyDecoder | null;
 
 /**
  * The codings of a `Content-Encoding` value in decoding order (the last one applied is decoded
@@ -62,7 +87,7 @@ function isZlibHeader(b0: number, b1: number | undefined): boolean {
  * made once, on the first two bytes that stage receives, before any byte is handed to zlib.
  * {@link ContentDecoder.destroy} stops every stage at once (zlib finishes at most the step in flight).
  */
-export class ContentDecoder {
+export class ContentDecoder implements BodyDecoder {
   readonly #codings: Coding[];
   readonly #stages: (Stage | null)[];
   /** Per stage: the first byte of a deflate stream, held until the second one decides the format. */

@@ -1,4 +1,6 @@
+import type { Dispatch, DispatchRequest, Layer } from '../dispatch.js';
 import type { HttpResponse } from '../response.js';
+import { derive, stateOf } from './dispatch-state.js';
 
 /**
  * The two methods of a tough-cookie `CookieJar` that http-lite calls (their promise forms). http-lite imports
@@ -33,4 +35,22 @@ export async function storeCookies(jar: CookieJarLike, res: HttpResponse, url: s
     await res.body.discard().catch(() => {});
     throw err;
   }
+}
+
+/**
+ * The cookie layer (`cookieJar` option): the jar's cookies for each hop's URL go out with it, and the
+ * `Set-Cookie` of the response it ends with (after retries) is stored. Without the option it is one function call.
+ */
+export const cookieLayer: Layer = (next) => (req) => {
+  const jar = req.options.cookieJar;
+  return jar === undefined ? next(req) : withJar(next, req, jar);
+};
+
+async function withJar(next: Dispatch, req: DispatchRequest, jar: CookieJarLike): Promise<HttpResponse> {
+  const st = stateOf(req);
+  const url = st.target.href;
+  const headers = await withJarCookies(st.headers, jar, url);
+  const res = await next(headers === st.headers ? req : derive(req, { headers }));
+  await storeCookies(jar, res, url);
+  return res;
 }

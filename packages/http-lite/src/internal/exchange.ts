@@ -4,7 +4,7 @@ import type { HttpHeaders } from '../headers.js';
 import { type BodyController, HttpResponse, ResponseBody } from '../response.js';
 import type { ResponseHeadEvent } from '../response-parser.js';
 import { chCreate, chError, chHeaders, chTrailers, type TraceRequest, traceRequest } from '../tracing.js';
-import { ContentDecoder, decodingOrder } from './content-decoder.js';
+import type { BodyDecoder, DecoderFactory } from './content-decoder.js';
 import { type Tickable, unwatch, watch } from './ticker.js';
 
 /** @internal A request ready for the wire, as built by `request()`. */
@@ -27,7 +27,8 @@ export interface ExchangeSpec {
   maxHeaderSize: number;
   maxResponseSize: number;
   allowObsFold: boolean;
-  decompress: boolean;
+  /** Chooses the response body's decoder from its head (the decompression layer's), or null: none. */
+  decoder: DecoderFactory | null;
   connectTimeout: number;
   headersTimeout: number;
   bodyTimeout: number;
@@ -84,7 +85,7 @@ export class Exchange implements Tickable, BodyController {
   retried = false;
   #response: HttpResponse | null = null;
   #body: ResponseBody | null = null;
-  #decoder: ContentDecoder | null = null;
+  #decoder: BodyDecoder | null = null;
   /** Set by the pool while the exchange waits in its queue or for its connect: frees that slot. */
   #unpark: (() => void) | null = null;
   /** Body bytes delivered to the consumer (decoded, when decoding). */
@@ -230,26 +231,20 @@ export class Exchange implements Tickable, BodyController {
       return;
     }
     // HEAD/204/304 and empty bodies have nothing to decode, whatever their Content-Encoding says.
-    if (s.decompress && ev.framing !== 'none' && ev.contentLength !== 0) {
-      const enc = ev.headers.get('content-encoding');
-      if (enc !== null) {
-        try {
-          const codings = decodingOrder(enc);
-          if (codings.length > 0) {
-            this.#decoder = new ContentDecoder(
-              codings,
-              {
-                data: (chunk) => this.#deliver(chunk),
-                end: () => this.#decoded(),
-                error: (err) => this.fail(err),
-              },
-              () => this.#syncReading(),
-            );
-          }
-        } catch (err) {
-          this.fail(err as Error);
-          return;
-        }
+    if (s.decoder !== null && ev.framing !== 'none' && ev.contentLength !== 0) {
+      try {
+        this.#decoder = s.decoder(
+          ev.headers,
+          {
+            data: (chunk) => this.#deliver(chunk),
+            end: () => this.#decoded(),
+            error: (err) => this.fail(err),
+          },
+          () => this.#syncReading(),
+        );
+      } catch (err) {
+        this.fail(err as Error);
+        return;
       }
     }
     if (s.onDownloadProgress !== undefined && this.#decoder === null && ev.framing === 'length')

@@ -1,12 +1,34 @@
+import type { Dispatch, DispatchRequest, Layer } from '../dispatch.js';
 import { HttpError } from '../errors.js';
 import type { RequestTlsOptions } from '../request.js';
 import type { HttpResponse } from '../response.js';
+import { derive, stateOf } from './dispatch-state.js';
 import { redactedUrlCause, redactUrl } from './redact.js';
 import { type NormalizedBody, normalizeBody } from './request-body.js';
 import { resolveTarget, type Target, withUrlAuth } from './target.js';
 
 /** The statuses the redirect layer follows (fetch's `redirect: 'error'` refuses the same ones). */
 export const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * The redirect layer (`maxRedirects` option): follows each redirect {@link redirectHop} allows with a new
+ * request through the layers inside it (cookies, retries, decompression). Without the option it is one
+ * function call.
+ */
+export const redirectLayer: Layer = (next) => (req) => {
+  const max = req.options.maxRedirects ?? 0;
+  return max === 0 ? next(req) : follow(next, req, max);
+};
+
+async function follow(next: Dispatch, req: DispatchRequest, max: number): Promise<HttpResponse> {
+  for (let redirects = 0; ; redirects++) {
+    const res = await next(req);
+    const st = stateOf(req);
+    const hop = await redirectHop(res, st, redirects, max, req.options.tls);
+    if (hop === null) return res;
+    req = derive(req, { ...hop, redirected: true });
+  }
+}
 
 /** What changes from one redirect hop to the next. */
 export interface Hop {

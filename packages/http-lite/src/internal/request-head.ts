@@ -67,13 +67,11 @@ export function buildHead(
   headers: [string, string][],
   length: number | null,
   stream: boolean,
-  decompress: boolean,
   route: Route | null,
 ): string {
   let head = '';
   let host = false;
   let proxyAuth = false;
-  let acceptEncoding = false;
   let userLength: string | null = null;
   for (let i = 0; i < headers.length; i++) {
     const [name, value] = headers[i]!;
@@ -83,7 +81,6 @@ export function buildHead(
       continue;
     }
     if (l === 'host') host = true;
-    else if (l === 'accept-encoding') acceptEncoding = true;
     else if (l === 'proxy-authorization') proxyAuth = true;
     head += `${name}: ${value}\r\n`;
   }
@@ -94,7 +91,6 @@ export function buildHead(
   head = host
     ? `${method} ${path} HTTP/1.1\r\n${head}`
     : `${method} ${path} HTTP/1.1\r\nHost: ${t.host}\r\n${head}`;
-  if (decompress && !acceptEncoding) head += 'Accept-Encoding: gzip, deflate, br\r\n';
   if (stream)
     head += userLength !== null ? `Content-Length: ${userLength}\r\n` : 'Transfer-Encoding: chunked\r\n';
   else if (
