@@ -1,7 +1,8 @@
 /**
  * Where accounts live, for SASL PLAIN and SCRAM-SHA-256, `/login`, REGISTER, `/register` and nick
  * ownership. The built-in stores keep them in memory and, with `accounts.file`, in a JSON file (one
- * node); pass your own as `accounts.store` to share them between nodes (a database, Redis).
+ * node), or in Redis ({@link redisAccountStore}, the default when the bus is a `redisBus`); pass
+ * your own as `accounts.store` to keep them elsewhere (a database).
  *
  * @example
  * ```ts
@@ -38,6 +39,13 @@ export interface ChatAccountStore {
    * @returns the account's own spelling and its credentials, or null
    */
   scramCredentials?(name: string): Promise<{ account: string; scram: string } | null>;
+  /**
+   * Called by {@link ChatServer.listen} before the listeners open (connect to the database). The
+   * store may be shared by several servers: each calls open once and close once.
+   */
+  open?(): Promise<void>;
+  /** Called by {@link ChatServer.close} (disconnect once every server that opened it closed). */
+  close?(): Promise<void>;
   /**
    * False while the store cannot answer (its database is unreachable). SASL and registration are
    * then withdrawn from IRC clients with `CAP DEL` and offered again with `CAP NEW` (cap-notify).

@@ -19,9 +19,11 @@ export type { WebOptions, WebTlsOptions } from './web-options.js';
 export type { ChatClientOptions, ChatEvent } from './client.js';
 export { ChatClient } from './client.js';
 
-// Buses
+// Buses and shared stores
 
 export { memoryBus } from './bus.js';
+export type { RedisAccountStoreOptions } from './redis-account-store.js';
+export { redisAccountStore } from './redis-account-store.js';
 export type { RedisBusOptions } from './redis-bus.js';
 export { redisBus } from './redis-bus.js';
 

@@ -85,23 +85,25 @@ export interface ChatServerOptions {
   /** IRC operators for OPER: name and a {@link hashPassword} hash. @default [] */
   operators?: Array<{ name: string; password: string }>;
   /**
-   * Accounts for SASL PLAIN and SCRAM-SHA-256, `/login`, REGISTER and `/register`: `users` maps
-   * names to a {@link hashPassword} hash, or to `{ password, scram }` with a {@link hashScram}
-   * result for SCRAM logins (a bare hash logs in with PLAIN only); `file` is a JSON file of the
-   * same shape (created on first registration); `registration` lets clients create accounts;
-   * `store` replaces `users`/`file` with your own {@link ChatAccountStore} (shared by several
-   * nodes); `nickGrace` is how many ms someone using a registered account's name as nick has to
-   * log in before being renamed to a guest nick (0 turns nick ownership off).
+   * Accounts for SASL PLAIN and SCRAM-SHA-256, `/login`, REGISTER and `/register`. Where they live:
+   * `store` (your own {@link ChatAccountStore}, e.g. {@link redisAccountStore}); else `file`, a
+   * JSON file on this node (created on first registration); else, when the bus is a
+   * {@link redisBus}, Redis (same URL and prefix: an account registered on one node logs in on
+   * every node); else memory. `users` are accounts from the configuration, checked before the
+   * store: name -> {@link hashPassword} hash, or `{ password, scram }` with a {@link hashScram}
+   * result for SCRAM logins (a bare hash logs in with PLAIN only). `registration` lets clients
+   * create accounts; `nickGrace` is how many ms someone using a registered account's name as nick
+   * has to log in before being renamed to a guest nick (0 turns nick ownership off).
    * @default none (no logins)
    */
   accounts?: {
     /** @default {} */
     users?: Record<string, string | { password: string; scram?: string }>;
-    /** @default none (memory) */
+    /** @default none (memory, or Redis with a redisBus) */
     file?: string;
     /** @default false */
     registration?: boolean;
-    /** @default the built-in store */
+    /** @default as described above */
     store?: ChatAccountStore;
     /** @default 30000 */
     nickGrace?: number;

@@ -11,6 +11,7 @@ import {
 } from './bus.js';
 import { ChatError } from './errors.js';
 import { nickProblem, roomProblem } from './internal/casemap.js';
+import { rememberRedisBus } from './internal/redis-bus-config.js';
 import { entryOf, RedisHistory } from './internal/redis-history.js';
 
 /** Longest close() waits for Redis to answer the releases and QUIT. */
@@ -127,425 +128,432 @@ export function redisBus(options: RedisBusOptions): ChatBus {
   const readBlock = options.readBlock ?? 1_000;
   const streamKey = `${prefix}:stream`;
   const nickKey = (folded: string) => `${prefix}:nick:${folded}`;
-  return {
-    async attach(handler) {
-      // Loaded here, not at module load: memory-bus users never need ioredis.
-      const { Redis: RedisClient } = await import('ioredis');
-      const nodeId = newNodeId();
-      const redisOptions: RedisOptions = {
-        lazyConnect: true,
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), maxDelay),
-      };
-      const pub: Redis = new RedisClient(options.url, redisOptions);
-      // XREAD BLOCK holds its connection: reads get their own.
-      const rd: Redis = new RedisClient(options.url, redisOptions);
-      const history = new RedisHistory(
-        pub,
-        prefix,
-        (e) => nickProblem(e.nick, 200) === null && roomProblem(e.room, 200) === null,
-      );
-      /** Nicks we hold: folded -> owner and when the lease was first granted. */
-      const owned = new Map<string, { owner: string; since: number }>();
-      /** Owned nicks another node holds in Redis (counted once in `nickConflicts`). */
-      const conflicts = new Set<string>();
-      const stats: BusStats = emptyBusStats('redis', false);
-      /** Per other node: events accepted, when the last arrived, its stream ID (`stats().remotes`). */
-      const remotes = new Map<string, { received: number; at: number; lastId: string }>();
-      /** Highest sequence number processed per node: a retried XADD is seen once. */
-      const seen = new Map<string, number>();
-      const queue: Queued[] = [];
-      let seq = 0;
-      let closing = false;
-      let flushing = false;
-      let downSince = 0;
-      let overflowAtDown = 0;
-      let lastError = '';
-      let lastId = '0-0';
-      let newestId = '0-0';
-      let malformedLogged = 0;
-
-      let firstError: Error | null = null;
-      const onError = (err: Error) => {
-        firstError ??= err;
-        if (err.message !== lastError) {
-          lastError = err.message;
-          if (!closing) handler.log(`redis error: ${err.message}`);
-        }
-      };
-      pub.on('error', onError);
-      rd.on('error', onError);
-      const lost = () => {
-        stats.connected = false;
-        if (closing || downSince !== 0) return;
-        downSince = Date.now();
-        overflowAtDown = stats.overflowed;
-        handler.log(
-          `redis connection lost; buffering up to ${maxBuffered} outgoing event(s) until it is back`,
+  // A server on this bus keeps its accounts in the same Redis by default (redisAccountStore).
+  return rememberRedisBus(
+    {
+      async attach(handler) {
+        // Loaded here, not at module load: memory-bus users never need ioredis.
+        const { Redis: RedisClient } = await import('ioredis');
+        const nodeId = newNodeId();
+        const redisOptions: RedisOptions = {
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 1,
+          retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), maxDelay),
+        };
+        const pub: Redis = new RedisClient(options.url, redisOptions);
+        // XREAD BLOCK holds its connection: reads get their own.
+        const rd: Redis = new RedisClient(options.url, redisOptions);
+        const history = new RedisHistory(
+          pub,
+          prefix,
+          (e) => nickProblem(e.nick, 200) === null && roomProblem(e.room, 200) === null,
         );
-      };
-      const ready = () => {
-        if (pub.status !== 'ready' || rd.status !== 'ready') return;
-        stats.connected = true;
-        lastError = '';
-        void flush();
-        if (downSince === 0 || closing) return;
-        const ms = Date.now() - downSince;
-        downSince = 0;
-        stats.reconnects++;
-        handler.log(
-          `redis back after ${ms} ms: publishing ${queue.length} buffered event(s), ${stats.overflowed - overflowAtDown} overflowed; resuming reads after ${lastId}; reclaiming ${owned.size} nick(s)`,
-        );
-        void renew().then(() => handler.reconnected());
-      };
-      for (const c of [pub, rd]) {
-        c.on('close', lost);
-        c.on('ready', ready);
-      }
+        /** Nicks we hold: folded -> owner and when the lease was first granted. */
+        const owned = new Map<string, { owner: string; since: number }>();
+        /** Owned nicks another node holds in Redis (counted once in `nickConflicts`). */
+        const conflicts = new Set<string>();
+        const stats: BusStats = emptyBusStats('redis', false);
+        /** Per other node: events accepted, when the last arrived, its stream ID (`stats().remotes`). */
+        const remotes = new Map<string, { received: number; at: number; lastId: string }>();
+        /** Highest sequence number processed per node: a retried XADD is seen once. */
+        const seen = new Map<string, number>();
+        const queue: Queued[] = [];
+        let seq = 0;
+        let closing = false;
+        let flushing = false;
+        let downSince = 0;
+        let overflowAtDown = 0;
+        let lastError = '';
+        let lastId = '0-0';
+        let newestId = '0-0';
+        let malformedLogged = 0;
 
-      const malformed = (why: string) => {
-        stats.malformed++;
-        // One line per problem burst, not per event: a flood of junk must not flood the log.
-        const now = Date.now();
-        if (now - malformedLogged > 1_000) {
-          malformedLogged = now;
-          handler.log(`dropped a malformed event from the bus (${why}); ${stats.malformed} so far`);
-        }
-      };
-
-      const deliver = (id: string, fields: string[]) => {
-        let raw: string | undefined;
-        for (let k = 0; k + 1 < fields.length; k += 2) if (fields[k] === 'e') raw = fields[k + 1];
-        if (raw === undefined) return malformed('no e field');
-        if (raw.length > 1_048_576) return malformed('oversize');
-        let ev: StampedEvent;
-        try {
-          ev = JSON.parse(raw) as StampedEvent;
-        } catch {
-          return malformed('bad JSON');
-        }
-        if (typeof ev !== 'object' || ev === null || Array.isArray(ev)) return malformed('not an object');
-        if (typeof ev.node !== 'string' || typeof ev.seq !== 'number' || typeof ev.t !== 'string')
-          return malformed('no node, seq or type');
-        if (ev.node === nodeId) return;
-        const last = seen.get(ev.node) ?? 0;
-        if (ev.seq <= last) {
-          stats.duplicates++;
-          return;
-        }
-        seen.set(ev.node, ev.seq);
-        if (ev.t === 'bye') seen.delete(ev.node);
-        stats.received++;
-        // A throw must not stop the read loop (every node would stop reading at once).
-        let accepted: boolean | undefined;
-        try {
-          accepted = handler.event(ev) !== false;
-        } catch (err) {
-          handler.log(`ignored a malformed ${ev.t} event from node ${ev.node}: ${(err as Error).message}`);
-          return;
-        }
-        if (!accepted) return;
-        // Most recently heard last, so the bound drops the longest silent (ids can be forged).
-        const r = remotes.get(ev.node) ?? { received: 0, at: 0, lastId: '' };
-        remotes.delete(ev.node);
-        if (ev.t !== 'bye') {
-          r.received++;
-          r.at = Date.now();
-          r.lastId = id;
-          remotes.set(ev.node, r);
-          if (remotes.size > MAX_REMOTES) remotes.delete(remotes.keys().next().value as string);
-        }
-        // Only what the handler accepted (it validates like client input) is cached as history.
-        if (ev.t === 'msg' && ev.kind !== 'notice') history.remember(entryOf(ev, `${ev.node}-${id}`));
-      };
-
-      const waitReady = (c: Redis) =>
-        new Promise<void>((resolve) => {
-          const t = setTimeout(done, 250);
-          function done() {
-            clearTimeout(t);
-            c.off('ready', done);
-            resolve();
+        let firstError: Error | null = null;
+        const onError = (err: Error) => {
+          firstError ??= err;
+          if (err.message !== lastError) {
+            lastError = err.message;
+            if (!closing) handler.log(`redis error: ${err.message}`);
           }
-          c.once('ready', done);
-        });
+        };
+        pub.on('error', onError);
+        rd.on('error', onError);
+        const lost = () => {
+          stats.connected = false;
+          if (closing || downSince !== 0) return;
+          downSince = Date.now();
+          overflowAtDown = stats.overflowed;
+          handler.log(
+            `redis connection lost; buffering up to ${maxBuffered} outgoing event(s) until it is back`,
+          );
+        };
+        const ready = () => {
+          if (pub.status !== 'ready' || rd.status !== 'ready') return;
+          stats.connected = true;
+          lastError = '';
+          void flush();
+          if (downSince === 0 || closing) return;
+          const ms = Date.now() - downSince;
+          downSince = 0;
+          stats.reconnects++;
+          handler.log(
+            `redis back after ${ms} ms: publishing ${queue.length} buffered event(s), ${stats.overflowed - overflowAtDown} overflowed; resuming reads after ${lastId}; reclaiming ${owned.size} nick(s)`,
+          );
+          void renew().then(() => handler.reconnected());
+        };
+        for (const c of [pub, rd]) {
+          c.on('close', lost);
+          c.on('ready', ready);
+        }
 
-      const readLoop = async () => {
-        while (!closing) {
-          if (rd.status !== 'ready') {
-            await waitReady(rd);
-            continue;
+        const malformed = (why: string) => {
+          stats.malformed++;
+          // One line per problem burst, not per event: a flood of junk must not flood the log.
+          const now = Date.now();
+          if (now - malformedLogged > 1_000) {
+            malformedLogged = now;
+            handler.log(`dropped a malformed event from the bus (${why}); ${stats.malformed} so far`);
           }
-          let res: Array<[string, Array<[string, string[]]>]> | null;
+        };
+
+        const deliver = (id: string, fields: string[]) => {
+          let raw: string | undefined;
+          for (let k = 0; k + 1 < fields.length; k += 2) if (fields[k] === 'e') raw = fields[k + 1];
+          if (raw === undefined) return malformed('no e field');
+          if (raw.length > 1_048_576) return malformed('oversize');
+          let ev: StampedEvent;
           try {
-            res = (await rd.xread(
-              'COUNT',
-              READ_COUNT,
-              'BLOCK',
-              readBlock,
-              'STREAMS',
-              streamKey,
-              lastId,
-            )) as typeof res;
+            ev = JSON.parse(raw) as StampedEvent;
           } catch {
-            if (!closing) await waitReady(rd);
-            continue;
+            return malformed('bad JSON');
           }
-          if (res === null) continue;
-          for (const [, entries] of res) {
-            for (const [id, fields] of entries) {
-              lastId = id;
-              if (idMs(id) > idMs(newestId)) newestId = id;
-              deliver(id, fields);
-            }
-          }
-          stats.lagMs = Math.max(0, idMs(newestId) - idMs(lastId));
-        }
-      };
-
-      const flush = async () => {
-        if (flushing || closing) return;
-        flushing = true;
-        try {
-          while (queue.length > 0 && pub.status === 'ready') {
-            const batch = queue.slice(0, BATCH);
-            const p = pub.pipeline();
-            for (const q of batch) {
-              p.xadd(streamKey, 'MAXLEN', '~', streamLength, '*', 'e', q.json);
-              if (q.history !== null)
-                p.xadd(
-                  history.key(q.history.room),
-                  'MAXLEN',
-                  '~',
-                  historyLength,
-                  '*',
-                  'e',
-                  JSON.stringify(q.history),
-                );
-            }
-            let results: Array<[Error | null, unknown]> | null = null;
-            try {
-              results = await p.exec();
-            } catch {
-              results = null;
-            }
-            // Keep every event from the first that failed on: they go again, in order, and a
-            // duplicate (applied but unanswered) is dropped by the readers' sequence check.
-            let done = 0;
-            let k = 0;
-            for (const q of batch) {
-              const r = results?.[k++];
-              if (q.history !== null) k++;
-              if (r === undefined || r[0] !== null) break;
-              if (typeof r[1] === 'string' && idMs(r[1]) > idMs(newestId)) newestId = r[1];
-              done++;
-            }
-            queue.splice(0, done);
-            stats.published += done;
-            stats.buffered = queue.length;
-            if (done < batch.length) {
-              if (!closing) setTimeout(() => void flush(), 100).unref();
-              break;
-            }
-          }
-        } finally {
-          flushing = false;
-        }
-      };
-
-      // Renewal claims (sets when free or ours): a lease lost with Redis's data is written back;
-      // one held by an older grant means a split brain healed, and our member gives the nick up.
-      const renew = async () => {
-        if (pub.status !== 'ready' || owned.size === 0) return;
-        const p = pub.pipeline();
-        const batch = [...owned];
-        for (const [folded, o] of batch) p.eval(CLAIM, 1, nickKey(folded), o.owner, lease, o.since, '1');
-        const results = await p.exec().catch(() => null);
-        if (results === null) return;
-        for (const [k, [folded, o]] of batch.entries()) {
-          if (owned.get(folded) !== o) continue;
-          const [err, answer] = results[k] ?? [null, null];
-          if (answer === 2)
-            handler.log(
-              `nick "${folded}" was granted again to a newer session on another node; ours keeps it`,
-            );
-          if (err !== null || answer !== 0) {
-            conflicts.delete(folded);
-            continue;
-          }
-          if (!conflicts.has(folded)) {
-            conflicts.add(folded);
-            stats.nickConflicts++;
-          }
-          handler.log(`nick "${folded}" is held by an older session on another node; renaming ours`);
-          owned.delete(folded);
-          if (handler.nickLost !== undefined) {
-            handler.nickLost(folded, o.owner);
-            stats.nickConflictsResolved++;
-          }
-        }
-      };
-
-      const lagTimer = setInterval(() => {
-        if (pub.status !== 'ready') return;
-        pub
-          .xrevrange(streamKey, '+', '-', 'COUNT', 1)
-          .then((rows) => {
-            const id = rows[0]?.[0];
-            if (id !== undefined && idMs(id) > idMs(newestId)) newestId = id;
-            stats.lagMs = Math.max(0, idMs(newestId) - idMs(lastId));
-          })
-          .catch(() => {});
-      }, 1_000);
-      lagTimer.unref();
-
-      const trimTimer = setInterval(() => {
-        if (pub.status !== 'ready' || historyMaxAge <= 0) return;
-        // Trim by age the rooms this node knows; MAXLEN on every XADD bounds them by count.
-        const minId = `${Math.max(0, Date.now() - historyMaxAge)}-0`;
-        void (async () => {
-          let cursor = '0';
-          do {
-            const [next, keys] = await pub.scan(cursor, 'MATCH', `${prefix}:history:*`, 'COUNT', 500);
-            cursor = next;
-            for (const key of keys) await pub.xtrim(key, 'MINID', '~', minId);
-          } while (cursor !== '0' && !closing);
-        })().catch(() => {});
-      }, 60_000);
-      trimTimer.unref();
-
-      try {
-        await Promise.all([pub.connect(), rd.connect()]);
-        // Start at the stream's end: older events are other nodes' past, told by presence.
-        const tail = await pub.xrevrange(streamKey, '+', '-', 'COUNT', 1);
-        lastId = tail[0]?.[0] ?? '0-0';
-        newestId = lastId;
-        await history.load();
-      } catch (err) {
-        closing = true;
-        clearInterval(lagTimer);
-        clearInterval(trimTimer);
-        pub.disconnect();
-        rd.disconnect();
-        const cause = firstError ?? err;
-        throw new ChatError(
-          'ERR_BUS_UNAVAILABLE',
-          `redis at ${redactUrl(options.url)} is unreachable: ${(cause as Error).message}`,
-          { cause },
-        );
-      }
-      stats.connected = true;
-      const reading = readLoop();
-
-      const renewTimer = setInterval(() => void renew(), Math.max(50, Math.floor(lease / 3)));
-      renewTimer.unref();
-
-      const node: BusNode = {
-        nodeId,
-        history,
-        publish(ev) {
-          if (closing) return;
-          const stamped = { ...ev, node: nodeId, seq: ++seq };
-          if (queue.length >= maxBuffered) {
-            stats.overflowed++;
-            stats.publishFailed++;
-            if (stats.overflowed === 1 || stats.overflowed % 1_000 === 0)
-              handler.log(
-                `outgoing buffer full (${maxBuffered} events, redis away or slow): ${stats.overflowed} event(s) dropped so far`,
-              );
+          if (typeof ev !== 'object' || ev === null || Array.isArray(ev)) return malformed('not an object');
+          if (typeof ev.node !== 'string' || typeof ev.seq !== 'number' || typeof ev.t !== 'string')
+            return malformed('no node, seq or type');
+          if (ev.node === nodeId) return;
+          const last = seen.get(ev.node) ?? 0;
+          if (ev.seq <= last) {
+            stats.duplicates++;
             return;
           }
-          let entry: HistoryEntry | null = null;
-          if (ev.t === 'msg' && ev.kind !== 'notice') {
-            entry = entryOf(ev, `${nodeId}-${stamped.seq}`);
-            history.remember(entry);
-          }
-          queue.push({ json: JSON.stringify(stamped), history: entry });
-          stats.buffered = queue.length;
-          if (!flushing) void flush();
-        },
-        async claimNick(folded, owner) {
-          if (pub.status !== 'ready') {
-            // Bounded wait for a reconnect, then the hub hands out a guest nick.
-            await within(new Promise<void>((r) => pub.once('ready', () => r())), Math.min(claimTimeout, 500));
-          }
-          const since = Date.now();
-          let timer: ReturnType<typeof setTimeout> | undefined;
+          seen.set(ev.node, ev.seq);
+          if (ev.t === 'bye') seen.delete(ev.node);
+          stats.received++;
+          // A throw must not stop the read loop (every node would stop reading at once).
+          let accepted: boolean | undefined;
           try {
-            const answer = await Promise.race([
-              pub.eval(CLAIM, 1, nickKey(folded), owner, lease, since, '0'),
-              new Promise<never>((_, reject) => {
-                timer = setTimeout(
-                  () =>
-                    reject(
-                      new ChatError(
-                        'ERR_BUS_UNAVAILABLE',
-                        `redis did not confirm the lease of nick "${folded}" within ${claimTimeout} ms`,
-                      ),
-                    ),
-                  claimTimeout,
-                );
-              }),
-            ]);
-            if (answer !== 1) return false;
+            accepted = handler.event(ev) !== false;
+          } catch (err) {
+            handler.log(`ignored a malformed ${ev.t} event from node ${ev.node}: ${(err as Error).message}`);
+            return;
+          }
+          if (!accepted) return;
+          // Most recently heard last, so the bound drops the longest silent (ids can be forged).
+          const r = remotes.get(ev.node) ?? { received: 0, at: 0, lastId: '' };
+          remotes.delete(ev.node);
+          if (ev.t !== 'bye') {
+            r.received++;
+            r.at = Date.now();
+            r.lastId = id;
+            remotes.set(ev.node, r);
+            if (remotes.size > MAX_REMOTES) remotes.delete(remotes.keys().next().value as string);
+          }
+          // Only what the handler accepted (it validates like client input) is cached as history.
+          if (ev.t === 'msg' && ev.kind !== 'notice') history.remember(entryOf(ev, `${ev.node}-${id}`));
+        };
+
+        const waitReady = (c: Redis) =>
+          new Promise<void>((resolve) => {
+            const t = setTimeout(done, 250);
+            function done() {
+              clearTimeout(t);
+              c.off('ready', done);
+              resolve();
+            }
+            c.once('ready', done);
+          });
+
+        const readLoop = async () => {
+          while (!closing) {
+            if (rd.status !== 'ready') {
+              await waitReady(rd);
+              continue;
+            }
+            let res: Array<[string, Array<[string, string[]]>]> | null;
+            try {
+              res = (await rd.xread(
+                'COUNT',
+                READ_COUNT,
+                'BLOCK',
+                readBlock,
+                'STREAMS',
+                streamKey,
+                lastId,
+              )) as typeof res;
+            } catch {
+              if (!closing) await waitReady(rd);
+              continue;
+            }
+            if (res === null) continue;
+            for (const [, entries] of res) {
+              for (const [id, fields] of entries) {
+                lastId = id;
+                if (idMs(id) > idMs(newestId)) newestId = id;
+                deliver(id, fields);
+              }
+            }
+            stats.lagMs = Math.max(0, idMs(newestId) - idMs(lastId));
+          }
+        };
+
+        const flush = async () => {
+          if (flushing || closing) return;
+          flushing = true;
+          try {
+            while (queue.length > 0 && pub.status === 'ready') {
+              const batch = queue.slice(0, BATCH);
+              const p = pub.pipeline();
+              for (const q of batch) {
+                p.xadd(streamKey, 'MAXLEN', '~', streamLength, '*', 'e', q.json);
+                if (q.history !== null)
+                  p.xadd(
+                    history.key(q.history.room),
+                    'MAXLEN',
+                    '~',
+                    historyLength,
+                    '*',
+                    'e',
+                    JSON.stringify(q.history),
+                  );
+              }
+              let results: Array<[Error | null, unknown]> | null = null;
+              try {
+                results = await p.exec();
+              } catch {
+                results = null;
+              }
+              // Keep every event from the first that failed on: they go again, in order, and a
+              // duplicate (applied but unanswered) is dropped by the readers' sequence check.
+              let done = 0;
+              let k = 0;
+              for (const q of batch) {
+                const r = results?.[k++];
+                if (q.history !== null) k++;
+                if (r === undefined || r[0] !== null) break;
+                if (typeof r[1] === 'string' && idMs(r[1]) > idMs(newestId)) newestId = r[1];
+                done++;
+              }
+              queue.splice(0, done);
+              stats.published += done;
+              stats.buffered = queue.length;
+              if (done < batch.length) {
+                if (!closing) setTimeout(() => void flush(), 100).unref();
+                break;
+              }
+            }
           } finally {
-            clearTimeout(timer);
+            flushing = false;
           }
-          owned.set(folded, { owner, since });
-          return true;
-        },
-        releaseNick(folded, owner) {
-          if (owned.get(folded)?.owner !== owner) return;
-          owned.delete(folded);
-          conflicts.delete(folded);
-          if (pub.status === 'ready') pub.eval(RELEASE, 1, nickKey(folded), owner).catch(() => {});
-        },
-        stats() {
-          const now = Date.now();
-          const newest = idMs(newestId);
-          return {
-            ...stats,
-            buffered: queue.length,
-            remotes: [...remotes].map(([id, r]) => ({
-              node: id,
-              received: r.received,
-              idleMs: now - r.at,
-              lagMs: Math.max(0, newest - idMs(r.lastId)),
-              lastId: r.lastId,
-            })),
-          };
-        },
-        async close() {
-          if (closing) return;
-          // Let buffered events (the 'bye') and releases go out, but never wait on a Redis that
-          // does not answer (stalled): close() must not hang.
-          if (pub.status === 'ready') {
-            await within(
-              (async () => {
-                while (queue.length > 0 && pub.status === 'ready') {
-                  await flush();
-                  if (queue.length > 0) await new Promise((r) => setTimeout(r, 20));
-                }
-              })(),
-              CLOSE_WAIT,
-            );
-            const p = pub.pipeline();
-            for (const [folded, o] of owned) p.eval(RELEASE, 1, nickKey(folded), o.owner);
-            await within(p.exec(), CLOSE_WAIT);
+        };
+
+        // Renewal claims (sets when free or ours): a lease lost with Redis's data is written back;
+        // one held by an older grant means a split brain healed, and our member gives the nick up.
+        const renew = async () => {
+          if (pub.status !== 'ready' || owned.size === 0) return;
+          const p = pub.pipeline();
+          const batch = [...owned];
+          for (const [folded, o] of batch) p.eval(CLAIM, 1, nickKey(folded), o.owner, lease, o.since, '1');
+          const results = await p.exec().catch(() => null);
+          if (results === null) return;
+          for (const [k, [folded, o]] of batch.entries()) {
+            if (owned.get(folded) !== o) continue;
+            const [err, answer] = results[k] ?? [null, null];
+            if (answer === 2)
+              handler.log(
+                `nick "${folded}" was granted again to a newer session on another node; ours keeps it`,
+              );
+            if (err !== null || answer !== 0) {
+              conflicts.delete(folded);
+              continue;
+            }
+            if (!conflicts.has(folded)) {
+              conflicts.add(folded);
+              stats.nickConflicts++;
+            }
+            handler.log(`nick "${folded}" is held by an older session on another node; renaming ours`);
+            owned.delete(folded);
+            if (handler.nickLost !== undefined) {
+              handler.nickLost(folded, o.owner);
+              stats.nickConflictsResolved++;
+            }
           }
+        };
+
+        const lagTimer = setInterval(() => {
+          if (pub.status !== 'ready') return;
+          pub
+            .xrevrange(streamKey, '+', '-', 'COUNT', 1)
+            .then((rows) => {
+              const id = rows[0]?.[0];
+              if (id !== undefined && idMs(id) > idMs(newestId)) newestId = id;
+              stats.lagMs = Math.max(0, idMs(newestId) - idMs(lastId));
+            })
+            .catch(() => {});
+        }, 1_000);
+        lagTimer.unref();
+
+        const trimTimer = setInterval(() => {
+          if (pub.status !== 'ready' || historyMaxAge <= 0) return;
+          // Trim by age the rooms this node knows; MAXLEN on every XADD bounds them by count.
+          const minId = `${Math.max(0, Date.now() - historyMaxAge)}-0`;
+          void (async () => {
+            let cursor = '0';
+            do {
+              const [next, keys] = await pub.scan(cursor, 'MATCH', `${prefix}:history:*`, 'COUNT', 500);
+              cursor = next;
+              for (const key of keys) await pub.xtrim(key, 'MINID', '~', minId);
+            } while (cursor !== '0' && !closing);
+          })().catch(() => {});
+        }, 60_000);
+        trimTimer.unref();
+
+        try {
+          await Promise.all([pub.connect(), rd.connect()]);
+          // Start at the stream's end: older events are other nodes' past, told by presence.
+          const tail = await pub.xrevrange(streamKey, '+', '-', 'COUNT', 1);
+          lastId = tail[0]?.[0] ?? '0-0';
+          newestId = lastId;
+          await history.load();
+        } catch (err) {
           closing = true;
-          owned.clear();
-          clearInterval(renewTimer);
           clearInterval(lagTimer);
           clearInterval(trimTimer);
-          rd.disconnect();
-          await within(reading, CLOSE_WAIT);
-          if (pub.status === 'ready') await within(pub.quit(), CLOSE_WAIT);
           pub.disconnect();
-        },
-      };
-      return node;
+          rd.disconnect();
+          const cause = firstError ?? err;
+          throw new ChatError(
+            'ERR_BUS_UNAVAILABLE',
+            `redis at ${redactUrl(options.url)} is unreachable: ${(cause as Error).message}`,
+            { cause },
+          );
+        }
+        stats.connected = true;
+        const reading = readLoop();
+
+        const renewTimer = setInterval(() => void renew(), Math.max(50, Math.floor(lease / 3)));
+        renewTimer.unref();
+
+        const node: BusNode = {
+          nodeId,
+          history,
+          publish(ev) {
+            if (closing) return;
+            const stamped = { ...ev, node: nodeId, seq: ++seq };
+            if (queue.length >= maxBuffered) {
+              stats.overflowed++;
+              stats.publishFailed++;
+              if (stats.overflowed === 1 || stats.overflowed % 1_000 === 0)
+                handler.log(
+                  `outgoing buffer full (${maxBuffered} events, redis away or slow): ${stats.overflowed} event(s) dropped so far`,
+                );
+              return;
+            }
+            let entry: HistoryEntry | null = null;
+            if (ev.t === 'msg' && ev.kind !== 'notice') {
+              entry = entryOf(ev, `${nodeId}-${stamped.seq}`);
+              history.remember(entry);
+            }
+            queue.push({ json: JSON.stringify(stamped), history: entry });
+            stats.buffered = queue.length;
+            if (!flushing) void flush();
+          },
+          async claimNick(folded, owner) {
+            if (pub.status !== 'ready') {
+              // Bounded wait for a reconnect, then the hub hands out a guest nick.
+              await within(
+                new Promise<void>((r) => pub.once('ready', () => r())),
+                Math.min(claimTimeout, 500),
+              );
+            }
+            const since = Date.now();
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            try {
+              const answer = await Promise.race([
+                pub.eval(CLAIM, 1, nickKey(folded), owner, lease, since, '0'),
+                new Promise<never>((_, reject) => {
+                  timer = setTimeout(
+                    () =>
+                      reject(
+                        new ChatError(
+                          'ERR_BUS_UNAVAILABLE',
+                          `redis did not confirm the lease of nick "${folded}" within ${claimTimeout} ms`,
+                        ),
+                      ),
+                    claimTimeout,
+                  );
+                }),
+              ]);
+              if (answer !== 1) return false;
+            } finally {
+              clearTimeout(timer);
+            }
+            owned.set(folded, { owner, since });
+            return true;
+          },
+          releaseNick(folded, owner) {
+            if (owned.get(folded)?.owner !== owner) return;
+            owned.delete(folded);
+            conflicts.delete(folded);
+            if (pub.status === 'ready') pub.eval(RELEASE, 1, nickKey(folded), owner).catch(() => {});
+          },
+          stats() {
+            const now = Date.now();
+            const newest = idMs(newestId);
+            return {
+              ...stats,
+              buffered: queue.length,
+              remotes: [...remotes].map(([id, r]) => ({
+                node: id,
+                received: r.received,
+                idleMs: now - r.at,
+                lagMs: Math.max(0, newest - idMs(r.lastId)),
+                lastId: r.lastId,
+              })),
+            };
+          },
+          async close() {
+            if (closing) return;
+            // Let buffered events (the 'bye') and releases go out, but never wait on a Redis that
+            // does not answer (stalled): close() must not hang.
+            if (pub.status === 'ready') {
+              await within(
+                (async () => {
+                  while (queue.length > 0 && pub.status === 'ready') {
+                    await flush();
+                    if (queue.length > 0) await new Promise((r) => setTimeout(r, 20));
+                  }
+                })(),
+                CLOSE_WAIT,
+              );
+              const p = pub.pipeline();
+              for (const [folded, o] of owned) p.eval(RELEASE, 1, nickKey(folded), o.owner);
+              await within(p.exec(), CLOSE_WAIT);
+            }
+            closing = true;
+            owned.clear();
+            clearInterval(renewTimer);
+            clearInterval(lagTimer);
+            clearInterval(trimTimer);
+            rd.disconnect();
+            await within(reading, CLOSE_WAIT);
+            if (pub.status === 'ready') await within(pub.quit(), CLOSE_WAIT);
+            pub.disconnect();
+          },
+        };
+        return node;
+      },
     },
-  };
+    { url: options.url, prefix },
+  );
 }

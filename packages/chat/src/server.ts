@@ -3,7 +3,7 @@ import type { Server } from '@asyncnet/streams';
 import { type StreamTransport, startTransportServer } from '@asyncnet/streams/adapter';
 import { type BusNode, type BusStats, type ChatBus, emptyBusStats, memoryBus } from './bus.js';
 import { ChatError } from './errors.js';
-import { AccountStore } from './internal/accounts.js';
+import { createAccountStore } from './internal/accounts.js';
 import { busEventProblem } from './internal/bus-validate.js';
 import { releaseIp } from './internal/client-conn.js';
 import type { ChatTransport, Ctx, Resolved } from './internal/context.js';
@@ -76,6 +76,8 @@ export class ChatServer {
   #sweep: ReturnType<typeof setInterval> | null = null;
   #state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
   readonly #unwatchAccounts: (() => void) | null;
+  /** Whether listen() called the account store's open() (close() then calls its close()). */
+  #accountsOpen = false;
 
   /** @param options - see {@link ChatServerOptions} */
   constructor(options: ChatServerOptions = {}) {
@@ -90,11 +92,7 @@ export class ChatServer {
     this.#ctx = {
       opts: this.#opts,
       hub: this.#hub,
-      accounts:
-        options.accounts === undefined
-          ? null
-          : (options.accounts.store ??
-            new AccountStore(options.accounts.users ?? {}, options.accounts.file ?? null)),
+      accounts: createAccountStore(options.accounts, options.bus),
       disconnects: {},
       conns: new Set(),
       perIp: new Map(),
@@ -161,6 +159,9 @@ export class ChatServer {
       onError: (err: unknown) => ctx.log(`connection error: ${(err as Error).message}`),
     };
     try {
+      // The account store connects (Redis) before the listeners open, so SASL is offered at once.
+      this.#accountsOpen = true;
+      await ctx.accounts?.open?.();
       this.#plain = await startTransportServer(
         (t) => this.#accept(t, 0),
         host,
@@ -200,6 +201,7 @@ export class ChatServer {
       this.#plain?.close();
       this.#irc?.close();
       this.#ircTls?.close();
+      await this.#closeAccounts();
       await this.#node.close();
       this.#state = 'closed';
       throw err;
@@ -208,6 +210,7 @@ export class ChatServer {
       // close() ran while the listeners were starting: it could not see them, so stop them here.
       for (const srv of [this.#plain, this.#irc, this.#ircTls]) srv?.close();
       await this.#web?.close(0);
+      await this.#closeAccounts();
       this.#node.publish({ t: 'bye' });
       await this.#node.close();
       throw new ChatError('ERR_SERVER_CLOSED', 'server was closed while listen() was in progress');
@@ -434,11 +437,19 @@ export class ChatServer {
       clearTimeout(timer);
       for (const s of servers) s.abortClients();
     }
+    await this.#closeAccounts();
     if (this.#node !== null) {
       this.#node.publish({ t: 'bye' });
       await this.#node.close();
     }
     this.#state = 'closed';
+  }
+
+  /** Closes the account store once if listen() opened it (a store may be shared by servers). */
+  async #closeAccounts(): Promise<void> {
+    if (!this.#accountsOpen) return;
+    this.#accountsOpen = false;
+    await this.#ctx.accounts?.close?.();
   }
 
   /** `await using server = createChatServer()` closes it at scope end. */

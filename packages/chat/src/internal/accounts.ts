@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import type { ChatAccountStore } from '../account-store.js';
+import type { ChatBus } from '../bus.js';
 import { ChatError } from '../errors.js';
+import type { ChatServerOptions } from '../options.js';
 import { hashPassword, hashScram, isPasswordHash, verifyPassword } from '../passwords.js';
+import { redisAccountStore } from '../redis-account-store.js';
 import { accountNameProblem, DUMMY_HASH, MAX_PASSWORD_BYTES } from './account-limits.js';
 import { foldCase } from './casemap.js';
+import { redisBusConfig } from './redis-bus-config.js';
 import { parseScram } from './scram.js';
 
 /** One account in `accounts.users` or the file: a scrypt hash, or that plus SCRAM credentials. */
@@ -121,7 +125,70 @@ export class AccountStore implements ChatAccountStore {
   }
 }
 
+/**
+ * The accounts of the configuration (`accounts.users`, the same on every node) in front of a shared
+ * store (Redis): configured names are checked locally and cannot be registered in the shared store.
+ */
+export class LayeredAccountStore implements ChatAccountStore {
+  readonly #local: AccountStore;
+  readonly #shared: ChatAccountStore;
+
+  constructor(local: AccountStore, shared: ChatAccountStore) {
+    this.#local = local;
+    this.#shared = shared;
+  }
+
+  verify(name: string, password: string): Promise<string | null> {
+    return this.#local.has(name) ? this.#local.verify(name, password) : this.#shared.verify(name, password);
+  }
+
+  async register(name: string, password: string): Promise<boolean> {
+    return !this.#local.has(name) && this.#shared.register(name, password);
+  }
+
+  async exists(name: string): Promise<boolean> {
+    return this.#local.has(name) || this.#shared.exists(name);
+  }
+
+  async scramCredentials(name: string): Promise<{ account: string; scram: string } | null> {
+    if (this.#local.has(name)) return this.#local.scramCredentials(name);
+    return (await this.#shared.scramCredentials?.(name)) ?? null;
+  }
+
+  available(): boolean {
+    return this.#shared.available?.() ?? true;
+  }
+
+  onAvailability(listener: (available: boolean) => void): () => void {
+    return this.#shared.onAvailability?.(listener) ?? (() => {});
+  }
+
+  async open(): Promise<void> {
+    await this.#shared.open?.();
+  }
+
+  async close(): Promise<void> {
+    await this.#shared.close?.();
+  }
+}
+
 /** Whether `store` offers SCRAM-SHA-256 (it keeps SCRAM credentials). */
 export function hasScram(store: ChatAccountStore): boolean {
   return typeof store.scramCredentials === 'function';
+}
+
+/**
+ * The store a server uses: `accounts.store`; else `accounts.file` on this node; else, on a
+ * `redisBus`, Redis (same URL and prefix) behind the configured `users`; else memory.
+ */
+export function createAccountStore(
+  accounts: ChatServerOptions['accounts'],
+  bus: ChatBus | undefined,
+): ChatAccountStore | null {
+  if (accounts === undefined) return null;
+  if (accounts.store !== undefined) return accounts.store;
+  const users = accounts.users ?? {};
+  const redis = bus === undefined || accounts.file !== undefined ? undefined : redisBusConfig(bus);
+  if (redis === undefined) return new AccountStore(users, accounts.file ?? null);
+  return new LayeredAccountStore(new AccountStore(users, null), redisAccountStore(redis));
 }

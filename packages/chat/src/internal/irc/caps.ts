@@ -77,7 +77,7 @@ export function accountsAvailability(ctx: Ctx, up: boolean): void {
   if (ctx.accounts === null) return;
   ctx.log(
     up
-      ? 'account store is back: SASL and registration offered again (CAP NEW)'
+      ? 'account store is available: SASL and registration offered (CAP NEW)'
       : 'account store is unavailable: SASL and registration withdrawn (CAP DEL) until it is back',
   );
   const names = ctx.opts.registration ? ['sasl', 'draft/account-registration'] : ['sasl'];
