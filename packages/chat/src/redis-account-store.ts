@@ -168,7 +168,8 @@ class RedisAccounts implements ChatAccountStore {
     if (this.#users === 0) return;
     this.#users--;
     if (this.#users > 0) return;
-    await this.#opening;
+    // An open that failed (ioredis missing) has nothing to close.
+    await this.#opening?.catch(() => {});
     const client = this.#client;
     this.#client = null;
     this.#opening = null;
