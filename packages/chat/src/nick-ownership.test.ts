@@ -26,6 +26,18 @@ async function start(extra: Partial<NonNullable<ChatServerOptions['accounts']>> 
   return { port: server.address()!.port, irc: server.ircAddress()!.port };
 }
 
+/** An IRC client registered as `someone` with the sasl capability. */
+async function saslUser(port: number): Promise<LineClient> {
+  const c = await LineClient.open(port);
+  clients.push(c);
+  c.send('CAP REQ :sasl');
+  c.send('NICK someone');
+  c.send('USER s 0 * :S');
+  c.send('CAP END');
+  await c.waitFor(/ 376 someone /);
+  return c;
+}
+
 const sasl = (user: string, pass: string) => Buffer.from(`\0${user}\0${pass}`).toString('base64');
 
 describe('nick ownership', () => {
@@ -108,6 +120,64 @@ describe('nick ownership', () => {
     );
     await new Promise((r) => setTimeout(r, 700));
     expect(keeper.nick).toBe('owner');
+  });
+
+  it('a login the store is still checking when the grace period ends keeps the nick (a busy server)', async () => {
+    // A store that answers after the grace period: the rename must wait for the answer, then not happen.
+    let verified = 0;
+    const store = {
+      verify: async (name: string, password: string) => {
+        await new Promise((r) => setTimeout(r, 600));
+        verified++;
+        return name === 'owner' && password === 'ownerpw' ? 'owner' : null;
+      },
+      register: async () => false,
+      exists: async (name: string) => name.toLowerCase() === 'owner',
+    };
+    const server = createChatServer({
+      log: () => {},
+      floodControl: false,
+      accounts: { store, nickGrace: 300 },
+    });
+    servers.push(server);
+    await server.listen({ port: 0, ircPort: 0 });
+    const c = await saslUser(server.ircAddress()!.port);
+    c.send('NICK owner');
+    await c.waitFor(/ NOTICE owner :nick owner is a registered account/);
+    c.send('AUTHENTICATE PLAIN');
+    await c.waitFor(/^AUTHENTICATE \+$/);
+    c.send(`AUTHENTICATE ${sasl('owner', 'ownerpw')}`);
+    await c.waitFor(/ 903 owner /);
+    expect(verified).toBe(1);
+    c.send('PING :kept');
+    await c.waitFor(/PONG .*kept/);
+    expect(c.lines.some((l) => / NICK :Guest/.test(l))).toBe(false);
+  });
+
+  it('a login the store refuses after the grace period ends still renames', async () => {
+    const store = {
+      verify: async () => {
+        await new Promise((r) => setTimeout(r, 600));
+        return null;
+      },
+      register: async () => false,
+      exists: async (name: string) => name.toLowerCase() === 'owner',
+    };
+    const server = createChatServer({
+      log: () => {},
+      floodControl: false,
+      accounts: { store, nickGrace: 300 },
+    });
+    servers.push(server);
+    await server.listen({ port: 0, ircPort: 0 });
+    const c = await saslUser(server.ircAddress()!.port);
+    c.send('NICK owner');
+    await c.waitFor(/ NOTICE owner :nick owner is a registered account/);
+    c.send('AUTHENTICATE PLAIN');
+    await c.waitFor(/^AUTHENTICATE \+$/);
+    c.send(`AUTHENTICATE ${sasl('owner', 'wrong')}`);
+    await c.waitFor(/ 904 owner /);
+    await c.waitFor(/ NICK :Guest\d+$/);
   });
 
   it('enforces nothing with nickGrace 0', async () => {

@@ -3,6 +3,25 @@ import type { Ctx } from './context.js';
 import type { HubMember } from './hub.js';
 
 const timers = new WeakMap<HubMember, ReturnType<typeof setTimeout>>();
+/** A login of the member that the account store is still checking. */
+const logins = new WeakMap<HubMember, Promise<unknown>>();
+
+/**
+ * Marks `attempt` (a store call for a login of `m`) as in flight: a grace period that ends
+ * meanwhile waits for it, so a slow password hash on a busy server never renames someone who
+ * logged in on time.
+ */
+export function trackLogin<T>(m: HubMember, attempt: Promise<T>): Promise<T> {
+  const settled = attempt.then(
+    () => {},
+    () => {},
+  );
+  logins.set(m, settled);
+  void settled.then(() => {
+    if (logins.get(m) === settled) logins.delete(m);
+  });
+  return attempt;
+}
 
 /** Stops waiting for `m` to log in (it changed nick, logged in, or left). */
 export function releaseNickWatch(m: HubMember): void {
@@ -34,9 +53,11 @@ export async function watchNick(ctx: Ctx, m: HubMember): Promise<void> {
     `nick ${m.nick} is a registered account: log in to it within ${Math.ceil(grace / 1000)} s ` +
       `(SASL, or ${m.kind === 0 ? `/login ${m.nick} PASSWORD` : "your client's SASL settings"}) or you will be renamed`,
   );
-  const t = setTimeout(() => {
+  const t = setTimeout(async () => {
     timers.delete(m);
-    if (m.closing || m.folded !== nick || foldCase(m.account) === nick) return;
+    // The attempt's own continuation (which records the login) runs before this one.
+    for (let p = logins.get(m); p !== undefined; p = logins.get(m)) await p.then(() => undefined);
+    if (m.closing || m.folded !== nick || foldCase(m.account) === nick || timers.has(m)) return;
     void rename(ctx, m);
   }, grace);
   t.unref?.();

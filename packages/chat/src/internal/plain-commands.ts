@@ -1,6 +1,7 @@
 import type { Ctx } from './context.js';
 import { type HubMember, type Room, splitModes } from './hub.js';
 import { loggedIn } from './identity.js';
+import { trackLogin } from './nick-ownership.js';
 
 /** What the plain moderation commands need from their connection. */
 export interface PlainSession {
@@ -161,7 +162,7 @@ async function account(s: PlainSession, cmd: 'login' | 'register', words: string
     s.say(`* account ${name} created; you are logged in`);
     return;
   }
-  const got = await store.verify(name, password);
+  const got = await trackLogin(s.member, store.verify(name, password));
   if (got === null) return s.error('login failed');
   loggedIn(s.member, got);
   s.say(`* you are logged in as ${got}`);

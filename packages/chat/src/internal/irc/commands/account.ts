@@ -3,6 +3,7 @@ import { foldCase } from '../../casemap.js';
 import { loggedIn as recordLogin } from '../../identity.js';
 import type { IrcConn } from '../../irc-conn.js';
 import { formatIrcMessage as fmt } from '../../irc-message.js';
+import { trackLogin } from '../../nick-ownership.js';
 import {
   decoyKeys,
   parseClientFirst,
@@ -68,7 +69,7 @@ async function finishPlain(c: IrcConn, msg: Buffer): Promise<void> {
   let name: string | null = null;
   if (parts.length === 3 && parts[1] !== '' && Buffer.byteLength(parts[2]!) <= MAX_PASSWORD_BYTES) {
     try {
-      name = await store.verify(parts[1]!, parts[2]!);
+      name = await trackLogin(c, store.verify(parts[1]!, parts[2]!));
     } catch (err) {
       c.ctx.log(`SASL PLAIN for ${c.host}: ${(err as Error).message}`);
       return fail(c, false, UNAVAILABLE);
@@ -87,7 +88,8 @@ async function stepScram(c: IrcConn, msg: Buffer): Promise<void> {
     if (cf === null) return fail(c, true);
     let creds: { account: string; scram: string } | null;
     try {
-      creds = (await c.ctx.accounts!.scramCredentials?.(cf.user)) ?? null;
+      creds =
+        (await trackLogin(c, c.ctx.accounts!.scramCredentials?.(cf.user) ?? Promise.resolve(null))) ?? null;
     } catch (err) {
       c.ctx.log(`SASL SCRAM-SHA-256 for ${c.host}: ${(err as Error).message}`);
       return fail(c, false, UNAVAILABLE);
