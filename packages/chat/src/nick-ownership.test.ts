@@ -77,7 +77,7 @@ describe('nick ownership', () => {
   });
 
   it('keeps the nick of someone who logs in within the grace period, also after a rename to it', async () => {
-    const { irc } = await start();
+    const { irc } = await start({ nickGrace: 1_000 }); // room for a loaded machine to deliver the login in time
     const c = await LineClient.open(irc);
     clients.push(c);
     c.send('CAP REQ :sasl');
@@ -91,14 +91,14 @@ describe('nick ownership', () => {
     await c.waitFor(/^AUTHENTICATE \+$/);
     c.send(`AUTHENTICATE ${sasl('owner', 'ownerpw')}`);
     await c.waitFor(/ 903 owner /);
-    await new Promise((r) => setTimeout(r, 700));
+    await new Promise((r) => setTimeout(r, 1_200));
     c.send('PING :still');
     await c.waitFor(/PONG .*still/);
     expect(c.lines.some((l) => / NICK :Guest/.test(l))).toBe(false);
   });
 
   it('renames a plain client too (ChatClient follows), and /login in time keeps it', async () => {
-    const { port } = await start();
+    const { port } = await start({ nickGrace: 1_000 });
     const squatter = await ChatClient.connect('127.0.0.1', port, { nick: 'owner' });
     chats.push(squatter);
     const renamed = new Promise<void>((resolve) =>
@@ -118,7 +118,7 @@ describe('nick ownership', () => {
         (ev) => ev.type === 'notice' && ev.text === 'you are logged in as owner' && resolve(),
       ),
     );
-    await new Promise((r) => setTimeout(r, 700));
+    await new Promise((r) => setTimeout(r, 1_200));
     expect(keeper.nick).toBe('owner');
   });
 
