@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ircUser, LineClient } from './__fixtures__/line-client.js';
@@ -185,5 +188,31 @@ describe('SASL SCRAM-SHA-256', () => {
     await r.waitFor(/ REGISTER SUCCESS carol /);
     const c = await saslConn(irc, 'c2');
     expect(await scramLogin(c, 'carol', 'hunter22')).toEqual({ ok: true, serverVerified: true });
+  });
+
+  it('keeps SCRAM credentials in accounts.file across a restart (hashes only)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asyncnet-chat-accounts-'));
+    try {
+      const file = join(dir, 'accounts.json');
+      const irc = await start({ accounts: { file, registration: true } });
+      const r = await ircUser(irc, 'dave');
+      clients.push(r);
+      r.send('REGISTER * * password42');
+      await r.waitFor(/ REGISTER SUCCESS dave /);
+      const saved = readFileSync(file, 'utf8');
+      expect(JSON.parse(saved)).toEqual({
+        dave: {
+          password: expect.stringMatching(/^scrypt\$/),
+          scram: expect.stringMatching(/^scram-sha-256\$4096\$/),
+        },
+      });
+      expect(saved).not.toContain('password42');
+      await Promise.all(servers.splice(0).map((s) => s.close({ timeout: 200 })));
+      const again = await start({ accounts: { file } });
+      const c = await saslConn(again, 'd2');
+      expect(await scramLogin(c, 'dave', 'password42')).toEqual({ ok: true, serverVerified: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
