@@ -19,6 +19,7 @@ import { type NoProxy, readEnvProxy } from './internal/no-proxy.js';
 import { Pool } from './internal/pool.js';
 import { redirectLayer } from './internal/redirect.js';
 import { retryLayer } from './internal/retry-layer.js';
+import type { RequestTlsOptions } from './request.js';
 import type { HttpResponse } from './response.js';
 
 export type { ConnectFunction, ConnectTarget } from './internal/dial.js';
@@ -43,13 +44,21 @@ export interface AgentOptions {
    */
   connect?: ConnectFunction | undefined;
   /**
-   * An `http://[user:pass@]host:port` forward proxy: `http:` requests go to it in absolute-form, `https:` ones
-   * through a `CONNECT host:port` tunnel, then TLS to the origin (its certificate checked against the origin's
-   * name). Credentials are sent as `Proxy-Authorization: Basic`. `'env'` reads `http_proxy`, `https_proxy` and
-   * `no_proxy` (or upper-case) once, now, with curl's `no_proxy` rules. Excludes `socketPath` and `connect`.
+   * An `http://[user:pass@]host:port` or `https://…` forward proxy: `http:` requests go to it in absolute-form,
+   * `https:` ones through a `CONNECT host:port` tunnel, then TLS to the origin (its certificate checked against the
+   * origin's name). With `https://` the connection to the proxy is TLS too, its certificate checked against the
+   * proxy's host (see {@link AgentOptions.proxyTls}); the origin's TLS then runs inside it. Credentials are sent
+   * as `Proxy-Authorization: Basic`. `'env'` reads `http_proxy`, `https_proxy` and `no_proxy` (or upper-case)
+   * once, now, with curl's `no_proxy` rules. Excludes `socketPath` and `connect`.
    * @default none (direct)
    */
   proxy?: string | URL | undefined;
+  /**
+   * TLS options for an `https://` proxy itself (`ca` to trust, `servername` to check its certificate against
+   * instead of its host, client `cert`/`key`, `rejectUnauthorized`). The origin's are the request's `tls`.
+   * @default Node's bundled roots, the proxy URL's host
+   */
+  proxyTls?: RequestTlsOptions | undefined;
   /**
    * Your own {@link Layer}s, first one outermost, composed around the built-in ones (redirects, cookies,
    * retries, decompression, in that order around the connection pools): each runs once per request of this
@@ -137,7 +146,7 @@ export class Agent {
         throw new HttpError('ERR_INVALID_ARGUMENT', 'connect must be a function');
       this.#connectDial = customDialer(connect);
     } else if (proxy !== undefined) {
-      this.#proxy = proxyRouting(proxy);
+      this.#proxy = proxyRouting(proxy, options.proxyTls);
     }
     this.routed = set > 0;
     const layers = [...(options.layers ?? []), ...BUILT_IN];
@@ -252,11 +261,11 @@ function viaDial(pool: PoolKey, via: string, dial: Dialer): Route {
   return { pool: { ...pool, key: `${pool.key}|${via}`, dial, via }, absolute: false, proxyAuth: null };
 }
 
-function proxyRouting(proxy: string | URL): ProxyRouting {
+function proxyRouting(proxy: string | URL, tls: RequestTlsOptions | undefined): ProxyRouting {
   if (proxy === 'env') {
     const env = readEnvProxy();
-    const http = env.http === undefined ? null : parseProxy(env.http);
-    const https = env.https === undefined ? null : parseProxy(env.https);
+    const http = env.http === undefined ? null : parseProxy(env.http, tls);
+    const https = env.https === undefined ? null : parseProxy(env.https, tls);
     return {
       http,
       https,
@@ -265,7 +274,7 @@ function proxyRouting(proxy: string | URL): ProxyRouting {
       noProxy: env.noProxy,
     };
   }
-  const px = parseProxy(proxy);
+  const px = parseProxy(proxy, tls);
   return { http: px, https: px, httpDial: forwardDialer(px), httpsDial: tunnelDialer(px), noProxy: null };
 }
 

@@ -1,8 +1,14 @@
-import { isIP } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
-import { TimeoutError } from '@asyncnet/streams';
-import { openTransport, openUnixTransport, type StreamTransport } from '@asyncnet/streams/adapter';
+import { isIP, type Socket } from 'node:net';
+import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { StreamsError, TimeoutError } from '@asyncnet/streams';
+import {
+  openTransport,
+  openUnixTransport,
+  SocketTransport,
+  type StreamTransport,
+} from '@asyncnet/streams/adapter';
 import { HttpError } from '../errors.js';
+import type { RequestTlsOptions } from '../request.js';
 import { ResponseParser } from '../response-parser.js';
 import { basicAuth, redactedUrlCause, redactUrl } from './redact.js';
 
@@ -43,14 +49,19 @@ export type Dialer = (key: PoolKey, timeout: number, signal: AbortSignal) => Pro
 export interface ProxyConfig {
   host: string;
   port: number;
-  /** `http://host:port` without credentials. */
+  /** `http://host:port` or `https://host:port`, without credentials. */
   href: string;
   /** `Basic …` for Proxy-Authorization, or null. */
   auth: string | null;
+  /** An `https:` proxy: TLS to the proxy itself with these options (its certificate checked against its host). */
+  tls: ConnectionOptions | null;
 }
 
-/** @internal Parses a proxy URL; only `http:` proxies (the tunnel then carries TLS to the origin). */
-export function parseProxy(input: string | URL): ProxyConfig {
+/**
+ * @internal Parses a proxy URL: `http:`, or `https:` (TLS to the proxy, checked against its host or
+ * `tls.servername`, trusting `tls.ca`); the tunnel to an `https:` origin carries its own TLS inside.
+ */
+export function parseProxy(input: string | URL, tls?: RequestTlsOptions): ProxyConfig {
   let u: URL;
   try {
     u = typeof input === 'string' ? new URL(input.includes('://') ? input : `http://${input}`) : input;
@@ -60,18 +71,30 @@ export function parseProxy(input: string | URL): ProxyConfig {
       cause: redactedUrlCause(err, text),
     });
   }
-  if (u.protocol !== 'http:') {
+  const secure = u.protocol === 'https:';
+  if (!secure && u.protocol !== 'http:') {
     throw new HttpError(
       'ERR_UNSUPPORTED_PROTOCOL',
-      `unsupported proxy protocol ${JSON.stringify(u.protocol)} in ${redactUrl(u.href)} (only http: proxies)`,
+      `unsupported proxy protocol ${JSON.stringify(u.protocol)} in ${redactUrl(u.href)} (only http: and https: proxies)`,
     );
   }
   if (u.hostname === '')
     throw new HttpError('ERR_INVALID_URL', `proxy url has no host: ${redactUrl(u.href)}`);
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  const port = u.port === '' ? 80 : Number(u.port);
+  const port = u.port === '' ? (secure ? 443 : 80) : Number(u.port);
   const auth = u.username !== '' || u.password !== '' ? basicAuth(u.username, u.password) : null;
-  return { host, port, href: `http://${u.host}`, auth };
+  let tlsOpts: ConnectionOptions | null = null;
+  if (secure) {
+    // `host` is what Node checks the certificate against when there is no servername (IP literals).
+    tlsOpts = { host, ALPNProtocols: ['http/1.1'] };
+    const sni = tls?.servername ?? (isIP(host) === 0 ? host : undefined);
+    if (sni !== undefined) tlsOpts.servername = sni;
+    if (tls?.ca !== undefined) tlsOpts.ca = tls.ca;
+    if (tls?.cert !== undefined) tlsOpts.cert = tls.cert;
+    if (tls?.key !== undefined) tlsOpts.key = tls.key;
+    if (tls?.rejectUnauthorized !== undefined) tlsOpts.rejectUnauthorized = tls.rejectUnauthorized;
+  }
+  return { host, port, href: `${u.protocol}//${u.host}`, auth, tls: tlsOpts };
 }
 
 /** @internal Connects to a Unix socket (TLS over it for https). */
@@ -96,19 +119,26 @@ export function customDialer(connect: ConnectFunction): Dialer {
     );
 }
 
-/** @internal Plain TCP to the proxy: http:// requests go to it in absolute-form. */
+/** @internal TCP (or TLS, for an https: proxy) to the proxy: http:// requests go to it in absolute-form. */
 export function forwardDialer(proxy: ProxyConfig): Dialer {
+  if (proxy.tls !== null) {
+    return (_k, timeout, signal) =>
+      withDeadline(timeout, signal, `proxy ${proxy.href}`, async (inner) => {
+        return new SocketTransport(await tlsToProxy(proxy, inner), { host: proxy.host });
+      });
+  }
   return (_k, timeout, signal) =>
     openTransport(proxy.host, proxy.port, { timeout: timeout || undefined, noDelay: true, signal });
 }
 
 /** @internal `CONNECT host:port` through the proxy, then TLS to the origin (checked against its name). */
 export function tunnelDialer(proxy: ProxyConfig): Dialer {
+  if (proxy.tls !== null) return tlsTunnelDialer(proxy);
   return (k, timeout, signal) =>
     withDeadline(timeout, signal, `${k.host}:${k.port} through proxy ${proxy.href}`, async (inner) => {
       const t = await openTransport(proxy.host, proxy.port, { noDelay: true, signal: inner });
       try {
-        await connectTunnel(t, proxy, k, inner);
+        await connectTunnel(transportIo(t), proxy, k, inner);
         if (k.tls !== null)
           await t.startTls({ host: k.host, ...k.tls, signal: inner, handshakeTimeout: 0x7fffffff });
         return t;
@@ -119,16 +149,134 @@ export function tunnelDialer(proxy: ProxyConfig): Dialer {
     });
 }
 
-function connectTunnel(
-  t: StreamTransport,
-  proxy: ProxyConfig,
-  k: PoolKey,
-  signal: AbortSignal,
-): Promise<void> {
+/**
+ * An https: proxy's tunnel: TLS to the proxy, `CONNECT` inside it, then the origin's TLS inside that (the
+ * core's transport does not nest TLS, so both handshakes run on Node sockets and the transport gets the inner one).
+ */
+function tlsTunnelDialer(proxy: ProxyConfig): Dialer {
+  return (k, timeout, signal) =>
+    withDeadline(timeout, signal, `${k.host}:${k.port} through proxy ${proxy.href}`, async (inner) => {
+      const outer = await tlsToProxy(proxy, inner);
+      try {
+        await connectTunnel(socketIo(outer), proxy, k, inner);
+        if (k.tls === null) return new SocketTransport(outer, { host: k.host });
+        const origin = await handshake(
+          tlsConnect({ host: k.host, ...k.tls, socket: outer }),
+          inner,
+          (err) =>
+            new StreamsError('ERR_TLS_UPGRADE', `tls handshake failed: ${err.message}`, { cause: err }),
+        );
+        return new SocketTransport(origin, { host: k.host });
+      } catch (err) {
+        outer.destroy();
+        throw err;
+      }
+    });
+}
+
+/**
+ * TLS to an https: proxy. A failed handshake (the proxy's certificate refused, …) is `ERR_PROXY_CONNECT`
+ * with Node's error as `cause`; a failed TCP connect is Node's error, as for an http: proxy.
+ */
+function tlsToProxy(proxy: ProxyConfig, signal: AbortSignal): Promise<TLSSocket> {
+  // Net options beside the TLS ones, as the core's openTransport passes them.
+  const net = { port: proxy.port, noDelay: true, allowHalfOpen: true };
+  const socket = tlsConnect({ ...proxy.tls, ...net });
+  let tcp = false;
+  socket.once('connect', () => {
+    tcp = true;
+  });
+  return handshake(socket, signal, (err) =>
+    tcp
+      ? new HttpError('ERR_PROXY_CONNECT', `proxy ${proxy.href}: tls handshake failed: ${err.message}`, {
+          cause: err,
+        })
+      : err,
+  );
+}
+
+/** Resolves once `socket` is secure; destroys it and rejects on an error (mapped by `wrap`) or `signal`. */
+function handshake(socket: TLSSocket, signal: AbortSignal, wrap: (err: Error) => Error): Promise<TLSSocket> {
+  return new Promise<TLSSocket>((resolve, reject) => {
+    const cleanup = () => {
+      signal.removeEventListener('abort', onAbort);
+      socket.off('error', onError);
+      socket.off('secureConnect', onSecure);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      socket.destroy();
+      reject(wrap(err));
+    };
+    const onAbort = () => {
+      cleanup();
+      socket.destroy();
+      reject(signal.reason);
+    };
+    const onSecure = () => {
+      cleanup();
+      resolve(socket);
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    socket.once('error', onError);
+    socket.once('secureConnect', onSecure);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** What `connectTunnel` needs of the connection to the proxy. */
+interface TunnelIo {
+  write(head: string): void;
+  listen(l: { data(chunk: Uint8Array): void; eof(): void; closed(error: Error | null): void }): void;
+  /** The reply has been read: stop listening (the connection's next owner listens next). */
+  release(): void;
+}
+
+function transportIo(t: StreamTransport): TunnelIo {
+  return {
+    write: (head) => t.write(head),
+    listen: (l) =>
+      t.setListener({
+        data: (chunk) => l.data(chunk),
+        eof: () => {
+          l.eof();
+          return false;
+        },
+        closed: (error) => l.closed(error),
+      }),
+    // The pool's connection sets its own listener on the transport.
+    release: () => {},
+  };
+}
+
+function socketIo(s: Socket): TunnelIo {
+  let off = () => {};
+  return {
+    write: (head) => void s.write(head),
+    listen: (l) => {
+      const data = (chunk: Buffer) => l.data(chunk);
+      const end = () => l.eof();
+      const error = (err: Error) => l.closed(err);
+      const close = () => l.closed(null);
+      s.on('data', data).on('end', end).on('error', error).on('close', close);
+      off = () => s.off('data', data).off('end', end).off('error', error).off('close', close);
+    },
+    release: () => {
+      off();
+      // 'data' listeners left the socket flowing: hold its bytes until the next owner reads.
+      s.pause();
+    },
+  };
+}
+
+function connectTunnel(io: TunnelIo, proxy: ProxyConfig, k: PoolKey, signal: AbortSignal): Promise<void> {
   const authority = `${isIP(k.host) === 6 ? `[${k.host}]` : k.host}:${k.port}`;
   let head = `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n`;
   if (proxy.auth !== null) head += `Proxy-Authorization: ${proxy.auth}\r\n`;
-  t.write(`${head}\r\n`);
+  io.write(`${head}\r\n`);
   const parser = new ResponseParser();
   // A 2xx reply to CONNECT has no body (RFC 9110 9.3.6): parse it like a HEAD response.
   parser.prepare(true, 16384, false);
@@ -139,6 +287,7 @@ function connectTunnel(
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
+      io.release();
       // Until the pool's connection takes over, bytes or a close are the connection's business, not ours.
       if (err === null) resolve();
       else reject(err);
@@ -152,7 +301,7 @@ function connectTunnel(
           ...(status === 0 ? {} : { statusCode: status }),
         }),
       );
-    t.setListener({
+    io.listen({
       data(chunk) {
         if (settled) return;
         let events: ReturnType<ResponseParser['push']>;
@@ -190,7 +339,6 @@ function connectTunnel(
       },
       eof() {
         fail('closed the connection during CONNECT');
-        return false;
       },
       closed(error) {
         fail(
