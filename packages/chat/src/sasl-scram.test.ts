@@ -70,11 +70,16 @@ describe('SASL SCRAM-SHA-256', () => {
         // Nonce lengths around the 400-byte chunk edges: client-final is 78 + n bytes (exactly
         // 400 base64 at n = 220..222), server-first 60 + n (exactly 400 at n = 238..240).
         fc.oneof(fc.integer({ min: 1, max: 256 }), fc.integer({ min: 215, max: 245 })),
+        // Nonce characters: any printable ASCII but ',' (RFC 5802), '=' and '+' included.
+        fc.array(
+          fc.integer({ min: 0x21, max: 0x7e }).filter((x) => x !== 0x2c),
+          { minLength: 256, maxLength: 256 },
+        ),
         fc.array(fc.nat({ max: 1_000 }), { maxLength: 6 }),
         fc.constantFrom('alice', 'ALICE', 'Alice'),
-        async (nonceLength, cuts, user) => {
+        async (nonceLength, chars, cuts, user) => {
           const c = await saslConn(irc);
-          const nonce = 'n'.repeat(nonceLength);
+          const nonce = String.fromCharCode(...chars.slice(0, nonceLength));
           const r = await scramLogin(c, user, 'wonderland', { nonce, cuts });
           expect(r).toEqual({ ok: true, serverVerified: true });
           await c.waitFor(/ 900 \S+ \S+ alice :/);
