@@ -122,14 +122,17 @@ describe('nick ownership', () => {
     expect(keeper.nick).toBe('owner');
   });
 
-  it('a login the store is still checking when the grace period ends keeps the nick (a busy server)', async () => {
-    // A store that answers after the grace period: the rename must wait for the answer, then not happen.
+  /**
+   * Someone takes the nick `owner` (grace 300 ms) on a server whose store answers a login after
+   * 600 ms, past the grace period, and logs in with `password`.
+   */
+  async function slowLogin(password: string): Promise<{ c: LineClient; verified: () => number }> {
     let verified = 0;
     const store = {
-      verify: async (name: string, password: string) => {
+      verify: async (name: string, given: string) => {
         await new Promise((r) => setTimeout(r, 600));
         verified++;
-        return name === 'owner' && password === 'ownerpw' ? 'owner' : null;
+        return name === 'owner' && given === 'ownerpw' ? 'owner' : null;
       },
       register: async () => false,
       exists: async (name: string) => name.toLowerCase() === 'owner',
@@ -146,36 +149,21 @@ describe('nick ownership', () => {
     await c.waitFor(/ NOTICE owner :nick owner is a registered account/);
     c.send('AUTHENTICATE PLAIN');
     await c.waitFor(/^AUTHENTICATE \+$/);
-    c.send(`AUTHENTICATE ${sasl('owner', 'ownerpw')}`);
+    c.send(`AUTHENTICATE ${sasl('owner', password)}`);
+    return { c, verified: () => verified };
+  }
+
+  it('a login the store is still checking when the grace period ends keeps the nick (a busy server)', async () => {
+    const { c, verified } = await slowLogin('ownerpw');
     await c.waitFor(/ 903 owner /);
-    expect(verified).toBe(1);
+    expect(verified()).toBe(1);
     c.send('PING :kept');
     await c.waitFor(/PONG .*kept/);
     expect(c.lines.some((l) => / NICK :Guest/.test(l))).toBe(false);
   });
 
   it('a login the store refuses after the grace period ends still renames', async () => {
-    const store = {
-      verify: async () => {
-        await new Promise((r) => setTimeout(r, 600));
-        return null;
-      },
-      register: async () => false,
-      exists: async (name: string) => name.toLowerCase() === 'owner',
-    };
-    const server = createChatServer({
-      log: () => {},
-      floodControl: false,
-      accounts: { store, nickGrace: 300 },
-    });
-    servers.push(server);
-    await server.listen({ port: 0, ircPort: 0 });
-    const c = await saslUser(server.ircAddress()!.port);
-    c.send('NICK owner');
-    await c.waitFor(/ NOTICE owner :nick owner is a registered account/);
-    c.send('AUTHENTICATE PLAIN');
-    await c.waitFor(/^AUTHENTICATE \+$/);
-    c.send(`AUTHENTICATE ${sasl('owner', 'wrong')}`);
+    const { c } = await slowLogin('wrong');
     await c.waitFor(/ 904 owner /);
     await c.waitFor(/ NICK :Guest\d+$/);
   });
