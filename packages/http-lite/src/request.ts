@@ -126,7 +126,8 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
   const agent = options.agent ?? getGlobalAgent();
   const headers = withUrlAuth(normalizeHeaders(options.headers), target);
   const body = normalizeBody(options.body);
-  return agent.send(
+  // Awaited, not returned: an async function that returns a promise adopts it two microtasks later.
+  return await agent.send(
     makeRequest(options, {
       method,
       target,
