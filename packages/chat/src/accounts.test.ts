@@ -93,6 +93,34 @@ describe('accounts', () => {
     p.send('/login newbie hunter22');
     await p.waitFor(/^\* you are logged in as newbie$/);
   });
+
+  it('/login and /register answer with an error when the store fails mid-command, and the next try works', async () => {
+    let failing = true;
+    const logged: string[] = [];
+    const store = {
+      verify: async (name: string, password: string) => {
+        if (failing) throw new Error('database went away');
+        return name === 'acct' && password === 'secret1' ? 'acct' : null;
+      },
+      register: async () => {
+        if (failing) throw new Error('database went away');
+        return true;
+      },
+      exists: async () => false,
+    };
+    const { port } = await start({ accounts: { store, registration: true }, log: (l) => logged.push(l) });
+    const p = await plainUser(port, 'tries');
+    clients.push(p);
+    p.send('/login acct secret1');
+    await p.waitFor(/error: accounts are unavailable right now, try later/);
+    const from = p.lines.length;
+    p.send('/register fresh secret2');
+    await p.waitFor(/error: accounts are unavailable right now, try later/, 10_000, from);
+    expect(logged.filter((l) => l.includes('database went away'))).toHaveLength(2);
+    failing = false;
+    p.send('/login acct secret1');
+    await p.waitFor(/^\* you are logged in as acct$/);
+  });
 });
 
 describe('plain protocol moderation', () => {

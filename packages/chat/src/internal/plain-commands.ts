@@ -157,12 +157,23 @@ async function account(s: PlainSession, cmd: 'login' | 'register', words: string
   if (cmd === 'register') {
     if (!/^[A-Za-z0-9_[\]\\`^{|}-]{1,30}$/.test(name)) return s.error(`invalid account name "${name}"`);
     if (password.length < 6) return s.error('password too short (at least 6 characters)');
-    if (!(await store.register(name, password))) return s.error(`account "${name}" already exists`);
+  }
+  let got: string | null;
+  try {
+    if (cmd === 'register') got = (await store.register(name, password)) ? name : null;
+    else got = await trackLogin(s.member, store.verify(name, password));
+  } catch (err) {
+    // A store that fails mid-command (its database went away) still gets the user an answer.
+    s.ctx.log(`/${cmd} for ${s.member.host}: ${(err as Error).message}`);
+    return s.error('accounts are unavailable right now, try later');
+  }
+  if (s.member.closing) return;
+  if (cmd === 'register') {
+    if (got === null) return s.error(`account "${name}" already exists`);
     loggedIn(s.member, name);
     s.say(`* account ${name} created; you are logged in`);
     return;
   }
-  const got = await trackLogin(s.member, store.verify(name, password));
   if (got === null) return s.error('login failed');
   loggedIn(s.member, got);
   s.say(`* you are logged in as ${got}`);
