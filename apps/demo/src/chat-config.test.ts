@@ -60,7 +60,15 @@ describe('parseChatConfig', () => {
       /"floodControl\.rate" must be a number > 0, got 0$/,
     );
     expect(problem({ floodControl: 'off' })).toMatch(/"floodControl" must be true or false or an object/);
-    expect(problem({ accounts: { users: { ann: 1 } } })).toMatch(/"accounts\.users\.ann" must be a string/);
+    expect(problem({ accounts: { users: { ann: 1 } } })).toMatch(
+      /"accounts\.users\.ann" must be a string or an object, got 1$/,
+    );
+    expect(problem({ accounts: { users: { ann: { scram: 's' } } } })).toMatch(
+      /missing key "accounts\.users\.ann\.password"$/,
+    );
+    expect(problem({ accounts: { users: { ann: { password: 'h', salt: 'x' } } } })).toMatch(
+      /unknown key "accounts\.users\.ann\.salt" \(known: password, scram\)$/,
+    );
     expect(problem({ redis: 'http://x' })).toMatch(
       /"redis" must be a redis:\/\/ or rediss:\/\/ URL or an object/,
     );
@@ -80,6 +88,11 @@ describe('parseChatConfig', () => {
     expect(c.options.tls).toEqual({ certFile: '/etc/chat/tls/cert.pem', keyFile: '/abs/key.pem' });
     expect(c.options.web?.tls).toEqual({ certFile: '/etc/web.pem', keyFile: '/etc/chat/web-key.pem' });
     expect(c.options.accounts?.file).toBe('/etc/chat/accounts.json');
+  });
+
+  it('takes an account as a hash or as { password, scram } (SCRAM-SHA-256 credentials)', () => {
+    const users = { ann: 'scrypt$h', bob: { password: 'scrypt$b', scram: 'scram$b' } };
+    expect(parseChatConfig({ accounts: { users } }, 'c.json').options.accounts?.users).toEqual(users);
   });
 
   it('takes redis as a URL or as redisBus options', () => {

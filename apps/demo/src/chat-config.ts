@@ -243,7 +243,10 @@ const SCHEMA = object<FileShape>({
     'an array of { "name", "password" } objects',
   ),
   accounts: object<Omit<Accounts, 'store'>>({
-    users: record(string, 'an object of account name to password hash'),
+    users: record(
+      either(string, object({ password: string, scram: string }, ['password'])),
+      'an object of account name to a password hash or { "password", "scram" } (hashPassword, hashScram)',
+    ),
     file: path,
     registration: boolean,
     nickGrace: ms,
