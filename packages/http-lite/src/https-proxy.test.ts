@@ -246,6 +246,28 @@ describe('https:// proxy', () => {
     await expect.poll(() => silent.size).toBe(0);
   });
 
+  it("reads an https:// https_proxy with proxy: 'env', using proxyTls for it", async () => {
+    const o = await origins();
+    const p = await startTlsProxy(proxy);
+    const saved = { https_proxy: process.env.https_proxy, http_proxy: process.env.http_proxy };
+    process.env.https_proxy = `https://localhost:${p.port}`;
+    delete process.env.http_proxy;
+    try {
+      const agent = newAgent({ proxy: 'env', proxyTls: { ca: proxy.cert } });
+      const res = await get(`https://127.0.0.1:${o.https}/env`, { agent, tls: { ca: origin.cert } });
+      expect(await res.body.text()).toBe(`https GET /env 127.0.0.1:${o.https} `);
+      // No http_proxy: http:// goes direct.
+      expect((await get(`http://127.0.0.1:${o.http}/`, { agent })).status).toBe(200);
+      expect(p.connects).toEqual([`127.0.0.1:${o.https}`]);
+      expect(p.forwards).toEqual([]);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('refuses proxy URLs of other schemes with ERR_UNSUPPORTED_PROTOCOL', () => {
     expect(() => newAgent({ proxy: 'socks5://127.0.0.1:1080' })).toThrow(/only http: and https: proxies/);
   });

@@ -78,6 +78,21 @@ describe('Agent layers', () => {
     expect(a.accepted()).toBe(0);
   });
 
+  it('lets a layer call next more than once: a fallback to a mirror after a 503', async () => {
+    const busy = await startHttp((_req, res) => res.writeHead(503).end('busy'));
+    servers.push(busy);
+    const mirror = await start();
+    const fallback: Layer = (next) => async (req) => {
+      const res = await next(req);
+      if (res.status !== 503) return res;
+      await res.body.dump();
+      return next({ ...req, url: req.url.replace(busy.origin, mirror.origin) });
+    };
+    const res = await get(`${busy.origin}/x`, { agent: newAgent({ layers: [fallback] }) });
+    expect(await res.body.text()).toBe('GET /x undefined');
+    expect([busy.accepted(), mirror.accepted()]).toEqual([1, 1]);
+  });
+
   it('refuses a field a layer adds when it could split the head', async () => {
     const s = await start();
     const agent = newAgent({ layers: [withId('1\r\nx-evil: 1')] });
