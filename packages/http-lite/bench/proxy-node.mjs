@@ -1,10 +1,13 @@
 // Forward proxy for the routes bench, in its own process: absolute-form requests are forwarded over
-// keep-alive connections, CONNECT is piped. Prints its port.
+// keep-alive connections, CONNECT is piped. `--tls KEY CERT` makes it an https:// proxy. Prints its port.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 
 const upstream = new http.Agent({ keepAlive: true, maxSockets: 64 });
-const server = http.createServer((req, res) => {
+const tls = process.argv.indexOf('--tls');
+const handler = (req, res) => {
   const u = new URL(req.url);
   const up = http.request(
     {
@@ -22,7 +25,14 @@ const server = http.createServer((req, res) => {
   );
   up.on('error', () => res.destroy());
   req.pipe(up);
-});
+};
+const server =
+  tls === -1
+    ? http.createServer(handler)
+    : https.createServer(
+        { key: readFileSync(process.argv[tls + 1]), cert: readFileSync(process.argv[tls + 2]) },
+        handler,
+      );
 server.on('connect', (req, client, head) => {
   const [host, port] = req.url.split(':');
   const up = net.connect(Number(port), host, () => {

@@ -1,7 +1,9 @@
 // Unix socket and forward-proxy GET benchmark: @asyncnet/http-lite (Agent socketPath / proxy) vs undici 7
-// (Pool with socketPath / ProxyAgent without tunnelling), against node:http servers in their own processes.
+// (Pool with socketPath / ProxyAgent without tunnelling), against node:http servers in their own processes;
+// the proxy rows once over plain TCP to the proxy and once over TLS to it (an https:// proxy).
 // Usage: node bench/routes.mjs [--rounds 2] [--ms 1500]
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -28,8 +30,37 @@ const sock = join(dir, 'node.sock');
 const unixServer = await spawnServer('./server-node.mjs', [sock]);
 const tcpServer = await spawnServer('./server-node.mjs');
 const proxy = await spawnServer('./proxy-node.mjs');
+// A throwaway certificate for the https:// proxy (localhost), made by openssl for this run.
+const [keyFile, certFile] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+execFileSync(
+  'openssl',
+  [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    keyFile,
+  ].concat([
+    '-out',
+    certFile,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost',
+  ]),
+  { stdio: 'ignore' },
+);
+const ca = readFileSync(certFile, 'utf8');
+const tlsProxy = await spawnServer('./proxy-node.mjs', ['--tls', keyFile, certFile]);
 const target = `http://127.0.0.1:${tcpServer.value}/small.txt`;
 const proxyUrl = `http://127.0.0.1:${proxy.value}`;
+const tlsProxyUrl = `https://localhost:${tlsProxy.value}`;
 
 const routes = {
   'unix socket': {
@@ -69,6 +100,32 @@ const routes = {
       };
     },
   },
+  'https proxy': {
+    'http-lite': (c) => {
+      const agent = new Agent({
+        proxy: tlsProxyUrl,
+        proxyTls: { ca },
+        connections: c,
+        keepAliveTimeout: 60_000,
+      });
+      return {
+        get: async () => (await (await request(target, { agent })).body.bytes()).length,
+        close: () => agent.close(),
+      };
+    },
+    undici: (c) => {
+      const dispatcher = new ProxyAgent({
+        uri: tlsProxyUrl,
+        proxyTls: { ca },
+        proxyTunnel: false,
+        connections: c,
+      });
+      return {
+        get: async () => (await (await undiciRequest(target, { dispatcher })).body.bytes()).length,
+        close: () => dispatcher.close(),
+      };
+    },
+  },
 };
 
 const rows = [];
@@ -101,7 +158,7 @@ try {
     }
   }
 } finally {
-  await Promise.all([unixServer.stop(), tcpServer.stop(), proxy.stop()]);
+  await Promise.all([unixServer.stop(), tcpServer.stop(), proxy.stop(), tlsProxy.stop()]);
   rmSync(dir, { recursive: true, force: true });
 }
 printTable(
