@@ -295,7 +295,9 @@ describe('proxy', () => {
 
   it('rejects bad proxy URLs without echoing credentials', () => {
     // https:// proxies are supported (https-proxy.test.ts); other schemes are refused without the password.
-    expect(() => new Agent({ proxy: 'socks5://u:hunter2@127.0.0.1:1' })).toThrow(/unsupported proxy protocol/);
+    expect(() => new Agent({ proxy: 'socks5://u:hunter2@127.0.0.1:1' })).toThrow(
+      /unsupported proxy protocol/,
+    );
     expect(() => new Agent({ proxy: 'socks5://u:hunter2@127.0.0.1:1' })).not.toThrow(/hunter2/);
     try {
       new Agent({ proxy: 'http://u:hunter2@exa mple:1' });
