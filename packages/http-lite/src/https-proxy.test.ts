@@ -5,6 +5,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { createServer as createNetServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { makeCert } from '@asyncnet-internal/test-support';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rejectionOf, useAgents } from './__fixtures__/servers.js';
@@ -244,6 +245,31 @@ describe('https:// proxy', () => {
     }
     expect(accepted).toBe(2);
     await expect.poll(() => silent.size).toBe(0);
+  });
+
+  it('fails with ERR_PROXY_CONNECT when the proxy closes, resets or answers garbage inside its TLS during CONNECT', async () => {
+    const behaviours: ((s: TLSSocket) => void)[] = [
+      (s) => s.end(),
+      (s) => s.destroy(),
+      (s) => s.end('SSH-2.0-OpenSSH\r\n'),
+      (s) => s.write('HTTP/1.1 200 OK\r\n\r\nearly bytes'),
+    ];
+    const reasons: string[] = [];
+    for (const behave of behaviours) {
+      const server = createTlsServer(proxy, (s) => {
+        s.on('error', () => {});
+        s.once('data', () => behave(s));
+      });
+      const port = await listen(server);
+      const agent = newAgent({ proxy: `https://localhost:${port}`, proxyTls: { ca: proxy.cert } });
+      const err = await rejectionOf(get('https://localhost:1/', { agent, tls: { ca: origin.cert } }));
+      expect(err.code).toBe('ERR_PROXY_CONNECT');
+      reasons.push(err.message);
+      expect(agent.stats().size).toBe(0);
+    }
+    expect(reasons[0]).toContain('closed the connection during CONNECT');
+    expect(reasons[2]).toContain('invalid reply to CONNECT');
+    expect(reasons[3]).toContain('bytes after its 200 reply');
   });
 
   it("reads an https:// https_proxy with proxy: 'env', using proxyTls for it", async () => {
