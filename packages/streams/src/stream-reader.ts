@@ -48,6 +48,16 @@ const EMPTY_QUEUE = new ByteQueue();
 
 type Waiter = { resolve: () => void; reject: (err: unknown) => void };
 
+/** A `read()` that found nothing to return; `parked` while it waits for a wake-up. */
+type PendingRead = {
+  n: number;
+  resolve: (bytes: Buffer) => void;
+  reject: (err: unknown) => void;
+  signal: AbortSignal | undefined;
+  parked: boolean;
+  onAbort: (() => void) | null;
+};
+
 /**
  * The reading half of a connection (asyncio's `StreamReader`).
  *
@@ -71,6 +81,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #eof = false;
   #exception: Error | null = null;
   #waiter: Waiter | null = null;
+  /** The `read()` waiting for data, if any (other reads wait through `#waiter`). */
+  #pendingRead: PendingRead | null = null;
   /**
    * The read in progress, from its start until it settles, so a second one is refused. A token
    * rather than a flag: a cancelled read releases the reader at once, and its late cleanup must
@@ -138,6 +150,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
    */
   setException(err: Error): void {
     this.#exception = err;
+    const pending = this.#pendingRead;
+    if (pending !== null && pending.parked) {
+      this.#settleRead(pending);
+      pending.reject(err);
+    }
     const waiter = this.#waiter;
     if (waiter !== null) {
       this.#waiter = null;
@@ -154,24 +171,83 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * @returns the bytes read
    * @throws the connection's error, `AbortedError` / `TimeoutError` when cancelled
    */
-  async read(n = -1, options?: ReadOptions): Promise<Buffer> {
+  read(n = -1, options?: ReadOptions): Promise<Buffer> {
     if (!Number.isInteger(n)) {
-      throw new StreamsError('ERR_INVALID_ARGUMENT', `read() needs an integer byte count, got ${n}`);
+      return Promise.reject(
+        new StreamsError('ERR_INVALID_ARGUMENT', `read() needs an integer byte count, got ${n}`),
+      );
     }
-    if (this.#owner !== null) throw new ReadPendingError('read');
-    if (n === 0) return EMPTY;
-    const owner = {};
-    this.#owner = owner;
-    try {
-      if (n < 0) {
-        while (!this.#eof) await this.#wait('read', options?.signal);
-        return this.#consume(this.#queue.size);
+    if (this.#owner !== null) return Promise.reject(new ReadPendingError('read'));
+    if (n === 0) return Promise.resolve(EMPTY);
+    if (this.#canRead(n)) return Promise.resolve(this.#consumeRead(n));
+    const signal = options?.signal;
+    if (this.#exception !== null) return Promise.reject(this.#exception);
+    if (signal?.aborted) return Promise.reject(abortReasonToError(signal, 'read'));
+    // No async frame and no per-wait promise: an idle connection parked in read() holds one promise
+    // and one small record.
+    return new Promise<Buffer>((resolve, reject) => {
+      const pending: PendingRead = { n, resolve, reject, signal, parked: false, onAbort: null };
+      this.#owner = pending;
+      this.#pendingRead = pending;
+      if (signal !== undefined) {
+        pending.onAbort = () => {
+          // Woken and about to retry: the retry sees the abort if it has to wait again.
+          if (!pending.parked) return;
+          this.#settleRead(pending);
+          pending.reject(abortReasonToError(signal, 'read'));
+        };
+        signal.addEventListener('abort', pending.onAbort, { once: true });
       }
-      while (this.#queue.size === 0 && !this.#eof) await this.#wait('read', options?.signal);
-      return this.#consume(Math.min(n, this.#queue.size));
-    } finally {
-      if (this.#owner === owner) this.#owner = null;
+      this.#park(pending);
+    });
+  }
+
+  /** Whether `read(n)` can complete now: some bytes (or EOF) for `n > 0`, EOF for `n < 0`. */
+  #canRead(n: number): boolean {
+    return n < 0 ? this.#eof : this.#queue.size > 0 || this.#eof;
+  }
+
+  #consumeRead(n: number): Buffer {
+    const size = this.#queue.size;
+    return this.#consume(n < 0 ? size : Math.min(n, size));
+  }
+
+  #park(pending: PendingRead): void {
+    // Never wait with the connection paused: that would deadlock a reader below its limit.
+    if (this.#paused) {
+      this.#paused = false;
+      this.#flow?.resumeReading();
     }
+    pending.parked = true;
+  }
+
+  /** Runs a microtask after the wake-up (as an awaited wait would), so bytes fed in the same tick are included. */
+  #retryRead(pending: PendingRead): void {
+    if (this.#pendingRead !== pending) return;
+    if (this.#canRead(pending.n)) {
+      this.#settleRead(pending);
+      pending.resolve(this.#consumeRead(pending.n));
+      return;
+    }
+    if (this.#exception !== null) {
+      this.#settleRead(pending);
+      pending.reject(this.#exception);
+      return;
+    }
+    if (pending.signal?.aborted) {
+      this.#settleRead(pending);
+      pending.reject(abortReasonToError(pending.signal, 'read'));
+      return;
+    }
+    this.#park(pending);
+  }
+
+  /** Releases the reader from `pending` (the caller resolves or rejects it). */
+  #settleRead(pending: PendingRead): void {
+    pending.parked = false;
+    this.#pendingRead = null;
+    if (this.#owner === pending) this.#owner = null;
+    if (pending.onAbort !== null) pending.signal!.removeEventListener('abort', pending.onAbort);
   }
 
   /**
@@ -357,6 +433,14 @@ export class StreamReader implements AsyncIterable<Buffer> {
   }
 
   #wake(): void {
+    const pending = this.#pendingRead;
+    if (pending !== null) {
+      if (pending.parked) {
+        pending.parked = false;
+        queueMicrotask(() => this.#retryRead(pending));
+      }
+      return;
+    }
     const waiter = this.#waiter;
     if (waiter !== null) {
       this.#waiter = null;
