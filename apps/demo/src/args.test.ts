@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { list, parseArgs, parseHostPort, str } from './args.js';
-import { makeSelfSignedCert } from './cert.js';
+import { makeSelfSignedCert, serialNumber } from './cert.js';
 import { formatEvent } from './cmd/chat.js';
 import { findCommand } from './commands.js';
 import { describeError, exitCodeOf, runtimeError, usageError } from './errors.js';
@@ -94,10 +94,19 @@ describe('makeSelfSignedCert', () => {
   });
 
   it('always encodes a valid serial number (a random one once failed 1 time in ~256)', () => {
-    for (let i = 0; i < 2000; i++) {
-      const { cert, key } = makeSelfSignedCert();
-      // Parsing the certificate and building a TLS context both reject a non-minimal INTEGER.
+    // Every first byte the random source can give: a positive, minimal DER INTEGER.
+    for (let b = 0; b < 256; b++) {
+      const serial = serialNumber(Buffer.from([b, 0, 0, 0, 0, 0, 0, 0]));
+      expect(serial[0]).toBeGreaterThanOrEqual(0x01);
+      expect(serial[0]).toBeLessThanOrEqual(0x7f);
+      expect(serial.subarray(1)).toEqual(Buffer.alloc(7));
+    }
+    // And OpenSSL takes the certificates made from the edge cases (it rejects a non-minimal or
+    // negative INTEGER when parsing and when building a TLS context).
+    for (const b of [0x00, 0x01, 0x7f, 0x80, 0xff]) {
+      const { cert, key } = makeSelfSignedCert('localhost', Buffer.from([b, 0, 0, 0, 0, 0, 0, 0]));
       expect(() => createSecureContext({ cert, key })).not.toThrow();
+      expect(new X509Certificate(cert).serialNumber).toMatch(/^[0-7][0-9A-F]/);
     }
   });
 });

@@ -6,16 +6,17 @@ import { createPrivateKey, generateKeyPairSync, randomBytes, sign } from 'node:c
  * and no files on disk.
  * @returns PEM `key` and `cert`
  */
-export function makeSelfSignedCert(commonName = 'localhost'): { key: string; cert: string } {
+export function makeSelfSignedCert(
+  commonName = 'localhost',
+  random: Buffer = randomBytes(8),
+): { key: string; cert: string } {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const ecdsaWithSha256 = seq(oid('1.2.840.10045.4.3.2'));
   const name = seq(set(seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from(commonName, 'utf8')))));
   const now = Date.now();
   const validity = seq(utcTime(new Date(now - 60_000)), utcTime(new Date(now + 24 * 3600_000)));
-  const serial = randomBytes(8);
-  // DER INTEGER: positive (high bit clear) and minimal (no leading zero byte), or OpenSSL rejects it.
-  serial[0] = (serial[0]! & 0x7f) | 0x01;
+  const serial = serialNumber(random);
   const san = seq(tlv(0x82, Buffer.from('localhost', 'ascii')), tlv(0x87, Buffer.from([127, 0, 0, 1])));
   const extensions = tlv(
     0xa3,
@@ -47,6 +48,16 @@ export function makeSelfSignedCert(commonName = 'localhost'): { key: string; cer
     format: 'pem',
   });
   return { key: String(keyPem), cert: pem('CERTIFICATE', der) };
+}
+
+/**
+ * A certificate serial from random bytes, as a DER INTEGER body: positive (high bit clear) and
+ * minimal (no leading zero byte), or OpenSSL rejects the certificate.
+ */
+export function serialNumber(random: Buffer): Buffer {
+  const serial = Buffer.from(random);
+  serial[0] = (serial[0]! & 0x7f) | 0x01;
+  return serial;
 }
 
 function tlv(tag: number, body: Buffer): Buffer {
