@@ -1,3 +1,12 @@
+/** @internal Passed as `lower` by the response parser: compute the lower-case names on first lookup. */
+export const LAZY_LOWER: string[] = [];
+
+function lowerNames(raw: [string, string][]): string[] {
+  const out = new Array<string>(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = raw[i]![0].toLowerCase();
+  return out;
+}
+
 /**
  * A read-only, case-insensitive multi-map of HTTP fields in wire order.
  *
@@ -10,7 +19,7 @@
  */
 export class HttpHeaders implements Iterable<[string, string]> {
   readonly #raw: [string, string][];
-  readonly #lower: string[];
+  #lowerNames: string[] | null;
 
   /**
    * @param raw - `[name, value]` pairs in wire order (kept, not copied).
@@ -18,7 +27,12 @@ export class HttpHeaders implements Iterable<[string, string]> {
    */
   constructor(raw: [string, string][] = [], lower?: string[]) {
     this.#raw = raw;
-    this.#lower = lower ?? raw.map((p) => p[0].toLowerCase());
+    this.#lowerNames = lower === LAZY_LOWER ? null : (lower ?? lowerNames(raw));
+  }
+
+  /** The lower-case names, made on first use when the parser left them out (most responses are never looked into). */
+  get #lower(): string[] {
+    return (this.#lowerNames ??= lowerNames(this.#raw));
   }
 
   /**

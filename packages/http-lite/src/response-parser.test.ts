@@ -149,6 +149,55 @@ describe('ResponseParser', () => {
     expect(ev[0]).toMatchObject({ keepAliveTimeout: 5000 });
   });
 
+  it('reads the Keep-Alive timeout as /(?:^|[,; \\t])timeout[ \\t]*=[ \\t]*(\\d{1,9})/i does', () => {
+    const hint = (v: string) => {
+      const ev = new ResponseParser().push(
+        b(`HTTP/1.1 200 OK\r\nkeep-ALIVE: ${v}\r\nContent-Length: 0\r\n\r\n`),
+      );
+      return (ev[0] as { keepAliveTimeout: number | null }).keepAliveTimeout;
+    };
+    const regex = (v: string) => {
+      const m = /(?:^|[,; \t])timeout[ \t]*=[ \t]*(\d{1,9})/i.exec(v);
+      return m ? Number(m[1]) * 1000 : null;
+    };
+    for (const v of [
+      'max=5, TimeOut = 7',
+      'xtimeout=3',
+      'timeout=x, timeout=4',
+      'timeout=1234567890',
+      'timeout=',
+      'timeout\t=\t2;',
+    ]) {
+      expect(hint(v), v).toBe(regex(v));
+    }
+    const part = fc.constantFrom('timeout', 'TIMEOUT', '=', ' ', '\t', ',', ';', '1', '09', 'x', 'max=5');
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 8 }), (parts) => {
+        const v = parts.join('').trim();
+        expect(hint(v)).toBe(regex(v));
+      }),
+    );
+  });
+
+  it('matches framing fields in any case and looks other fields up case-insensitively', () => {
+    const ev = new ResponseParser().push(
+      b('HTTP/1.1 200 OK\r\nCONTENT-length: 2\r\ncOnNeCtIoN: CLOSE\r\nX-Thing:  a \r\n\r\nhi'),
+    );
+    expect(ev[0]).toMatchObject({ framing: 'length', contentLength: 2, keepAlive: false });
+    const head = ev[0] as { headers: import('./headers.js').HttpHeaders; rawHeaders: [string, string][] };
+    expect(head.rawHeaders).toEqual([
+      ['CONTENT-length', '2'],
+      ['cOnNeCtIoN', 'CLOSE'],
+      ['X-Thing', 'a'],
+    ]);
+    expect(head.headers.get('x-thing')).toBe('a');
+    expect([...head.headers]).toEqual([
+      ['content-length', '2'],
+      ['connection', 'CLOSE'],
+      ['x-thing', 'a'],
+    ]);
+  });
+
   it('accepts obs-fold only with allowObsFold', () => {
     const msg = 'HTTP/1.1 200 OK\r\nX: a\r\n  b\r\nContent-Length: 0\r\n\r\n';
     expect(whole(msg).error?.reason).toBe('obs-fold');

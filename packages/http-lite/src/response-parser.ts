@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { asBuffer } from '@asyncnet/streams/adapter';
 import { HttpError, parseError } from './errors.js';
-import { HttpHeaders } from './headers.js';
+import { HttpHeaders, LAZY_LOWER } from './headers.js';
 
 /** Options of {@link ResponseParser}. */
 export interface ResponseParserOptions {
@@ -101,44 +101,87 @@ function ctlReason(value: string, where: string): HttpError {
   return parseError(`control character in ${where}`, `0x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
+/** Whether `s` (a token, or a field value: no CTL) equals the lower-case `lc`, ignoring ASCII case, without a new string. */
+function tokenIs(s: string, lc: string): boolean {
+  const n = lc.length;
+  if (s.length !== n) return false;
+  // |0x20 folds A-Z onto a-z; of the other characters allowed here only '-' itself lands on '-' (CR would, but is refused).
+  for (let i = 0; i < n; i++) if ((s.charCodeAt(i) | 0x20) !== lc.charCodeAt(i)) return false;
+  return true;
+}
+
 /**
- * Parses field lines (already split on CRLF) into `raw`/`lower`.
+ * Parses the field lines of `s` from `from` (the start of a line) to its end into `[name, value]` pairs,
+ * cutting names and values straight out of `s` (no array of lines, no untrimmed copies).
  * @internal
  */
-function parseFields(lines: string[], from: number, allowObsFold: boolean): [[string, string][], string[]] {
+function parseFields(s: string, from: number, allowObsFold: boolean): [string, string][] {
   const raw: [string, string][] = [];
-  const lower: string[] = [];
-  for (let i = from; i < lines.length; i++) {
-    const line = lines[i]!;
-    const c0 = line.charCodeAt(0);
-    if (c0 === 32 || c0 === 9) {
+  const n = s.length;
+  for (let a = from; ; ) {
+    const crlf = s.indexOf('\r\n', a);
+    const b = crlf === -1 ? n : crlf;
+    const c0 = s.charCodeAt(a);
+    if (a < b && (c0 === 32 || c0 === 9)) {
+      const line = s.slice(a, b);
       if (!allowObsFold || raw.length === 0) throw parseError('obs-fold', JSON.stringify(line));
       const v = trimOws(line);
       if (CTL.test(v)) throw ctlReason(v, 'field value');
       const last = raw[raw.length - 1]!;
       last[1] = last[1] === '' ? v : v === '' ? last[1] : `${last[1]} ${v}`;
-      continue;
+    } else {
+      const colon = s.indexOf(':', a);
+      if (colon === -1 || colon >= b) {
+        const line = s.slice(a, b);
+        if (CTL.test(line)) throw ctlReason(line, 'field line');
+        throw parseError('missing colon in header', JSON.stringify(line.slice(0, 64)));
+      }
+      const name = s.slice(a, colon);
+      if (!TOKEN.test(name)) {
+        const e = name.charCodeAt(name.length - 1);
+        if (name.length > 0 && (e === 32 || e === 9))
+          throw parseError('whitespace before colon', JSON.stringify(name));
+        if (CTL.test(name)) throw ctlReason(name, 'header name');
+        throw parseError('invalid header name', JSON.stringify(name.slice(0, 64)));
+      }
+      // OWS trimmed by index (SP/HTAB only, as trimOws): HTAB is no CTL, so the check sees the same characters.
+      let vs = colon + 1;
+      let ve = b;
+      while (vs < ve && (s.charCodeAt(vs) === 32 || s.charCodeAt(vs) === 9)) vs++;
+      while (ve > vs && (s.charCodeAt(ve - 1) === 32 || s.charCodeAt(ve - 1) === 9)) ve--;
+      const value = s.slice(vs, ve);
+      if (CTL.test(value)) throw ctlReason(value, 'field value');
+      raw.push([name, value]);
     }
-    const colon = line.indexOf(':');
-    if (colon === -1) {
-      if (CTL.test(line)) throw ctlReason(line, 'field line');
-      throw parseError('missing colon in header', JSON.stringify(line.slice(0, 64)));
-    }
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) {
-      const e = name.charCodeAt(name.length - 1);
-      if (name.length > 0 && (e === 32 || e === 9))
-        throw parseError('whitespace before colon', JSON.stringify(name));
-      if (CTL.test(name)) throw ctlReason(name, 'header name');
-      throw parseError('invalid header name', JSON.stringify(name.slice(0, 64)));
-    }
-    const value = line.slice(colon + 1);
-    if (CTL.test(value)) throw ctlReason(value, 'field value');
-    raw.push([name, trimOws(value)]);
-    lower.push(name.toLowerCase());
+    if (crlf === -1) return raw;
+    a = crlf + 2;
   }
-  return [raw, lower];
 }
+
+/** The `timeout=` of a `Keep-Alive` value (`/(?:^|[,; \t])timeout[ \t]*=[ \t]*(\d{1,9})/i`), in ms, or null. */
+function keepAliveTimeoutOf(v: string): number | null {
+  const n = v.length;
+  for (let i = 0; i + 7 < n; i++) {
+    if (i > 0) {
+      const p = v.charCodeAt(i - 1);
+      if (p !== 44 && p !== 59 && p !== 32 && p !== 9) continue;
+    }
+    let k = 0;
+    while (k < 7 && (v.charCodeAt(i + k) | 0x20) === TIMEOUT.charCodeAt(k)) k++;
+    if (k < 7) continue;
+    let j = i + 7;
+    while (j < n && (v.charCodeAt(j) === 32 || v.charCodeAt(j) === 9)) j++;
+    if (v.charCodeAt(j) !== 61) continue;
+    j++;
+    while (j < n && (v.charCodeAt(j) === 32 || v.charCodeAt(j) === 9)) j++;
+    let secs = 0;
+    let d = j;
+    while (d < n && d - j < 9 && isDigit(v.charCodeAt(d))) secs = secs * 10 + (v.charCodeAt(d++) - 48);
+    if (d > j) return secs * 1000;
+  }
+  return null;
+}
+const TIMEOUT = 'timeout';
 
 /**
  * A sans-IO HTTP/1.1 response parser (RFC 9112): bytes in, events out, no sockets.
@@ -439,8 +482,8 @@ export class ResponseParser {
   }
 
   #parseHead(s: string): void {
-    const lines = s.split('\r\n');
-    const sl = lines[0]!;
+    const sle = s.indexOf('\r\n');
+    const sl = sle === -1 ? s : s.slice(0, sle);
     if (
       sl.length < 12 ||
       !sl.startsWith('HTTP/') ||
@@ -472,31 +515,35 @@ export class ResponseParser {
     const status = (c0 - 48) * 100 + (c1 - 48) * 10 + (c2 - 48);
     const statusText = sl.length > 13 ? sl.slice(13) : '';
     if (CTL.test(statusText)) throw ctlReason(statusText, 'reason phrase');
-    const [raw, lower] = parseFields(lines, 1, this.#allowObsFold);
+    const raw: [string, string][] = sle === -1 ? [] : parseFields(s, sle + 2, this.#allowObsFold);
 
     if (status < 200) {
       if (status === 101) throw parseError('unexpected 101 response', 'no upgrade was requested');
       return; // unsolicited 1xx: skip, the final response follows
     }
 
-    const headers = new HttpHeaders(raw, lower);
+    // Lower-case names are made only if the caller looks a field up; framing fields are matched in place.
+    const headers = new HttpHeaders(raw, LAZY_LOWER);
     let keepAlive = version === '1.1';
     let keepAliveTimeout: number | null = null;
     let contentLength: number | null = null;
     let te: string | null = null;
     let close = false;
-    for (let i = 0; i < lower.length; i++) {
-      const name = lower[i]!;
-      const value = raw[i]![1];
-      if (name === 'content-length') contentLength = checkContentLength(value, contentLength);
-      else if (name === 'transfer-encoding') te = te === null ? value : `${te}, ${value}`;
-      else if (name === 'connection') {
-        const v = value.length === 10 || value.length === 5 ? value.toLowerCase() : '';
-        if (v === 'keep-alive') {
+    for (let i = 0; i < raw.length; i++) {
+      const field = raw[i]!;
+      const name = field[0];
+      const len = name.length;
+      // Only these four matter here: content-length (14), transfer-encoding (17), connection and keep-alive (10).
+      if (len !== 14 && len !== 17 && len !== 10) continue;
+      const value = field[1];
+      if (tokenIs(name, 'content-length')) contentLength = checkContentLength(value, contentLength);
+      else if (tokenIs(name, 'transfer-encoding')) te = te === null ? value : `${te}, ${value}`;
+      else if (tokenIs(name, 'connection')) {
+        if (tokenIs(value, 'keep-alive')) {
           if (version === '1.0') keepAlive = true;
           continue;
         }
-        if (v === 'close') {
+        if (tokenIs(value, 'close')) {
           close = true;
           continue;
         }
@@ -505,9 +552,9 @@ export class ResponseParser {
           if (tok === 'close') close = true;
           else if (tok === 'keep-alive' && version === '1.0') keepAlive = true;
         }
-      } else if (name === 'keep-alive') {
-        const m = /(?:^|[,; \t])timeout[ \t]*=[ \t]*(\d{1,9})/i.exec(value);
-        if (m) keepAliveTimeout = Number(m[1]) * 1000;
+      } else if (tokenIs(name, 'keep-alive')) {
+        const t = keepAliveTimeoutOf(value);
+        if (t !== null) keepAliveTimeout = t;
       }
     }
     if (close) keepAlive = false; // wins over any keep-alive token
@@ -616,7 +663,8 @@ export class ResponseParser {
     const text = buf.toString('latin1', start, end);
     const body = text.startsWith('\r\n') ? text.slice(2) : text;
     if (body !== '') {
-      const [raw, lower] = parseFields(body.split('\r\n'), 0, this.#allowObsFold);
+      const raw = parseFields(body, 0, this.#allowObsFold);
+      const lower = raw.map((p) => p[0].toLowerCase());
       for (const n of lower) {
         if (n === 'content-length' || n === 'transfer-encoding') {
           throw parseError('framing field in trailers', JSON.stringify(n));
