@@ -80,6 +80,7 @@ export class Exchange implements Tickable, BodyController {
   #resolve: (r: HttpResponse) => void;
   #reject: (e: Error) => void;
   phase = Phase.Queued;
+  tickIndex = -1;
   /** The connection carrying this exchange, set by it through {@link Exchange.attach}. */
   #link: ExchangeLink | null = null;
   retried = false;

@@ -19,6 +19,7 @@ export class Pool implements ConnectionOwner, Tickable {
   /** Exchanges waiting for their own new connection. */
   readonly connecting = new Set<Exchange>();
   #watching = false;
+  tickIndex = -1;
 
   constructor(agent: Agent, target: PoolKey) {
     this.agent = agent;
