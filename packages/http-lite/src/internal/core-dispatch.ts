@@ -1,5 +1,6 @@
 import type { Agent, Route } from '../agent.js';
 import type { Dispatch, DispatchRequest } from '../dispatch.js';
+import type { Timeouts } from '../request.js';
 import type { HttpResponse } from '../response.js';
 import { IDEMPOTENT } from '../retry.js';
 import type { PoolKey } from './dial.js';
@@ -29,7 +30,7 @@ function attempt(agent: Agent, req: DispatchRequest): Promise<HttpResponse> {
     agent.routed || socketPath !== undefined ? agent.route(target.pool, socketPath) : null;
   const stream = body.body !== null && body.length === null;
   const head = buildHead(method, target, headers, body.length, stream, route);
-  const timeouts = o.timeouts ?? {};
+  const timeouts = o.timeouts ?? NO_TIMEOUTS;
   const spec: ExchangeSpec = {
     method,
     url: target.href,
@@ -66,6 +67,8 @@ function attempt(agent: Agent, req: DispatchRequest): Promise<HttpResponse> {
   if (signal?.aborted) return Promise.reject(abortError(signal));
   return send(agent, route === null ? target.pool : route.pool, spec);
 }
+
+const NO_TIMEOUTS: Timeouts = {};
 
 function send(agent: Agent, pool: PoolKey, spec: ExchangeSpec): Promise<HttpResponse> {
   return new Promise<HttpResponse>((resolve, reject) => {
