@@ -211,6 +211,10 @@ export class ResponseParser {
   #error: HttpError | null = null;
   #out: ResponseEvent[] = [];
   #excess = 0;
+  /** The section #section found last: bytes, start, end (CRLFCRLF excluded). */
+  #secBuf: Buffer | null = null;
+  #secStart = 0;
+  #secEnd = 0;
 
   /**
    * @param options - request method, header size limit and leniencies.
@@ -412,9 +416,10 @@ export class ResponseParser {
 
   /**
    * Finds the end of a head/trailer section (CRLFCRLF), accumulating across pushes.
-   * Returns [block, block start, block end, next pos] or null when more bytes are needed.
+   * Returns the next pos, or -1 when more bytes are needed; the block is then #secBuf from #secStart to
+   * #secEnd (fields, not a tuple: one array less per response).
    */
-  #section(c: Buffer, pos: number, what: 'head' | 'trailers'): [Buffer, number, number, number] | null {
+  #section(c: Buffer, pos: number, what: 'head' | 'trailers'): number {
     const max = this.#maxHeaderSize;
     if (this.#headLen === 0) {
       const idx = c.indexOf(CRLFCRLF, pos);
@@ -424,7 +429,10 @@ export class ResponseParser {
           if (what === 'head') this.#earlyChecks(c.subarray(pos), 0, what, Math.min(idx - pos, max + 4));
           throw overflow(what, max);
         }
-        return [c, pos, idx, idx + 4];
+        this.#secBuf = c;
+        this.#secStart = pos;
+        this.#secEnd = idx;
+        return idx + 4;
       }
     }
     const old = this.#headLen;
@@ -438,11 +446,14 @@ export class ResponseParser {
         this.#earlyChecks(view, 0, what, Math.min(idx, max + 4));
         throw overflow(what, max);
       }
-      return [buf, 0, idx, pos + (idx + 4 - old)];
+      this.#secBuf = buf;
+      this.#secStart = 0;
+      this.#secEnd = idx;
+      return pos + (idx + 4 - old);
     }
     this.#earlyChecks(view, old, what);
     if (this.#headLen >= max + 4) throw overflow(what, max);
-    return null;
+    return -1;
   }
 
   /** Rejects an incomplete section as soon as it can never become valid (never wait for more bytes). */
@@ -468,9 +479,12 @@ export class ResponseParser {
   }
 
   #readHead(c: Buffer, pos: number): number {
-    const sec = this.#section(c, pos, 'head');
-    if (sec === null) return c.length;
-    const [buf, start, end, next] = sec;
+    const next = this.#section(c, pos, 'head');
+    if (next === -1) return c.length;
+    const buf = this.#secBuf!;
+    const start = this.#secStart;
+    const end = this.#secEnd;
+    this.#secBuf = null;
     const s = buf.toString('latin1', start, end);
     // The same prefix-closed checks as #earlyChecks, on the string (no native call per line).
     if (!s.startsWith('HTTP/')) {
@@ -655,9 +669,12 @@ export class ResponseParser {
       // Prime with the CRLF that ended the last-chunk line so one CRLFCRLF search finds the end.
       this.#append(CRLFCRLF, 0, 2, this.#maxHeaderSize + 4);
     }
-    const sec = this.#section(c, pos, 'trailers');
-    if (sec === null) return c.length;
-    const [buf, start, end, next] = sec;
+    const next = this.#section(c, pos, 'trailers');
+    if (next === -1) return c.length;
+    const buf = this.#secBuf!;
+    const start = this.#secStart;
+    const end = this.#secEnd;
+    this.#secBuf = null;
     this.#earlyChecks(buf, start, 'trailers', end);
     // The primed CRLF is at start..start+2 when the accumulator was used.
     const text = buf.toString('latin1', start, end);
