@@ -58,7 +58,8 @@ export class Connection implements TransportListener, ExchangeLink {
     const body = s.body;
     try {
       if (body === null) {
-        t.write(s.head);
+        // obs-text in a field value goes out as latin1 bytes, as with a body (a string write would be UTF-8).
+        t.write(s.headAscii ? s.head : Buffer.from(s.head, 'latin1'));
       } else if (typeof body === 'string') {
         if (s.headAscii) t.write(s.head + body);
         else {
