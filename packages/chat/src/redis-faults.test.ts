@@ -180,8 +180,13 @@ describe.skipIf(bin === null)('redis streams bus under faults', () => {
       );
       const guest = /(Guest\d{4})$/.exec(notice)![1]!;
       expect(newer.lines).toContain(`* xavier is now known as ${guest}`);
-      // The older session keeps its nick and is never told to change it.
-      expect(older.lines.some((l) => /is now known as|you are now/.test(l))).toBe(false);
+      // The older session keeps its nick and is never told to change it; it never sees a second
+      // xavier either: the newer one stays hidden on its node until renamed, then joins as the guest.
+      await older.waitFor(new RegExp(`^\\* ${guest} joined #lobby$`), 20_000);
+      expect(older.lines.some((l) => /^\* you are now known as |older session on another node/.test(l))).toBe(
+        false,
+      );
+      expect(older.lines).not.toContain('* xavier joined #lobby');
 
       // IRC observers on each node: NAMES and WHOIS must tell the same story everywhere.
       const oa = await ircUser(a!.irc, 'obsa');

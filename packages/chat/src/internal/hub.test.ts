@@ -169,4 +169,55 @@ describe('Hub', () => {
     hub.remote(from('C', { t: 'nick', nick: 'xavier', user: 'u', host: 'h', newNick: 'xc', rooms: [] }));
     expect(hub.remoteNicks.get('xavier')?.node).toBe('B');
   });
+  it('a split brain: the remote twin of a nick held here stays hidden, then joins once ours is renamed', async () => {
+    const hub = new Hub(0, () => {});
+    hub.bus = {
+      nodeId: 'A',
+      publish: () => {},
+      claimNick: async () => true,
+      releaseNick: () => {},
+      stats: () => emptyBusStats('memory', true),
+      close: async () => {},
+    };
+    const ours = member(1, 'xavier');
+    const walter = member(2, 'walter');
+    await hub.claimNick(ours, 'xavier');
+    await hub.claimNick(walter, 'walter');
+    hub.join(ours, '#x');
+    hub.join(walter, '#x');
+    walter.got.length = 0;
+    // Node B's xavier, by join and by presence: never shown, never listed twice.
+    hub.remote(from('B', { t: 'join', room: '#x', nick: 'xavier', user: 'u', host: 'B' }));
+    hub.remote(from('B', { t: 'presence', rooms: { '#x': ['xavier'] }, topics: {}, nicks: ['xavier'] }));
+    expect(walter.got).toEqual([]);
+    expect(hub.room('#x')!.nicks().sort()).toEqual(['walter', 'xavier']);
+    // The registry gives xavier to B's older session: ours becomes a guest, B's xavier appears.
+    hub.nickLost('xavier', hub.owner(ours));
+    expect(walter.got).toEqual([
+      expect.objectContaining({ t: 'nick', nick: 'xavier', newNick: ours.nick }),
+      expect.objectContaining({ t: 'join', room: '#x', nick: 'xavier' }),
+    ]);
+    expect(hub.room('#x')!.nicks().sort()).toEqual([ours.nick, 'walter', 'xavier'].sort());
+  });
+
+  it('a split brain the other way: the hidden twin is renamed on its node and joins under its new nick', async () => {
+    const hub = new Hub(0, () => {});
+    const ours = member(1, 'xavier');
+    const walter = member(2, 'walter');
+    await hub.claimNick(ours, 'xavier');
+    await hub.claimNick(walter, 'walter');
+    hub.join(ours, '#x');
+    hub.join(walter, '#x');
+    walter.got.length = 0;
+    hub.remote(from('B', { t: 'join', room: '#x', nick: 'xavier', user: 'u', host: 'B' }));
+    hub.remote(
+      from('B', { t: 'nick', nick: 'xavier', user: 'u', host: 'B', newNick: 'Guest1234', rooms: ['#x'] }),
+    );
+    expect(walter.got).toEqual([expect.objectContaining({ t: 'join', room: '#x', nick: 'Guest1234' })]);
+    expect(hub.room('#x')!.nicks().sort()).toEqual(['Guest1234', 'walter', 'xavier']);
+    // A hidden twin that leaves is never seen leave.
+    hub.remote(from('B', { t: 'join', room: '#x', nick: 'walter', user: 'u', host: 'B' }));
+    hub.remote(from('B', { t: 'part', room: '#x', nick: 'walter', user: 'u', host: 'B', reason: '' }));
+    expect(walter.got).toHaveLength(1);
+  });
 });

@@ -107,6 +107,14 @@ export interface HubCounters {
   messagesOut: number;
 }
 
+/** A remote member hidden behind a member here with the same nick, and the rooms it is in. */
+interface Shadowed {
+  nick: string;
+  node: string;
+  /** By folded room name. */
+  rooms: Map<string, { name: string; op: boolean; voice: boolean }>;
+}
+
 /**
  * The hub: rooms, nicks and fan-out for one node, fed by local front ends and by the bus.
  * Fan-out is synchronous: encode once per protocol, enqueue per member, never await.
@@ -120,6 +128,12 @@ export class Hub {
   readonly #log: (line: string) => void;
   readonly #lastSeq = new Map<string, number>();
   readonly #lastSeen = new Map<string, number>();
+  /**
+   * Remote members whose nick a member here holds (a split brain the registry is resolving), by
+   * folded nick: kept out of rooms, so no one here sees that nick twice or sees it join, until one
+   * of the two is renamed or leaves. Bounded by the remote nicks themselves.
+   */
+  readonly #shadowed = new Map<string, Shadowed>();
   /** Recent nicks that quit or renamed, newest last, bounded (WHOWAS). */
   readonly whowas: WasEntry[] = [];
   bus: BusNode | null = null;
@@ -272,6 +286,7 @@ export class Hub {
     this.#toRoomsOnce(m.rooms, new Outgoing(ev), m);
     this.bus?.publish(ev);
     this.#notice(m, why);
+    this.#released(foldCase(old));
   }
 
   /**
@@ -350,6 +365,7 @@ export class Hub {
     };
     this.#toRoomsOnce(m.rooms, new Outgoing(ev), m);
     this.bus?.publish(ev);
+    this.#released(foldCase(oldNick));
   }
 
   /**
@@ -725,6 +741,7 @@ export class Hub {
     };
     this.#toRoomsOnce(rooms, new Outgoing(ev), m);
     this.bus?.publish(ev);
+    this.#released(m.folded);
     for (const room of rooms) this.#maybeDrop(room);
   }
 
@@ -792,12 +809,18 @@ export class Hub {
         const room = this.#ensureRoom(ev.room);
         const folded = foldCase(ev.nick);
         this.remoteNicks.set(folded, { nick: ev.nick, node: ev.node });
+        if (this.members.has(folded)) {
+          this.#shadow(folded, ev.nick, ev.node, room, {});
+          return;
+        }
         if (room.remote.has(folded)) return;
         room.remote.set(folded, { nick: ev.nick, node: ev.node });
         this.#fanout(room, new Outgoing(stripStamp(ev)), null, false);
         return;
       }
       case 'part': {
+        const hidden = this.#shadowed.get(foldCase(ev.nick));
+        if (hidden?.node === ev.node) hidden.rooms.delete(foldCase(ev.room));
         const room = this.rooms.get(foldCase(ev.room));
         if (room === undefined || !room.remote.delete(foldCase(ev.nick))) return;
         this.#fanout(room, new Outgoing(stripStamp(ev)), null, false);
@@ -807,6 +830,7 @@ export class Hub {
       case 'quit': {
         const folded = foldCase(ev.nick);
         if (this.remoteNicks.get(folded)?.node === ev.node) this.remoteNicks.delete(folded);
+        if (this.#shadowed.get(folded)?.node === ev.node) this.#shadowed.delete(folded);
         this.#remoteLeaves(folded, ev.rooms, new Outgoing(stripStamp(ev)));
         return;
       }
@@ -816,6 +840,13 @@ export class Hub {
         // Only that node's claim: after a split brain another node may hold the old nick.
         if (this.remoteNicks.get(folded)?.node === ev.node) this.remoteNicks.delete(folded);
         this.remoteNicks.set(nf, { nick: ev.newNick, node: ev.node });
+        const hidden = this.#shadowed.get(folded);
+        if (hidden?.node === ev.node) {
+          // The hidden twin took a nick of its own: members here meet it under that one.
+          this.#shadowed.delete(folded);
+          this.#reveal({ ...hidden, nick: ev.newNick }, nf);
+          return;
+        }
         const rooms: Room[] = [];
         for (const name of ev.rooms) {
           const room = this.rooms.get(foldCase(name));
@@ -881,6 +912,7 @@ export class Hub {
             return nick;
           });
         this.#prune(ev.node, bare);
+        for (const [folded, h] of this.#shadowed) if (h.node === ev.node) this.#shadowed.delete(folded);
         if (Array.isArray(ev.nicks)) {
           // Registered nicks (members in no room too), so private messages reach them.
           const listed = new Set(ev.nicks.map(foldCase));
@@ -894,8 +926,17 @@ export class Hub {
           const room = this.#ensureRoom(name);
           for (const nick of nicks) {
             const folded = foldCase(nick);
-            const known = room.remote.get(folded)?.node === ev.node;
             const prefix = prefixes.get(`${room.folded} ${folded}`) ?? '';
+            if (this.members.has(folded)) {
+              if (room.remote.get(folded)?.node === ev.node) room.remote.delete(folded);
+              this.remoteNicks.set(folded, { nick, node: ev.node });
+              this.#shadow(folded, nick, ev.node, room, {
+                op: prefix.includes('@'),
+                voice: prefix.includes('+'),
+              });
+              continue;
+            }
+            const known = room.remote.get(folded)?.node === ev.node;
             room.remote.set(folded, {
               nick,
               node: ev.node,
@@ -994,12 +1035,52 @@ export class Hub {
   #dropNode(node: string, reason: string): void {
     this.#lastSeq.delete(node);
     this.#lastSeen.delete(node);
+    for (const [folded, h] of this.#shadowed) if (h.node === node) this.#shadowed.delete(folded);
     for (const [folded, r] of this.remoteNicks) {
       if (r.node !== node) continue;
       this.remoteNicks.delete(folded);
       const q: BusEvent = { t: 'quit', nick: r.nick, user: '~remote', host: node, reason, rooms: [] };
       this.#remoteLeaves(folded, null, new Outgoing(q));
     }
+  }
+
+  /** Hides remote member `nick` of `node` in `room`: a member here holds the same nick. */
+  #shadow(
+    folded: string,
+    nick: string,
+    node: string,
+    room: Room,
+    status: { op?: boolean; voice?: boolean },
+  ): void {
+    let h = this.#shadowed.get(folded);
+    if (h === undefined || h.node !== node) {
+      h = { nick, node, rooms: new Map() };
+      this.#shadowed.set(folded, h);
+    }
+    h.rooms.set(room.folded, { name: room.name, op: status.op === true, voice: status.voice === true });
+  }
+
+  /** Members here meet a hidden remote member under `folded`, as if it joined its rooms now. */
+  #reveal(h: Shadowed, folded: string): void {
+    if (this.members.has(folded)) {
+      for (const r of h.rooms.values()) this.#shadow(folded, h.nick, h.node, this.#ensureRoom(r.name), r);
+      return;
+    }
+    for (const r of h.rooms.values()) {
+      const room = this.#ensureRoom(r.name);
+      if (room.remote.has(folded)) continue;
+      room.remote.set(folded, { nick: h.nick, node: h.node, op: r.op, voice: r.voice });
+      const join: BusEvent = { t: 'join', room: room.name, nick: h.nick, user: '~remote', host: h.node };
+      this.#fanout(room, new Outgoing(join), null, false);
+    }
+  }
+
+  /** The member here that held `folded` gave it up: a remote twin hidden behind it appears. */
+  #released(folded: string): void {
+    const h = this.#shadowed.get(folded);
+    if (h === undefined) return;
+    this.#shadowed.delete(folded);
+    this.#reveal(h, folded);
   }
 
   #remoteLeaves(folded: string, roomNames: string[] | null, out: Outgoing): void {
