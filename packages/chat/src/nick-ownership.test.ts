@@ -78,13 +78,7 @@ describe('nick ownership', () => {
 
   it('keeps the nick of someone who logs in within the grace period, also after a rename to it', async () => {
     const { irc } = await start({ nickGrace: 1_000 }); // room for a loaded machine to deliver the login in time
-    const c = await LineClient.open(irc);
-    clients.push(c);
-    c.send('CAP REQ :sasl');
-    c.send('NICK someone');
-    c.send('USER s 0 * :S');
-    c.send('CAP END');
-    await c.waitFor(/ 376 someone /);
+    const c = await saslUser(irc);
     c.send('NICK owner');
     await c.waitFor(/ NOTICE owner :nick owner is a registered account/);
     c.send('AUTHENTICATE PLAIN');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type BusEvent, emptyBusStats, type StampedEvent } from '../bus.js';
+import { type BusEvent, type BusNode, emptyBusStats, type StampedEvent } from '../bus.js';
 import { Hub, type HubMember, type Outgoing, type Room } from './hub.js';
 
 function member(id: number, nick: string, kind: 0 | 1 = 0): HubMember & { got: BusEvent[]; encodes: number } {
@@ -37,6 +37,18 @@ function member(id: number, nick: string, kind: 0 | 1 = 0): HubMember & { got: B
 
 let seq = 0;
 const from = (node: string, ev: BusEvent): StampedEvent => ({ ...ev, node, seq: ++seq }) as StampedEvent;
+
+/** Node A's bus, granting every nick; `publish` sees what the hub sends. */
+function nodeA(publish: (ev: BusEvent) => void = () => {}): BusNode {
+  return {
+    nodeId: 'A',
+    publish,
+    claimNick: async () => true,
+    releaseNick: () => {},
+    stats: () => emptyBusStats('memory', true),
+    close: async () => {},
+  };
+}
 
 describe('Hub', () => {
   it('encodes a room message once per protocol however many members get it', async () => {
@@ -94,14 +106,7 @@ describe('Hub', () => {
   it('answers hello with presence and learns presence from others', async () => {
     const published: BusEvent[] = [];
     const hub = new Hub(0, () => {});
-    hub.bus = {
-      nodeId: 'A',
-      publish: (ev) => published.push(ev),
-      claimNick: async () => true,
-      releaseNick: () => {},
-      stats: () => emptyBusStats('memory', true),
-      close: async () => {},
-    };
+    hub.bus = nodeA((ev) => published.push(ev));
     const a = member(1, 'alice');
     await hub.claimNick(a, 'alice');
     hub.join(a, '#x');
@@ -142,14 +147,7 @@ describe('Hub', () => {
   it('a split brain: presence while a member here holds the nick, then the registry renames ours; messages find the other', async () => {
     const published: BusEvent[] = [];
     const hub = new Hub(0, () => {});
-    hub.bus = {
-      nodeId: 'A',
-      publish: (ev) => published.push(ev),
-      claimNick: async () => true,
-      releaseNick: () => {},
-      stats: () => emptyBusStats('memory', true),
-      close: async () => {},
-    };
+    hub.bus = nodeA((ev) => published.push(ev));
     const ours = member(1, 'xavier');
     const other = member(2, 'walter');
     await hub.claimNick(ours, 'xavier');
@@ -171,14 +169,7 @@ describe('Hub', () => {
   });
   it('a split brain: the remote twin of a nick held here stays hidden, then joins once ours is renamed', async () => {
     const hub = new Hub(0, () => {});
-    hub.bus = {
-      nodeId: 'A',
-      publish: () => {},
-      claimNick: async () => true,
-      releaseNick: () => {},
-      stats: () => emptyBusStats('memory', true),
-      close: async () => {},
-    };
+    hub.bus = nodeA();
     const ours = member(1, 'xavier');
     const walter = member(2, 'walter');
     await hub.claimNick(ours, 'xavier');
