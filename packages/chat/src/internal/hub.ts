@@ -871,7 +871,16 @@ export class Hub {
         if (room === undefined || typeof ev.modes !== 'string' || !Array.isArray(ev.args)) return;
         const changes = splitModes(ev.modes, ev.args.map(String));
         // A remote op's change: apply what fits here (local targets of +o/+v, flags, bans).
-        for (const c of changes) this.#applyMode(room, c, `${ev.nick}!${ev.user}@${ev.host}`);
+        for (const c of changes) {
+          // +o/+v for that node's twin of a nick held here: its hidden status, never our member's.
+          const hidden = c.arg === undefined ? undefined : this.#shadowed.get(foldCase(c.arg));
+          const status = hidden?.node === ev.node ? hidden.rooms.get(room.folded) : undefined;
+          if (status !== undefined && (c.mode === 'o' || c.mode === 'v')) {
+            status[c.mode === 'o' ? 'op' : 'voice'] = c.add;
+            continue;
+          }
+          this.#applyMode(room, c, `${ev.nick}!${ev.user}@${ev.host}`);
+        }
         // The creator's +o for itself is bookkeeping; everything else is shown.
         if (!(ev.modes === '+o' && foldCase(ev.args[0] ?? '') === foldCase(ev.nick))) {
           this.#fanout(room, new Outgoing(stripStamp(ev)), null, false);
